@@ -1,0 +1,208 @@
+//! `captain.toml`: where the release, cluster, forge and metrics are, and local preferences.
+//! The keys of SPEC §5 are the stable core of this schema.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, Span};
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppConfig {
+    pub kube: KubeConfig,
+    pub release: ReleaseConfig,
+    pub traffic: TrafficConfig,
+    pub github: GithubConfig,
+    pub prometheus: PrometheusConfig,
+    pub slo: SloFileConfig,
+    pub previews: PreviewConfig,
+    pub plan: PlanConfig,
+    pub ui: UiConfig,
+    /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
+    pub keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubeConfig {
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReleaseConfig {
+    pub name: String,
+    pub namespace: String,
+    pub stage_namespace: String,
+}
+
+impl Default for ReleaseConfig {
+    fn default() -> Self {
+        Self {
+            name: "summit".into(),
+            namespace: "prod".into(),
+            stage_namespace: "stage".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrafficConfig {
+    pub kind: TrafficKind,
+    pub route: String,
+}
+
+impl Default for TrafficConfig {
+    fn default() -> Self {
+        Self {
+            kind: TrafficKind::GatewayApi,
+            route: "summit".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrafficKind {
+    GatewayApi,
+    IngressNginx,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GithubConfig {
+    pub repo: String,
+    pub api_url: String,
+}
+
+impl Default for GithubConfig {
+    fn default() -> Self {
+        Self {
+            repo: "acme/summit".into(),
+            api_url: "https://api.github.com".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrometheusConfig {
+    pub url: String,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://prometheus.monitoring:9090".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SloFileConfig {
+    pub file: PathBuf,
+}
+
+impl Default for SloFileConfig {
+    fn default() -> Self {
+        Self {
+            file: ".ci/config/slo.yml".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreviewConfig {
+    pub prefix: String,
+    pub ttl: Span,
+}
+
+impl Default for PreviewConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "pr-".into(),
+            ttl: Span::secs(3 * 86_400),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlanConfig {
+    pub file: String,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        Self {
+            file: "builtin".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    pub theme: Option<String>,
+    pub read_only: bool,
+}
+
+impl AppConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::from_toml(origin, text, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_specs_example_parses() {
+        let text = r#"
+[kube]
+context = "prod-admin"
+[release]
+name = "summit"
+namespace = "prod"
+stage_namespace = "stage"
+[traffic]
+kind = "gateway-api"
+route = "summit"
+[github]
+repo = "acme/summit"
+api_url = "https://api.github.com"
+[prometheus]
+url = "http://prometheus.monitoring:9090"
+[slo]
+file = ".ci/config/slo.yml"
+[previews]
+prefix = "pr-"
+ttl = "3d"
+[plan]
+file = "builtin"
+"#;
+        let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
+        assert_eq!(cfg.kube.context.as_deref(), Some("prod-admin"));
+        assert_eq!(cfg.previews.ttl, Span::secs(3 * 86_400));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_rejected_with_line_and_column() {
+        let text = "[release]\nname = \"summit\"\nnamespce = \"prod\"\n";
+        let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(3), Some(1)), "{err}");
+        assert!(err.message.contains("unknown field `namespce`"), "{err}");
+    }
+}

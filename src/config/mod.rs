@@ -1,0 +1,12 @@
+//! Configuration files: `captain.toml`, `slo.yml`, the plan. Each is parsed and validated
+//! up front; a bad file is rejected with its path, line, column and what was expected, so
+//! nothing starts half-configured.
+
+pub mod app;
+pub mod duration;
+pub mod error;
+pub mod plan;
+pub mod slo;
+
+pub use duration::Span;
+pub use error::ConfigError;

@@ -1,0 +1,129 @@
+//! The rollout plan: phases with owner, days, steps, validation and rollback.
+//! The seed's twelve phases ship built in (`builtin_plan.yml`); see `docs/plan.md`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+const BUILTIN: &str = include_str!("builtin_plan.yml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub version: u32,
+    pub phases: Vec<PhaseSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    pub id: u8,
+    pub title: String,
+    pub owner: Role,
+    pub days: Vec<u8>,
+    #[serde(default)]
+    pub effort: Option<String>,
+    #[serde(default)]
+    pub risk: Option<String>,
+    pub steps: Vec<String>,
+    pub validation: Vec<String>,
+    pub rollback: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// The RACI roles of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Platform,
+    #[serde(rename = "CI/CD")]
+    CiCd,
+    SecOps,
+    Data,
+    #[serde(rename = "Release Captain")]
+    ReleaseCaptain,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Platform => "Platform",
+            Role::CiCd => "CI/CD",
+            Role::SecOps => "SecOps",
+            Role::Data => "Data",
+            Role::ReleaseCaptain => "Release Captain",
+        }
+    }
+}
+
+impl PhaseSpec {
+    /// `Day 4–5` or `Day 3`.
+    pub fn days_label(&self) -> String {
+        match self.days.as_slice() {
+            [a, b] if a != b => format!("D{a}–{b}"),
+            [a, ..] => format!("D{a}"),
+            [] => "—".into(),
+        }
+    }
+}
+
+impl Plan {
+    /// The seed's phases 0–11.
+    pub fn builtin() -> Self {
+        Self::parse(Path::new("<builtin plan>"), BUILTIN)
+            .unwrap_or_else(|e| unreachable!("the built-in plan is checked by tests: {e}"))
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
+        let plan: Plan =
+            serde_yaml_ng::from_str(text).map_err(|e| ConfigError::from_yaml(origin, &e))?;
+        for (i, p) in plan.phases.iter().enumerate() {
+            if usize::from(p.id) != i {
+                return Err(ConfigError::new(
+                    origin,
+                    format!(
+                        "phases: expected phase id {i} in position {i}, found {}",
+                        p.id
+                    ),
+                ));
+            }
+            if p.days.is_empty() || p.days.len() > 2 {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("phases[{i}].days: expected one or two day numbers"),
+                ));
+            }
+        }
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_plan_has_the_seeds_twelve_phases_in_order() {
+        let plan = Plan::parse(Path::new("builtin"), BUILTIN).unwrap();
+        assert_eq!(plan.phases.len(), 12);
+        assert_eq!(plan.phases[0].title, "Preflight");
+        assert_eq!(plan.phases[8].owner, Role::ReleaseCaptain);
+        assert!(plan.phases[8].title.contains("Canary"));
+    }
+
+    #[test]
+    fn unknown_owner_is_rejected_with_its_position() {
+        let text = "version: 1\nphases:\n  - id: 0\n    title: x\n    owner: Intern\n    days: [1]\n    steps: []\n    validation: []\n    rollback: none\n";
+        let err = Plan::parse(Path::new("plan.yml"), text).unwrap_err();
+        assert_eq!(err.line, Some(5), "{err}");
+        assert!(err.message.contains("unknown variant `Intern`"), "{err}");
+    }
+}

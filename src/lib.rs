@@ -1,0 +1,13 @@
+//! captain — the release-captain console.
+//!
+//! Data flows one way, sources → engine → view model → screen; intent flows back one way,
+//! key → command → confirmation → ops → audit. See `docs/architecture.md`.
+
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod ops;
+
+pub mod paths;
+pub mod sim;
+pub mod sources;

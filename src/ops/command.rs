@@ -1,0 +1,196 @@
+//! Typed commands, and what each will do in words, for the confirmation dialog and for the
+//! headless `--yes` path alike.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::train::{Train, TrainCommand};
+
+/// Something a human asked captain to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Command {
+    Train(TrainCommand),
+    DeletePreview { namespace: String },
+    CleanStale { namespaces: Vec<String> },
+}
+
+/// How a human said yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confirmation {
+    /// Pressed enter on the dialog.
+    Dialog,
+    /// Typed the release name or the count.
+    Typed,
+    /// Passed `--yes` to a subcommand.
+    YesFlag,
+    /// Nobody: captain acted on an SLO breach.
+    Automatic,
+}
+
+impl Confirmation {
+    pub fn label(self) -> &'static str {
+        match self {
+            Confirmation::Dialog => "dialog",
+            Confirmation::Typed => "typed",
+            Confirmation::YesFlag => "--yes",
+            Confirmation::Automatic => "automatic",
+        }
+    }
+}
+
+/// A command a human has confirmed: the only thing `ops` executes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub command: Command,
+    pub reason: Option<String>,
+    pub confirmation: Confirmation,
+}
+
+/// A command as the confirmation dialog presents it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    pub title: String,
+    pub action: &'static str,
+    pub target: String,
+    pub from: String,
+    pub to: String,
+    /// What will happen, one line each, in order.
+    pub effects: Vec<String>,
+    pub reason_required: bool,
+    /// The text the human must type to confirm, for the dangerous ones.
+    pub typed: Option<String>,
+}
+
+impl Command {
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Train(TrainCommand::Promote) => "promote",
+            Command::Train(TrainCommand::PromoteFull) => "promote-full",
+            Command::Train(TrainCommand::Pause) => "pause",
+            Command::Train(TrainCommand::Resume) => "resume",
+            Command::Train(TrainCommand::Rollback { .. }) => "rollback",
+            Command::Train(TrainCommand::Abort) => "abort",
+            Command::DeletePreview { .. } => "delete-preview",
+            Command::CleanStale { .. } => "clean-stale",
+        }
+    }
+
+    /// Spell out the command against the train as it is now.
+    pub fn propose(&self, train: Option<&Train>) -> Proposal {
+        let release = train.map_or("the release".to_string(), |t| t.release.clone());
+        let weight = train.map_or(0, |t| t.weight);
+        let next = train
+            .and_then(|t| t.policy.steps.get(t.step + 1))
+            .map_or(100, |s| s.weight);
+        let p = |title: String, from: String, to: String, effects: Vec<String>| Proposal {
+            title,
+            action: self.action(),
+            target: release.clone(),
+            from,
+            to,
+            effects,
+            reason_required: false,
+            typed: None,
+        };
+        match self {
+            Command::Train(TrainCommand::Promote) => p(
+                format!("Promote {release}"),
+                format!("{weight} %"),
+                format!("{next} %"),
+                vec![
+                    format!("Set the canary's traffic weight from {weight} % to {next} % now."),
+                    "The rest of the current observation window is skipped.".into(),
+                ],
+            ),
+            Command::Train(TrainCommand::PromoteFull) => Proposal {
+                typed: Some(release.clone()),
+                ..p(
+                    format!("Promote {release} fully"),
+                    format!("{weight} %"),
+                    "100 %".into(),
+                    vec![
+                        format!(
+                            "Set the canary's traffic weight from {weight} % straight to 100 %."
+                        ),
+                        "Every remaining step and its analysis is skipped.".into(),
+                    ],
+                )
+            },
+            Command::Train(TrainCommand::Pause) => p(
+                format!("Pause the {release} train"),
+                "running".into(),
+                "paused".into(),
+                vec![
+                    "Stop automatic promotion; the canary stays at its weight.".into(),
+                    "Create the tag frozen/rollback on GitHub (the train is frozen).".into(),
+                ],
+            ),
+            Command::Train(TrainCommand::Resume) => p(
+                format!("Resume the {release} train"),
+                "paused".into(),
+                "running".into(),
+                vec![
+                    "Delete the tag frozen/rollback on GitHub.".into(),
+                    format!("Restart the {weight} % observation window."),
+                ],
+            ),
+            Command::Train(TrainCommand::Rollback { to_revision }) => {
+                let to = to_revision
+                    .or_else(|| train.map(|t| t.revisions.previous))
+                    .map_or("the previous revision".to_string(), |r| {
+                        format!("revision {r}")
+                    });
+                let current = train.map_or("?".into(), |t| t.revisions.current.to_string());
+                Proposal {
+                    reason_required: true,
+                    typed: Some(release.clone()),
+                    ..p(
+                        format!("Roll back {release}"),
+                        format!("revision {current} at {weight} %"),
+                        to.clone(),
+                        vec![
+                            format!("Set the canary's traffic weight from {weight} % to 0 %."),
+                            format!("Run helm rollback {release} to {to}."),
+                        ],
+                    )
+                }
+            }
+            Command::Train(TrainCommand::Abort) => Proposal {
+                reason_required: true,
+                ..p(
+                    format!("Abort the {release} canary"),
+                    format!("{weight} %"),
+                    "0 %".into(),
+                    vec![
+                        format!("Set the canary's traffic weight from {weight} % to 0 %."),
+                        "No helm rollback: the canary's pods keep running.".into(),
+                    ],
+                )
+            },
+            Command::DeletePreview { namespace } => Proposal {
+                target: namespace.clone(),
+                reason_required: true,
+                ..p(
+                    format!("Delete preview {namespace}"),
+                    "present".into(),
+                    "deleted".into(),
+                    vec![format!(
+                        "Delete the namespace {namespace} and everything in it."
+                    )],
+                )
+            },
+            Command::CleanStale { namespaces } => Proposal {
+                target: format!("{} stale previews", namespaces.len()),
+                reason_required: true,
+                typed: Some(namespaces.len().to_string()),
+                ..p(
+                    format!("Clean {} stale previews", namespaces.len()),
+                    format!("{} present", namespaces.len()),
+                    "deleted".into(),
+                    vec![format!("Delete the namespaces {}.", namespaces.join(", "))],
+                )
+            },
+        }
+    }
+}

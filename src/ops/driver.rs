@@ -1,0 +1,66 @@
+//! The operator as a task: ticks at the measurement interval, takes confirmed commands
+//! over a channel, sends owned updates back. The UI never holds the operator.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::command::Confirmed;
+use super::operator::{Operator, Outcome};
+use crate::clock::Clock;
+use crate::engine::analysis::Analysis;
+use crate::engine::signals::GoldenSample;
+use crate::engine::train::Train;
+
+#[derive(Debug)]
+pub enum Update {
+    Train(Box<Train>, Option<u8>),
+    Sample(GoldenSample),
+    Analysis(Box<Analysis>),
+    Outcome(Outcome),
+    /// The audit journal failed: nothing more can be done safely.
+    Fault(String),
+}
+
+/// Run until the request channel closes.
+pub async fn run(
+    mut op: Operator,
+    clock: Arc<dyn Clock>,
+    tick: std::time::Duration,
+    mut requests: mpsc::Receiver<Confirmed>,
+    updates: mpsc::Sender<Update>,
+) {
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let sent = tokio::select! {
+            _ = ticker.tick() => {
+                match op.tick(clock.now()).await {
+                    Ok(report) => {
+                        let mut batch = Vec::new();
+                        if let Some(s) = report.sample { batch.push(Update::Sample(s)); }
+                        if let Some(a) = report.analysis { batch.push(Update::Analysis(Box::new(a))); }
+                        batch.extend(report.outcomes.into_iter().map(Update::Outcome));
+                        batch
+                    }
+                    Err(e) => vec![Update::Fault(format!("audit journal: {e}"))],
+                }
+            }
+            request = requests.recv() => {
+                let Some(confirmed) = request else { return };
+                match op.execute(confirmed, clock.now()).await {
+                    Ok(outcome) => vec![Update::Outcome(outcome)],
+                    Err(e) => vec![Update::Fault(format!("audit journal: {e}"))],
+                }
+            }
+        };
+        for update in sent.into_iter().chain(std::iter::once(Update::Train(
+            Box::new(op.train.clone()),
+            op.weight_read_back,
+        ))) {
+            if updates.send(update).await.is_err() {
+                return;
+            }
+        }
+    }
+}

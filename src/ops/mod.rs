@@ -1,0 +1,11 @@
+//! Executes confirmed commands against the backends, and keeps the audit journal.
+//! Every action that changes anything goes through [`Operator::execute`], which writes
+//! the intent before acting and the outcome after.
+
+pub mod audit;
+pub mod command;
+pub mod driver;
+pub mod operator;
+
+pub use command::{Command, Confirmation, Confirmed, Proposal};
+pub use operator::{Operator, Outcome};

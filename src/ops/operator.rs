@@ -1,0 +1,457 @@
+//! The one place that changes the world: it runs the train's measurements and applies the
+//! engine's effects, and executes confirmed commands, auditing each before and after.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{self, Actor, AuditError, Entry, Journal, Phase};
+use super::command::{Command, Confirmation, Confirmed};
+use crate::config::slo::{SloConfig, resolve_query};
+use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
+use crate::engine::signals::GoldenSample;
+use crate::engine::train::{Effect, Policy, Revisions, Train};
+use crate::sources::{Backends, Deletion, SliQuery, SourceError, TagChange};
+
+/// What became of an action, as the log pane and a subcommand report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub action: String,
+    pub target: String,
+    pub ok: bool,
+    pub message: String,
+    pub trace_id: Option<String>,
+}
+
+impl Outcome {
+    fn refused(action: &str, target: &str, message: String) -> Self {
+        Outcome {
+            action: action.into(),
+            target: target.into(),
+            ok: false,
+            message,
+            trace_id: None,
+        }
+    }
+}
+
+/// What one measurement tick produced.
+#[derive(Debug, Clone, Default)]
+pub struct TickReport {
+    pub analysis: Option<Analysis>,
+    pub sample: Option<GoldenSample>,
+    pub outcomes: Vec<Outcome>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("reading the release history: {0}")]
+    History(SourceError),
+    #[error("release {0} has no deployed revision to run a canary of")]
+    NoRevision(String),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+pub struct Operator {
+    backends: Backends,
+    slo: SloConfig,
+    queries: Vec<SliQuery>,
+    evidence: BTreeMap<String, String>,
+    pub train: Train,
+    journal: Journal,
+    actor: Actor,
+    prefix: String,
+    read_only: bool,
+    /// The weight the cluster reported after the last change: what the panel shows.
+    pub weight_read_back: Option<u8>,
+}
+
+impl Operator {
+    /// Start a train for the release's current revision at the first step.
+    pub async fn start(
+        backends: Backends,
+        slo: SloConfig,
+        release: &str,
+        prefix: &str,
+        journal: Journal,
+        actor: Actor,
+        read_only: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Self, Vec<Outcome>), StartError> {
+        let history = backends
+            .deployer
+            .history()
+            .await
+            .map_err(StartError::History)?;
+        let deployed: Vec<_> = history.iter().filter(|r| r.status == "deployed").collect();
+        let current = deployed
+            .last()
+            .copied()
+            .ok_or_else(|| StartError::NoRevision(release.into()))?;
+        let previous = history
+            .iter()
+            .rev()
+            .find(|r| r.revision < current.revision)
+            .map_or(current.revision, |r| r.revision);
+        let revisions = Revisions {
+            current: current.revision,
+            previous,
+            last_passing: None,
+            image: current.app_version.clone(),
+        };
+        let window = slo.query_window();
+        let queries: Vec<SliQuery> = slo
+            .slis
+            .iter()
+            .map(|(name, sli)| SliQuery {
+                name: name.clone(),
+                canary: resolve_query(&sli.query, &slo.selectors.canary, window),
+                stable: resolve_query(&sli.query, &slo.selectors.stable, window),
+            })
+            .collect();
+        let evidence = queries
+            .iter()
+            .map(|q| (q.name.clone(), q.canary.clone()))
+            .collect();
+        let (train, effects) = Train::start(release, Policy::from_config(&slo), revisions, now);
+        let mut op = Operator {
+            backends,
+            slo,
+            queries,
+            evidence,
+            train,
+            journal,
+            actor,
+            prefix: prefix.into(),
+            read_only,
+            weight_read_back: None,
+        };
+        let mut outcomes = Vec::new();
+        if !read_only {
+            let from = "0 %".to_string();
+            outcomes.push(
+                op.act_automatically("start", from, effects, None, now)
+                    .await?,
+            );
+        }
+        Ok((op, outcomes))
+    }
+
+    pub fn slo(&self) -> &SloConfig {
+        &self.slo
+    }
+
+    pub fn journal_path(&self) -> &std::path::Path {
+        self.journal.path()
+    }
+
+    /// One measurement: golden signals for the charts, the SLO verdict, and whatever the
+    /// train decides on it (an automatic promotion or rollback), audited.
+    pub async fn tick(&mut self, now: DateTime<Utc>) -> Result<TickReport, AuditError> {
+        let mut report = TickReport {
+            sample: self.backends.metrics.golden(now).await.ok(),
+            ..TickReport::default()
+        };
+        if self.train.status.is_terminal() {
+            return Ok(report);
+        }
+        let measurement = match self.backends.metrics.measure(&self.queries, now).await {
+            Ok(m) => m,
+            Err(e) => Measurement {
+                at: now,
+                canary_requests: None,
+                readings: self
+                    .queries
+                    .iter()
+                    .map(|q| (q.name.clone(), SliReading::Error(e.to_string())))
+                    .collect(),
+            },
+        };
+        let analysis = analyse(&self.slo, &measurement, &self.evidence);
+        let before = self.train.weight;
+        let effects = self.train.observe(analysis.clone(), now);
+        report.analysis = Some(analysis);
+        if !effects.is_empty() && !self.read_only {
+            let action = match effects.first() {
+                Some(Effect::SetWeight(w)) if *w > before => "promote",
+                Some(Effect::Freeze) => "pause",
+                _ => "rollback",
+            };
+            let reason = self.train.timeline.last().map(|t| t.event.clone());
+            let outcome = self
+                .act_automatically(action, format!("{before} %"), effects, reason, now)
+                .await?;
+            report.outcomes.push(outcome);
+        }
+        Ok(report)
+    }
+
+    async fn act_automatically(
+        &mut self,
+        action: &str,
+        from: String,
+        effects: Vec<Effect>,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        let actor = Actor::automatic(&self.actor);
+        let to = self.state_label();
+        let entry = self.entry(
+            Phase::Intent,
+            action,
+            &self.train.release.clone(),
+            from,
+            to,
+            reason,
+            Confirmation::Automatic,
+            actor,
+        );
+        self.run_audited(entry, effects, now).await
+    }
+
+    fn state_label(&self) -> String {
+        format!("{} at {} %", self.train.status.label(), self.train.weight)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entry(
+        &self,
+        phase: Phase,
+        action: &str,
+        target: &str,
+        from: String,
+        to: String,
+        reason: Option<String>,
+        confirmation: Confirmation,
+        actor: Actor,
+    ) -> Entry {
+        Entry {
+            phase,
+            trace_id: audit::trace_id(),
+            actor,
+            action: action.into(),
+            target: target.into(),
+            from,
+            to,
+            reason,
+            confirmation: confirmation.label().into(),
+            slo: self.train.last.as_ref().map(|a| {
+                serde_json::json!({
+                    "at": a.at,
+                    "verdict": a.verdict,
+                    "score": a.score,
+                    "reason": a.reason,
+                })
+            }),
+            result: None,
+        }
+    }
+
+    /// Intent, effects, outcome.
+    async fn run_audited(
+        &mut self,
+        intent: Entry,
+        effects: Vec<Effect>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        self.journal.append(intent.clone(), now)?;
+        let result = self.apply(&effects).await;
+        self.finish(intent, result, now)
+    }
+
+    fn finish(
+        &mut self,
+        intent: Entry,
+        result: Result<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        let (ok, message) = match result {
+            Ok(m) => (true, m),
+            Err(m) => (false, m),
+        };
+        let outcome = Entry {
+            phase: Phase::Outcome,
+            result: Some(if ok {
+                format!("ok: {message}")
+            } else {
+                format!("failed: {message}")
+            }),
+            ..intent.clone()
+        };
+        self.journal.append(outcome, now)?;
+        let line = format!(
+            "{} {} ({} → {}): {message}",
+            intent.action, intent.target, intent.from, intent.to
+        );
+        if ok {
+            log::info!("{line}");
+        } else {
+            log::error!("{line}");
+        }
+        Ok(Outcome {
+            action: intent.action,
+            target: intent.target,
+            ok,
+            message,
+            trace_id: Some(intent.trace_id),
+        })
+    }
+
+    /// Perform the engine's effects in order; stop at the first that fails.
+    async fn apply(&mut self, effects: &[Effect]) -> Result<String, String> {
+        let mut said = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::SetWeight(w) => {
+                    let back = self
+                        .backends
+                        .cluster
+                        .set_canary_weight(*w)
+                        .await
+                        .map_err(|e| format!("setting the canary weight to {w} %: {e}"))?;
+                    self.weight_read_back = Some(back);
+                    said.push(format!("canary weight {back} %"));
+                }
+                Effect::HelmRollback { to_revision } => {
+                    let out = self
+                        .backends
+                        .deployer
+                        .rollback(*to_revision)
+                        .await
+                        .map_err(|e| format!("helm rollback to {to_revision}: {e}"))?;
+                    log::info!("helm: {out}");
+                    said.push(format!("helm rolled back to revision {to_revision}"));
+                }
+                Effect::Freeze => {
+                    let sha = self
+                        .train
+                        .revisions
+                        .image
+                        .trim_start_matches("sha-")
+                        .to_string();
+                    let change = self
+                        .backends
+                        .forge
+                        .freeze(&sha)
+                        .await
+                        .map_err(|e| format!("creating frozen/rollback: {e}"))?;
+                    said.push(match change {
+                        TagChange::AlreadyThere => "frozen/rollback was already there".into(),
+                        _ => "tag frozen/rollback created".into(),
+                    });
+                }
+                Effect::Unfreeze => {
+                    let change = self
+                        .backends
+                        .forge
+                        .unfreeze()
+                        .await
+                        .map_err(|e| format!("deleting frozen/rollback: {e}"))?;
+                    said.push(match change {
+                        TagChange::AlreadyGone => "frozen/rollback was already gone".into(),
+                        _ => "tag frozen/rollback deleted".into(),
+                    });
+                }
+            }
+        }
+        Ok(said.join("; "))
+    }
+
+    /// Execute a command a human confirmed.
+    pub async fn execute(
+        &mut self,
+        c: Confirmed,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        let proposal = c.command.propose(Some(&self.train));
+        let action = c.command.action();
+        if self.read_only {
+            return Ok(Outcome::refused(
+                action,
+                &proposal.target,
+                "read-only: no action is allowed".into(),
+            ));
+        }
+        if proposal.reason_required && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Ok(Outcome::refused(
+                action,
+                &proposal.target,
+                format!("{action} needs a reason"),
+            ));
+        }
+        let actor = self.actor.clone();
+        let intent = |op: &Self| {
+            op.entry(
+                Phase::Intent,
+                action,
+                &proposal.target,
+                proposal.from.clone(),
+                proposal.to.clone(),
+                c.reason.clone(),
+                c.confirmation,
+                actor.clone(),
+            )
+        };
+        match &c.command {
+            Command::Train(cmd) => {
+                let mut next = self.train.clone();
+                let effects = match next.command(cmd, now) {
+                    Ok(e) => e,
+                    Err(refused) => {
+                        return Ok(Outcome::refused(action, &proposal.target, refused.0));
+                    }
+                };
+                let entry = intent(self);
+                self.train = next;
+                self.run_audited(entry, effects, now).await
+            }
+            Command::DeletePreview { namespace } => {
+                if !namespace.starts_with(&self.prefix) {
+                    return Ok(Outcome::refused(
+                        action,
+                        namespace,
+                        format!(
+                            "{namespace} is not a preview (no `{}` prefix); not touched",
+                            self.prefix
+                        ),
+                    ));
+                }
+                let entry = intent(self);
+                self.journal.append(entry.clone(), now)?;
+                let result = self.delete(namespace).await;
+                self.finish(entry, result, now)
+            }
+            Command::CleanStale { namespaces } => {
+                let entry = intent(self);
+                self.journal.append(entry.clone(), now)?;
+                let mut lines = Vec::new();
+                let mut failed = false;
+                for ns in namespaces {
+                    if !ns.starts_with(&self.prefix) {
+                        lines.push(format!("{ns}: skipped, not a preview"));
+                        continue;
+                    }
+                    match self.delete(ns).await {
+                        Ok(m) => lines.push(m),
+                        Err(m) => {
+                            failed = true;
+                            lines.push(m);
+                        }
+                    }
+                }
+                let joined = lines.join("; ");
+                self.finish(entry, if failed { Err(joined) } else { Ok(joined) }, now)
+            }
+        }
+    }
+
+    async fn delete(&self, namespace: &str) -> Result<String, String> {
+        match self.backends.cluster.delete_namespace(namespace).await {
+            Ok(Deletion::Deleted) => Ok(format!("{namespace}: deleted")),
+            Ok(Deletion::AlreadyGone) => Ok(format!("{namespace}: already gone")),
+            Err(e) => Err(format!("{namespace}: {e}")),
+        }
+    }
+}

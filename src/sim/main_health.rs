@@ -1,0 +1,102 @@
+//! The demo's `main`: required checks on a schedule, freeze-labelled PRs, Renovate PRs.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Scenario;
+use crate::engine::main_health::{
+    CheckState, Commit, Freeze, MainHealth, PrRef, RateLimit, RequiredCheck,
+};
+
+pub const REQUIRED: [&str; 4] = ["ci-pr", "build", "test", "scan"];
+
+/// The drill's `test` check goes red this long after the start, and green again later.
+pub const DRILL_RED: (i64, i64) = (45, 150);
+
+pub fn head(seed: u64, origin: DateTime<Utc>) -> Commit {
+    Commit {
+        sha: format!(
+            "{:040x}",
+            (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) as u128) << 32 | 0x5eed
+        ),
+        author: "mira".into(),
+        message: "Merge pull request #418 from acme/release-train-steps".into(),
+        at: origin - Duration::minutes(42),
+    }
+}
+
+pub fn health(
+    scenario: Scenario,
+    seed: u64,
+    origin: DateTime<Utc>,
+    now: DateTime<Utc>,
+    frozen: Option<Freeze>,
+) -> MainHealth {
+    let head = head(seed, origin);
+    let green_since = head.at + Duration::minutes(9);
+    let checks = REQUIRED
+        .iter()
+        .map(|&name| {
+            let (state, since) = match (scenario, name) {
+                (Scenario::MainRed, "scan") => {
+                    (CheckState::Failure, origin - Duration::minutes(25))
+                }
+                (Scenario::Drill, "test") => {
+                    let red = origin + Duration::seconds(DRILL_RED.0);
+                    let green = origin + Duration::seconds(DRILL_RED.1);
+                    if now >= green {
+                        (CheckState::Success, green)
+                    } else if now >= red {
+                        (CheckState::Failure, red)
+                    } else {
+                        (CheckState::Success, green_since)
+                    }
+                }
+                _ => (CheckState::Success, green_since),
+            };
+            RequiredCheck {
+                name: name.into(),
+                state,
+                since: Some(since),
+            }
+        })
+        .collect();
+    let red = scenario == Scenario::MainRed
+        || (scenario == Scenario::Drill
+            && (origin + Duration::seconds(DRILL_RED.0)..origin + Duration::seconds(DRILL_RED.1))
+                .contains(&now));
+    let freeze_prs = if red {
+        vec![
+            PrRef {
+                number: 421,
+                title: "Add SBOM upload to publish".into(),
+            },
+            PrRef {
+                number: 423,
+                title: "Tighten CSP headers".into(),
+            },
+        ]
+    } else {
+        Vec::new()
+    };
+    MainHealth {
+        head,
+        checks,
+        frozen,
+        freeze_prs,
+        renovate_prs: vec![
+            PrRef {
+                number: 409,
+                title: "Update rust Docker tag to v1.95".into(),
+            },
+            PrRef {
+                number: 415,
+                title: "Update helm/kind-action action to v1.12".into(),
+            },
+        ],
+        rate_limit: Some(RateLimit {
+            remaining: 4_870 - ((now - origin).num_minutes().clamp(0, 600) as u32),
+            limit: 5_000,
+            reset: origin + Duration::minutes(60),
+        }),
+    }
+}

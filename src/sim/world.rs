@@ -1,0 +1,308 @@
+//! The simulated world and its four faces: cluster, forge, metrics, deployer.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
+
+use super::signals::{self, Conditions};
+use super::{Scenario, main_health, previews};
+use crate::clock::Clock;
+use crate::engine::analysis::{Measurement, SliReading};
+use crate::engine::main_health::{Freeze, MainHealth};
+use crate::engine::previews::Preview;
+use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::sources::{
+    Backends, Cluster, Deletion, Deployer, Feed, Forge, Metrics, Reading, ReleaseRevision,
+    SliQuery, SourceError, TagChange,
+};
+
+/// How long after reaching 50 % the scenarios' breach starts (past the warm-up).
+const BREACH_AFTER: i64 = 20;
+
+struct State {
+    weight: u8,
+    /// When the canary reached 50 %, for the breach schedule.
+    at_half: Option<DateTime<Utc>>,
+    rolled_back: bool,
+    previews: Vec<Preview>,
+    deleted: BTreeSet<String>,
+    frozen: Option<Freeze>,
+    history: Vec<ReleaseRevision>,
+}
+
+struct Inner {
+    scenario: Scenario,
+    seed: u64,
+    origin: DateTime<Utc>,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+    previews_tx: watch::Sender<Reading<Vec<Preview>>>,
+    main_tx: watch::Sender<Reading<MainHealth>>,
+}
+
+/// The demo world. Cheap to clone: clones share one world.
+#[derive(Clone)]
+pub struct World(Arc<Inner>);
+
+impl World {
+    pub fn new(scenario: Scenario, seed: u64, clock: Arc<dyn Clock>) -> Self {
+        let origin = clock.now();
+        let previews = previews::generate(scenario, seed, origin);
+        let history = initial_history(seed, origin);
+        let main = main_health::health(scenario, seed, origin, origin, None);
+        let (previews_tx, _) = watch::channel(Reading::fresh(previews.clone(), origin));
+        let (main_tx, _) = watch::channel(Reading::fresh(main, origin));
+        World(Arc::new(Inner {
+            scenario,
+            seed,
+            origin,
+            clock,
+            state: Mutex::new(State {
+                weight: 0,
+                at_half: None,
+                rolled_back: false,
+                previews,
+                deleted: BTreeSet::new(),
+                frozen: None,
+                history,
+            }),
+            previews_tx,
+            main_tx,
+        }))
+    }
+
+    pub fn scenario(&self) -> Scenario {
+        self.0.scenario
+    }
+
+    pub fn origin(&self) -> DateTime<Utc> {
+        self.0.origin
+    }
+
+    /// The world seen through the four source traits.
+    pub fn backends(&self) -> Backends {
+        Backends {
+            metrics: Arc::new(self.clone()),
+            cluster: Arc::new(self.clone()),
+            forge: Arc::new(self.clone()),
+            deployer: Arc::new(self.clone()),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn conditions(&self, at: DateTime<Utc>) -> Conditions {
+        let s = self.state();
+        let breached = self.0.scenario.breaches()
+            && !s.rolled_back
+            && s.at_half
+                .is_some_and(|h| at >= h + Duration::seconds(BREACH_AFTER));
+        Conditions {
+            seed: self.0.seed,
+            weight: s.weight,
+            breached,
+            slow: self.0.scenario == Scenario::Drill,
+        }
+    }
+
+    /// Publish what changed with time (main's checks); the world's own heartbeat, run by
+    /// the console while it shows the demo.
+    pub async fn run(self, period: std::time::Duration) {
+        let mut ticker = tokio::time::interval(period);
+        loop {
+            ticker.tick().await;
+            let now = self.0.clock.now();
+            let frozen = self.state().frozen.clone();
+            let next =
+                main_health::health(self.0.scenario, self.0.seed, self.0.origin, now, frozen);
+            self.0.main_tx.send_if_modified(|r| {
+                let changed = r.value.as_deref() != Some(&next);
+                if changed {
+                    *r = Reading::fresh(next, now);
+                }
+                changed
+            });
+        }
+    }
+
+    fn publish_previews(&self, now: DateTime<Utc>) {
+        let list = self.state().previews.clone();
+        self.0.previews_tx.send_replace(Reading::fresh(list, now));
+    }
+
+    fn publish_main(&self, now: DateTime<Utc>) {
+        let frozen = self.state().frozen.clone();
+        let next = main_health::health(self.0.scenario, self.0.seed, self.0.origin, now, frozen);
+        self.0.main_tx.send_replace(Reading::fresh(next, now));
+    }
+}
+
+fn initial_history(seed: u64, origin: DateTime<Utc>) -> Vec<ReleaseRevision> {
+    let sha = |n: u64| {
+        format!(
+            "{:07x}",
+            (seed.wrapping_add(n).wrapping_mul(0x2545_F491_4F6C_DD1D)) >> 36
+        )
+    };
+    [(40, 6), (41, 3), (42, 0)]
+        .into_iter()
+        .map(|(rev, days)| ReleaseRevision {
+            revision: rev,
+            status: if rev == 42 { "deployed" } else { "superseded" }.into(),
+            chart: "summit-4.2.0".into(),
+            app_version: format!("sha-{}", sha(u64::from(rev))),
+            description: if rev == 42 {
+                "Upgrade complete"
+            } else {
+                "Upgrade complete"
+            }
+            .into(),
+            deployed: origin - Duration::days(days) - Duration::minutes(3),
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Metrics for World {
+    async fn measure(
+        &self,
+        slis: &[SliQuery],
+        now: DateTime<Utc>,
+    ) -> Result<Measurement, SourceError> {
+        let c = self.conditions(now);
+        let readings = slis
+            .iter()
+            .map(|q| {
+                let reading = match Signal::from_sli(&q.name) {
+                    Some(sig) => SliReading::Values {
+                        canary: signals::value(&c, sig, Track::Canary, now),
+                        stable: signals::value(&c, sig, Track::Stable, now),
+                    },
+                    None => SliReading::Values {
+                        canary: None,
+                        stable: None,
+                    },
+                };
+                (q.name.clone(), reading)
+            })
+            .collect();
+        Ok(Measurement {
+            at: now,
+            canary_requests: Some(signals::canary_requests(&c, now, 30)),
+            readings,
+        })
+    }
+
+    async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError> {
+        Ok(signals::sample(&self.conditions(now), now))
+    }
+}
+
+#[async_trait]
+impl Cluster for World {
+    fn previews(&self) -> Feed<Vec<Preview>> {
+        self.0.previews_tx.subscribe()
+    }
+
+    async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError> {
+        let now = self.0.clock.now();
+        let outcome = {
+            let mut s = self.state();
+            let before = s.previews.len();
+            s.previews.retain(|p| p.namespace != name);
+            if s.previews.len() < before {
+                s.deleted.insert(name.to_string());
+                Deletion::Deleted
+            } else {
+                Deletion::AlreadyGone
+            }
+        };
+        if outcome == Deletion::Deleted {
+            self.publish_previews(now);
+        }
+        Ok(outcome)
+    }
+
+    async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError> {
+        let now = self.0.clock.now();
+        let mut s = self.state();
+        if weight >= 50 && s.weight < 50 {
+            s.at_half = Some(now);
+        }
+        s.weight = weight;
+        Ok(s.weight)
+    }
+}
+
+#[async_trait]
+impl Forge for World {
+    fn main_health(&self) -> Feed<MainHealth> {
+        self.0.main_tx.subscribe()
+    }
+
+    async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError> {
+        let now = self.0.clock.now();
+        let change = {
+            let mut s = self.state();
+            if s.frozen.is_some() {
+                TagChange::AlreadyThere
+            } else {
+                s.frozen = Some(Freeze {
+                    sha: sha.to_string(),
+                    since: now,
+                });
+                TagChange::Created
+            }
+        };
+        self.publish_main(now);
+        Ok(change)
+    }
+
+    async fn unfreeze(&self) -> Result<TagChange, SourceError> {
+        let now = self.0.clock.now();
+        let change = match self.state().frozen.take() {
+            Some(_) => TagChange::Deleted,
+            None => TagChange::AlreadyGone,
+        };
+        self.publish_main(now);
+        Ok(change)
+    }
+}
+
+#[async_trait]
+impl Deployer for World {
+    async fn history(&self) -> Result<Vec<ReleaseRevision>, SourceError> {
+        Ok(self.state().history.clone())
+    }
+
+    async fn rollback(&self, revision: u32) -> Result<String, SourceError> {
+        let now = self.0.clock.now();
+        let mut s = self.state();
+        let Some(target) = s.history.iter().find(|r| r.revision == revision).cloned() else {
+            return Err(SourceError::Rejected(format!(
+                "Error: release: not found (revision {revision})"
+            )));
+        };
+        let next = s.history.last().map_or(1, |r| r.revision + 1);
+        for r in &mut s.history {
+            if r.status == "deployed" {
+                r.status = "superseded".into();
+            }
+        }
+        s.history.push(ReleaseRevision {
+            revision: next,
+            status: "deployed".into(),
+            chart: target.chart,
+            app_version: target.app_version,
+            description: format!("Rollback to {revision}"),
+            deployed: now,
+        });
+        s.rolled_back = true;
+        Ok("Rollback was a success! Happy Helming!".into())
+    }
+}

@@ -1,0 +1,171 @@
+//! Backends behind traits: the cluster (Kubernetes), the forge (GitHub), metrics
+//! (Prometheus) and the deployer (Helm). Live and simulated implementations plug in behind
+//! the same traits; nothing here touches UI state.
+//!
+//! Continuous data arrives as a [`Feed`]: a watch channel that always holds the latest
+//! reading, so a slow consumer never sees a queue pile up, and a newer reading replaces an
+//! unread one.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::engine::analysis::Measurement;
+use crate::engine::main_health::MainHealth;
+use crate::engine::previews::Preview;
+use crate::engine::signals::GoldenSample;
+
+/// A backend that could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum SourceError {
+    /// Down, unreachable, timing out: try again later.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// Rate limited until the given time.
+    #[error("rate limited until {0}")]
+    RateLimited(DateTime<Utc>),
+    /// The backend answered, and said no.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// The latest value from a source, when it came, and the latest failure if the source is
+/// failing now (the value is then stale, and kept).
+#[derive(Debug, Clone)]
+pub struct Reading<T> {
+    pub value: Option<Arc<T>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub fault: Option<(DateTime<Utc>, SourceError)>,
+}
+
+impl<T> Default for Reading<T> {
+    fn default() -> Self {
+        Self {
+            value: None,
+            updated: None,
+            fault: None,
+        }
+    }
+}
+
+impl<T> Reading<T> {
+    pub fn fresh(value: T, at: DateTime<Utc>) -> Self {
+        Self {
+            value: Some(Arc::new(value)),
+            updated: Some(at),
+            fault: None,
+        }
+    }
+}
+
+pub type Feed<T> = watch::Receiver<Reading<T>>;
+
+/// Wait for a feed's first value (or its first fault), for one-shot headless reads.
+pub async fn first_reading<T>(
+    mut feed: Feed<T>,
+    timeout: std::time::Duration,
+) -> Result<Arc<T>, SourceError> {
+    let wait = async {
+        loop {
+            {
+                let r = feed.borrow_and_update();
+                if let Some(v) = &r.value {
+                    return Ok(v.clone());
+                }
+                if let Some((_, e)) = &r.fault {
+                    return Err(e.clone());
+                }
+            }
+            if feed.changed().await.is_err() {
+                return Err(SourceError::Unreachable("the source stopped".into()));
+            }
+        }
+    };
+    tokio::time::timeout(timeout, wait)
+        .await
+        .unwrap_or_else(|_| Err(SourceError::Unreachable("no answer in time".into())))
+}
+
+/// One SLI with its queries resolved for each track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliQuery {
+    pub name: String,
+    pub canary: String,
+    pub stable: String,
+}
+
+#[async_trait]
+pub trait Metrics: Send + Sync {
+    /// Every SLI on both tracks, and the canary's request count over the window.
+    async fn measure(
+        &self,
+        slis: &[SliQuery],
+        now: DateTime<Utc>,
+    ) -> Result<Measurement, SourceError>;
+    /// The golden signals now, for the charts.
+    async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deletion {
+    Deleted,
+    AlreadyGone,
+}
+
+#[async_trait]
+pub trait Cluster: Send + Sync {
+    /// Preview namespaces, kept current by a watch.
+    fn previews(&self) -> Feed<Vec<Preview>>;
+    async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError>;
+    /// Set the canary's traffic weight; returns the weight read back from the cluster.
+    async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagChange {
+    Created,
+    AlreadyThere,
+    Deleted,
+    AlreadyGone,
+}
+
+#[async_trait]
+pub trait Forge: Send + Sync {
+    fn main_health(&self) -> Feed<MainHealth>;
+    /// Create `frozen/rollback` at `sha`.
+    async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError>;
+    /// Delete `frozen/rollback`.
+    async fn unfreeze(&self) -> Result<TagChange, SourceError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRevision {
+    pub revision: u32,
+    pub status: String,
+    pub chart: String,
+    pub app_version: String,
+    pub description: String,
+    pub deployed: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Deployer: Send + Sync {
+    /// The release's revisions, oldest first.
+    async fn history(&self) -> Result<Vec<ReleaseRevision>, SourceError>;
+    /// Roll the release back to `revision`; returns what the tool said.
+    async fn rollback(&self, revision: u32) -> Result<String, SourceError>;
+}
+
+/// The four backends a console runs against.
+#[derive(Clone)]
+pub struct Backends {
+    pub metrics: Arc<dyn Metrics>,
+    pub cluster: Arc<dyn Cluster>,
+    pub forge: Arc<dyn Forge>,
+    pub deployer: Arc<dyn Deployer>,
+}
