@@ -3,11 +3,14 @@
 //! Data flows one way, sources → engine → view model → screen; intent flows back one way,
 //! key → command → confirmation → ops → audit. See `docs/architecture.md`.
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod headless;
+pub mod launch;
 pub mod ops;
-
 pub mod paths;
 pub mod sim;
 pub mod sources;
+pub mod tui;

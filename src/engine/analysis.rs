@@ -53,6 +53,9 @@ pub struct Measurement {
     pub at: DateTime<Utc>,
     /// Requests served by the canary over the window; `None` when it could not be read.
     pub canary_requests: Option<u64>,
+    /// Requests served by stable over the window: none at 100 %, when there is nothing to
+    /// compare with and relative bounds do not apply.
+    pub stable_requests: Option<u64>,
     pub readings: BTreeMap<String, SliReading>,
 }
 
@@ -92,10 +95,8 @@ pub struct Analysis {
 pub fn analyse(cfg: &SloConfig, m: &Measurement, queries: &BTreeMap<String, String>) -> Analysis {
     let window = cfg.query_window().to_string();
     let min = cfg.defaults.min_requests;
-    let starved = match m.canary_requests {
-        Some(n) => n < min,
-        None => false,
-    };
+    let starved = m.canary_requests.is_some_and(|n| n < min);
+    let no_stable = m.stable_requests == Some(0);
     let objectives: Vec<ObjectiveVerdict> = cfg
         .objectives
         .iter()
@@ -117,18 +118,24 @@ pub fn analyse(cfg: &SloConfig, m: &Measurement, queries: &BTreeMap<String, Stri
                 requests: m.canary_requests,
                 reason: String::new(),
             };
-            judge(
-                base,
-                reading,
-                &o.pass,
-                o.warn.as_ref(),
+            let ctx = Context {
                 starved,
+                no_stable,
                 min,
-                cfg.defaults.no_data,
-            )
+                policy: cfg.defaults.no_data,
+            };
+            judge(base, reading, &o.pass, o.warn.as_ref(), &ctx)
         })
         .collect();
     summarise(cfg, m.at, objectives)
+}
+
+/// What holds for every objective of one measurement.
+struct Context {
+    starved: bool,
+    no_stable: bool,
+    min: u64,
+    policy: NoDataPolicy,
 }
 
 fn judge(
@@ -136,10 +143,9 @@ fn judge(
     reading: Option<&SliReading>,
     pass: &Criterion,
     warn: Option<&Criterion>,
-    starved: bool,
-    min: u64,
-    policy: NoDataPolicy,
+    ctx: &Context,
 ) -> ObjectiveVerdict {
+    let policy = ctx.policy;
     let no_data = |mut v: ObjectiveVerdict, why: String| {
         v.verdict = match policy {
             NoDataPolicy::Pass => Verdict::Pass,
@@ -160,16 +166,28 @@ fn judge(
     };
     v.canary = canary;
     v.stable = stable;
-    if starved {
+    if ctx.starved {
         let n = v.requests.unwrap_or(0);
-        return no_data(v, format!("{n} canary requests < min_requests {min}"));
+        return no_data(v, format!("{n} canary requests < min_requests {}", ctx.min));
     }
     let Some(value) = canary.filter(|x| x.is_finite()) else {
         return no_data(v, "the canary query returned no series".into());
     };
-    if pass.vs_stable.is_some() && stable.filter(|x| x.is_finite()).is_none() {
-        return no_data(v, "no stable value to compare with".into());
-    }
+    // Stable serves nothing at 100 %: a bound relative to it cannot apply, and an
+    // objective with nothing else to meet has no data.
+    let relative_only = pass.lte.is_none() && pass.gte.is_none();
+    let stable = if ctx.no_stable {
+        if relative_only {
+            return no_data(v, "stable serves no traffic to compare with".into());
+        }
+        v.comparator.push_str(" (relative bound skipped: stable serves no traffic)");
+        None
+    } else {
+        if pass.vs_stable.is_some() && stable.filter(|x| x.is_finite()).is_none() {
+            return no_data(v, "no stable value to compare with".into());
+        }
+        stable
+    };
     let (ok, threshold, broken) = meets(pass, value, stable);
     v.threshold = threshold;
     if ok {

@@ -162,6 +162,7 @@ impl Operator {
             Err(e) => Measurement {
                 at: now,
                 canary_requests: None,
+                stable_requests: None,
                 readings: self
                     .queries
                     .iter()

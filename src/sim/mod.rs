@@ -49,3 +49,27 @@ mod tests {
         assert!((0..1000).all(|i| super::noise(1, i, 0).abs() <= 1.0));
     }
 }
+
+/// Where the demo team stands in the plan: phases 0–7 validated on their days, phase 8 (the
+/// production canary) under way, the rest pending.
+pub fn phase_states(count: usize, origin: chrono::DateTime<chrono::Utc>) -> Vec<crate::engine::phases::PhaseState> {
+    use crate::engine::phases::{PhaseState, PhaseStatus};
+    (0..count)
+        .map(|i| match i {
+            0..=7 => {
+                let at = origin - chrono::Duration::days(8 - i as i64) + chrono::Duration::hours(3);
+                PhaseState {
+                    status: PhaseStatus::Validated,
+                    since: Some(at),
+                    validated: Some((at, "all validation checks passed".into())),
+                }
+            }
+            8 => PhaseState {
+                status: PhaseStatus::InProgress,
+                since: Some(origin),
+                validated: None,
+            },
+            _ => PhaseState::pending(),
+        })
+        .collect()
+}

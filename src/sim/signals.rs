@@ -68,7 +68,7 @@ pub fn sample(c: &Conditions, at: DateTime<Utc>) -> GoldenSample {
     }
 }
 
-/// Requests the canary served over `window_secs`.
-pub fn canary_requests(c: &Conditions, at: DateTime<Utc>, window_secs: u64) -> u64 {
-    value(c, Signal::Traffic, Track::Canary, at).map_or(0, |rps| (rps * window_secs as f64) as u64)
+/// Requests a track served over `window_secs`.
+pub fn requests(c: &Conditions, track: Track, at: DateTime<Utc>, window_secs: u64) -> u64 {
+    value(c, Signal::Traffic, track, at).map_or(0, |rps| (rps * window_secs as f64) as u64)
 }

@@ -193,7 +193,8 @@ impl Metrics for World {
             .collect();
         Ok(Measurement {
             at: now,
-            canary_requests: Some(signals::canary_requests(&c, now, 30)),
+            canary_requests: Some(signals::requests(&c, Track::Canary, now, 30)),
+            stable_requests: Some(signals::requests(&c, Track::Stable, now, 30)),
             readings,
         })
     }

@@ -1,0 +1,170 @@
+//! The command line (SPEC §4).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "captain", version, about = "The release-captain console: phases, canary, previews, main health.")]
+pub struct Cli {
+    /// captain.toml to read (else $CAPTAIN_CONFIG, ./captain.toml, the XDG config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Kubernetes context to use (default: the current one).
+    #[arg(long, global = true, value_name = "KUBE_CONTEXT")]
+    pub context: Option<String>,
+    /// Remove every action that changes anything.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Theme: default, light, high-contrast, or a theme file.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+    /// Run against the embedded demo world; scenarios: drill (default), steady, breach,
+    /// stale-previews, main-red. The value is taken only after `=`.
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "drill", value_name = "SCENARIO")]
+    pub demo: Option<String>,
+    /// Run the demo world's clock this many times faster.
+    #[arg(long, global = true, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// The demo world's seed: the same seed, the same world.
+    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// The canary release train.
+    Canary {
+        #[command(subcommand)]
+        action: CanaryCmd,
+    },
+    /// Preview namespaces.
+    Previews {
+        #[command(subcommand)]
+        action: PreviewsCmd,
+    },
+    /// Health of main.
+    Main {
+        #[command(subcommand)]
+        action: MainCmd,
+    },
+    /// The rollout plan.
+    Plan {
+        #[command(subcommand)]
+        action: PlanCmd,
+    },
+    /// The audit journal.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+    /// Where config, audit log, logs and themes are read from.
+    Info,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Mutate {
+    /// Do it without asking (required without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Why: recorded in the audit journal (required for rollback, abort and deletes).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Json {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CanaryCmd {
+    /// The train now.
+    Status(Json),
+    /// Drive the train to its end: exit 0 promoted, 1 rolled back or aborted, 2 paused.
+    Run(Json),
+    Promote {
+        /// Straight to 100 %.
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
+    Pause {
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
+    Resume {
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
+    Rollback {
+        /// Roll back to this revision instead of the previous one.
+        #[arg(long, value_name = "N")]
+        to_revision: Option<u32>,
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
+    Abort {
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PreviewsCmd {
+    /// Every preview namespace, oldest first.
+    List {
+        /// Stale when older than this (default: the configured TTL).
+        #[arg(long, value_name = "DUR")]
+        older_than: Option<crate::config::Span>,
+        #[command(flatten)]
+        j: Json,
+    },
+    /// Delete the stale ones.
+    Clean {
+        #[arg(long, value_name = "DUR")]
+        older_than: Option<crate::config::Span>,
+        /// Say what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MainCmd {
+    /// Exit 0 green, 1 red, 3 could not evaluate.
+    Status(Json),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// The phases, in order.
+    Show(Json),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Print the journal.
+    Show(Json),
+    /// Check the hash chain: exit 0 intact, 1 broken.
+    Verify(Json),
+}

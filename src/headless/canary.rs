@@ -1,0 +1,106 @@
+//! `captain canary …`: the train, headless. `run` drives it to its end with the console's
+//! engine: exit 0 promoted, 1 rolled back or aborted, 2 paused for a human.
+
+use std::process::ExitCode;
+
+use color_eyre::eyre::Result;
+use serde_json::json;
+
+use super::{confirm, report};
+use crate::cli::{CanaryCmd, Cli};
+use crate::engine::train::{Status, Train, TrainCommand};
+use crate::launch::Session;
+use crate::ops::Command;
+
+fn summary(t: &Train) -> serde_json::Value {
+    json!({
+        "release": t.release,
+        "revision": t.revisions.current,
+        "previous": t.revisions.previous,
+        "image": t.revisions.image,
+        "weight": t.weight,
+        "step": t.step,
+        "status": t.status,
+        "last_verdict": t.last.as_ref().map(|a| json!({"at": a.at, "verdict": a.verdict, "score": a.score, "reason": a.reason})),
+        "timeline": t.timeline,
+    })
+}
+
+pub fn exit_code(status: &Status) -> u8 {
+    match status {
+        Status::Promoted => 0,
+        Status::RolledBack { .. } | Status::Aborted { .. } => 1,
+        Status::Paused { .. } | Status::AwaitingGate | Status::Progressing => 2,
+    }
+}
+
+pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
+    let session = Session::open(cli)?;
+    let (mut op, _) = session.operator().await?;
+    let command = |c: TrainCommand| Command::Train(c);
+    let (cmd, m, json) = match cmd {
+        CanaryCmd::Status(j) => {
+            if j.json {
+                println!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
+            } else {
+                let t = &op.train;
+                println!(
+                    "{} revision {} ({}) at {} %: {}",
+                    t.release, t.revisions.current, t.revisions.image, t.weight, t.status.label()
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        CanaryCmd::Run(j) => return drive(&session, &mut op, j.json).await,
+        CanaryCmd::Promote { full, m, j } => (
+            command(if *full { TrainCommand::PromoteFull } else { TrainCommand::Promote }),
+            m,
+            j.json,
+        ),
+        CanaryCmd::Pause { m, j } => (command(TrainCommand::Pause), m, j.json),
+        CanaryCmd::Resume { m, j } => (command(TrainCommand::Resume), m, j.json),
+        CanaryCmd::Rollback { to_revision, m, j } => (
+            command(TrainCommand::Rollback { to_revision: *to_revision }),
+            m,
+            j.json,
+        ),
+        CanaryCmd::Abort { m, j } => (command(TrainCommand::Abort), m, j.json),
+    };
+    let proposal = cmd.propose(Some(&op.train));
+    let confirmed = confirm(cmd, &proposal, m)?;
+    let outcome = op.execute(confirmed, session.clock.now()).await?;
+    report(&outcome, json)
+}
+
+/// Measure at every interval until the train ends or needs a human.
+async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> Result<ExitCode> {
+    let mut printed = 0;
+    let mut ticker = tokio::time::interval(session.tick);
+    loop {
+        ticker.tick().await;
+        let report = op.tick(session.clock.now()).await?;
+        if !json {
+            if let Some(a) = report.analysis.as_ref().filter(|a| !a.verdict.is_passing()) {
+                println!("{}       verdict {}: {}", a.at.format("%H:%M:%S"), a.verdict.label(), a.reason);
+            }
+            for e in &op.train.timeline[printed..] {
+                println!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
+            }
+        }
+        printed = op.train.timeline.len();
+        for o in report.outcomes.iter().filter(|o| !o.ok) {
+            eprintln!("{} {}: FAILED: {}", o.action, o.target, o.message);
+        }
+        let done = op.train.status.is_terminal()
+            || matches!(op.train.status, Status::Paused { .. } | Status::AwaitingGate);
+        if done {
+            break;
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
+    } else {
+        println!("{}: {}", op.train.release, op.train.status.label());
+    }
+    Ok(ExitCode::from(exit_code(&op.train.status)))
+}

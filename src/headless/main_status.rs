@@ -1,0 +1,46 @@
+//! `captain main status`: exit 0 green, 1 red, 3 could not evaluate.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use color_eyre::eyre::Result;
+
+use crate::cli::{Cli, MainCmd};
+use crate::engine::main_health::Overall;
+use crate::launch::Session;
+use crate::sources::first_reading;
+
+pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
+    let MainCmd::Status(j) = cmd;
+    let session = Session::open(cli)?;
+    let health = match first_reading(session.backends.forge.main_health(), Duration::from_secs(30)).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("main: could not evaluate: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let overall = health.overall();
+    if j.json {
+        let out = serde_json::json!({ "overall": overall, "health": &*health });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        let word = match overall {
+            Overall::Green => "green",
+            Overall::Pending => "pending",
+            Overall::Red { .. } => "RED",
+        };
+        println!("main {} at {}: {word}", &health.head.sha[..7.min(health.head.sha.len())], health.head.at);
+        for c in &health.checks {
+            println!("  {:<10} {}", c.name, c.state.label());
+        }
+        if health.frozen.is_some() {
+            println!("  frozen/rollback present: the train is paused");
+        }
+    }
+    Ok(ExitCode::from(match overall {
+        Overall::Green => 0,
+        Overall::Red { .. } => 1,
+        Overall::Pending => 3,
+    }))
+}

@@ -1,0 +1,88 @@
+//! `captain previews list|clean`: the preview namespaces, and the stale ones removed.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::Utc;
+use color_eyre::eyre::Result;
+use serde_json::json;
+
+use super::{confirm, report};
+use crate::cli::{Cli, PreviewsCmd};
+use crate::config::duration::format_span;
+use crate::engine::previews::{self, Preview};
+use crate::launch::Session;
+use crate::ops::Command;
+use crate::sources::first_reading;
+
+fn row(p: &Preview, now: chrono::DateTime<Utc>, ttl: chrono::Duration) -> serde_json::Value {
+    json!({
+        "namespace": p.namespace,
+        "created": p.created,
+        "age_seconds": p.age(now).num_seconds(),
+        "pr": p.pr,
+        "url": p.url,
+        "health": p.health,
+        "stale": p.is_stale(now, ttl),
+        "orphaned": p.is_orphaned(),
+        "terminating": p.terminating,
+    })
+}
+
+pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
+    let session = Session::open(cli)?;
+    let prefix = session.settings.config.previews.prefix.clone();
+    let list = first_reading(session.backends.cluster.previews(), Duration::from_secs(30)).await?;
+    let now = session.clock.now();
+    let mut list: Vec<Preview> = list.iter().filter(|p| p.namespace.starts_with(&prefix)).cloned().collect();
+    previews::sort_by_age(&mut list);
+    match cmd {
+        PreviewsCmd::List { older_than, j } => {
+            let ttl = older_than.unwrap_or(session.settings.config.previews.ttl).chrono();
+            if j.json {
+                let rows: Vec<_> = list.iter().map(|p| row(p, now, ttl)).collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for p in &list {
+                    let pr = p.pr.as_ref();
+                    println!(
+                        "{:<10} {:>6} {:<7} {:<9} {}{}  {}",
+                        p.namespace,
+                        format_span(p.age(now).to_std().unwrap_or_default()),
+                        pr.map_or("?", |x| x.state.label()),
+                        pr.map_or("", |x| x.author.as_str()),
+                        if p.is_stale(now, ttl) { "STALE " } else { "" },
+                        if p.is_orphaned() { "ORPHANED" } else { "" },
+                        pr.map_or("", |x| x.title.as_str()),
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PreviewsCmd::Clean { older_than, dry_run, m, j } => {
+            let ttl = older_than.unwrap_or(session.settings.config.previews.ttl).chrono();
+            let stale: Vec<String> = previews::stale(&list, &prefix, now, ttl)
+                .into_iter()
+                .map(|p| p.namespace.clone())
+                .collect();
+            if *dry_run || stale.is_empty() {
+                if j.json {
+                    println!("{}", serde_json::to_string_pretty(&json!({"dry_run": dry_run, "stale": stale}))?);
+                } else if stale.is_empty() {
+                    println!("no preview older than {}", format_span(ttl.to_std().unwrap_or_default()));
+                } else {
+                    for ns in &stale {
+                        println!("would delete {ns}");
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let (mut op, _) = session.operator().await?;
+            let command = Command::CleanStale { namespaces: stale };
+            let proposal = command.propose(Some(&op.train));
+            let confirmed = confirm(command, &proposal, m)?;
+            let outcome = op.execute(confirmed, session.clock.now()).await?;
+            report(&outcome, j.json)
+        }
+    }
+}

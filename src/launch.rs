@@ -1,0 +1,140 @@
+//! From the command line to a running world: config, clock, backends, SLOs, plan, journal.
+//! Shared by the TUI and the subcommands, so both run the same engine on the same inputs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DurationRound, TimeDelta, Utc};
+use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+
+use crate::cli::Cli;
+use crate::clock::{Clock, ScaledClock};
+use crate::config::app::AppConfig;
+use crate::config::plan::Plan;
+use crate::config::slo::SloConfig;
+use crate::engine::phases::PhaseState;
+use crate::ops::audit::{Actor, Journal};
+use crate::ops::{Operator, Outcome};
+use crate::sim::{Scenario, World};
+use crate::sources::Backends;
+use crate::{paths, sim};
+
+/// The configuration as found, before any backend is touched.
+pub struct Settings {
+    pub config: AppConfig,
+    pub config_path: Option<PathBuf>,
+    pub demo: Option<Scenario>,
+    pub read_only: bool,
+}
+
+impl Settings {
+    pub fn load(cli: &Cli) -> Result<Self> {
+        let demo = cli
+            .demo
+            .as_deref()
+            .map(|s| s.parse::<Scenario>().map_err(|e| eyre!(e)))
+            .transpose()?;
+        let config_path = paths::find_config(cli.config.as_deref());
+        let config = match &config_path {
+            Some(p) => AppConfig::load(p)?,
+            None => AppConfig::default(),
+        };
+        let read_only = cli.read_only || config.ui.read_only;
+        Ok(Settings {
+            config,
+            config_path,
+            demo,
+            read_only,
+        })
+    }
+
+    pub fn plan(&self) -> Result<Plan> {
+        match self.config.plan.file.as_str() {
+            "builtin" => Ok(Plan::builtin()),
+            file => Ok(Plan::load(&self.relative(file))?),
+        }
+    }
+
+    /// A path from the config file, relative to the config file.
+    fn relative(&self, file: &str) -> PathBuf {
+        let p = PathBuf::from(file);
+        match (&self.config_path, p.is_absolute()) {
+            (Some(cfg), false) => cfg.parent().map_or(p.clone(), |d| d.join(&p)),
+            _ => p,
+        }
+    }
+
+    pub fn audit_path(&self) -> PathBuf {
+        paths::audit_file(self.demo.is_some())
+    }
+}
+
+/// A world to run against, with everything the engine needs.
+pub struct Session {
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    pub world: Option<World>,
+    pub backends: Backends,
+    pub slo: SloConfig,
+    pub plan: Plan,
+    pub phases: Vec<PhaseState>,
+    pub label: String,
+    /// Real time between two measurements.
+    pub tick: std::time::Duration,
+}
+
+impl Session {
+    pub fn open(cli: &Cli) -> Result<Self> {
+        let settings = Settings::load(cli)?;
+        let Some(scenario) = settings.demo else {
+            bail!(
+                "live backends (Kubernetes, GitHub, Prometheus, Helm) are not available in this build yet; \
+                 run against the embedded demo world with --demo"
+            );
+        };
+        if !(cli.speed > 0.0 && cli.speed.is_finite()) {
+            bail!("--speed must be a positive number, got {}", cli.speed);
+        }
+        let origin = Utc::now()
+            .duration_trunc(TimeDelta::seconds(1))
+            .unwrap_or_else(|_| Utc::now());
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(origin, cli.speed));
+        let world = World::new(scenario, cli.seed, clock.clone());
+        let slo = sim::demo_slo();
+        let plan = settings.plan()?;
+        let phases = sim::phase_states(plan.phases.len(), origin);
+        let tick = slo.rollout.interval.0.div_f64(cli.speed);
+        Ok(Session {
+            backends: world.backends(),
+            label: format!("demo: {scenario}"),
+            world: Some(world),
+            clock,
+            slo,
+            plan,
+            phases,
+            settings,
+            tick,
+        })
+    }
+
+    /// Open the journal and start the operator on the release's current revision.
+    pub async fn operator(&self) -> Result<(Operator, Vec<Outcome>)> {
+        let path = self.settings.audit_path();
+        let journal = Journal::open(&path).wrap_err_with(|| {
+            format!("the audit journal {} cannot be used; `captain audit verify` says why", path.display())
+        })?;
+        let release = &self.settings.config.release.name;
+        let (op, outcomes) = Operator::start(
+            self.backends.clone(),
+            self.slo.clone(),
+            release,
+            &self.settings.config.previews.prefix,
+            journal,
+            Actor::local(),
+            self.settings.read_only,
+            self.clock.now(),
+        )
+        .await?;
+        Ok((op, outcomes))
+    }
+}

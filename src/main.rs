@@ -1,0 +1,91 @@
+//! `captain`: the console, or one of its subcommands.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+
+use captain::cli::Cli;
+use captain::launch::Session;
+use captain::tui::keymap::Keymap;
+use captain::tui::run::Console;
+use captain::tui::{App, Theme};
+use captain::{headless, paths};
+
+fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("captain: {e}");
+    }
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("captain: starting the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("captain: {e:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(cmd) = &cli.command {
+        return headless::run(&cli, cmd).await;
+    }
+    console(cli).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn console(cli: Cli) -> Result<()> {
+    let session = Session::open(&cli)?;
+    let s = &session.settings;
+    let theme_name = cli.theme.clone().or_else(|| s.config.ui.theme.clone());
+    let theme = match theme_name {
+        Some(name) => Theme::load(&name, paths::user_theme_dir().as_deref())?,
+        None => Theme::default_theme(),
+    };
+    let keymap = Keymap::new(s.read_only, &s.config.keys).map_err(|e| eyre!(e))?;
+    init_logging()?;
+    let (operator, _) = session.operator().await?;
+    let mut app = App::new(
+        keymap,
+        session.label.clone(),
+        s.config.release.name.clone(),
+        session.plan.clone(),
+        session.phases.clone(),
+    );
+    app.preview_prefix = s.config.previews.prefix.clone();
+    app.ttl = s.config.previews.ttl.chrono();
+    log::info!(
+        "captain on {}; audit journal {}",
+        session.label,
+        operator.journal_path().display()
+    );
+    let console = Console {
+        app,
+        theme,
+        clock: session.clock.clone(),
+        operator,
+        backends: session.backends.clone(),
+        world: session.world.clone(),
+        tick: session.tick,
+    };
+    captain::tui::run::run(console).await
+}
+
+/// Every log line goes to the log pane and to the log file in the state dir.
+fn init_logging() -> Result<()> {
+    tui_logger::init_logger(log::LevelFilter::Info).map_err(|e| eyre!("starting the log: {e}"))?;
+    tui_logger::set_default_level(log::LevelFilter::Info);
+    let file = paths::log_file();
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
+    }
+    tui_logger::set_log_file(tui_logger::TuiLoggerFile::new(&file.to_string_lossy()));
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! The `?` help page, built from the live keymap: what you see is what you can press.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Row, Table};
+
+use super::centered;
+use crate::tui::keymap::{Keymap, Scope};
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
+    let rows: Vec<Row> = keymap
+        .bindings()
+        .iter()
+        .map(|b| {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            let scope = match b.scope {
+                Scope::Global => String::new(),
+                Scope::Panel(p) => format!("[{}] ", p.title()),
+            };
+            let style = if b.mutating { theme.fg(theme.danger) } else { theme.fg(theme.text) };
+            Row::new(vec![
+                Span::styled(keys.join(" "), theme.bold(theme.accent)),
+                Span::styled(b.name, style),
+                Span::styled(format!("{scope}{}", b.description), theme.fg(theme.text)),
+            ])
+        })
+        .collect();
+    let height = rows.len() as u16 + 4;
+    let rect = centered(area, 84, height);
+    f.render_widget(Clear, rect);
+    let footer = if keymap.read_only {
+        "read-only: actions that change anything are disabled · esc closes"
+    } else {
+        "red: changes production, asks for confirmation · esc closes"
+    };
+    let table = Table::new(
+        rows,
+        [Constraint::Length(12), Constraint::Length(15), Constraint::Fill(1)],
+    )
+    .header(Row::new(["key", "action", "what it does"]).style(theme.bold(theme.muted)))
+    .block(
+        Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(theme.fg(theme.border_focused))
+            .title(Span::styled(" Help ", theme.bold(theme.title)))
+            .title_bottom(Line::styled(format!(" {footer} "), theme.fg(theme.muted))),
+    );
+    f.render_widget(table, rect);
+}

@@ -1,0 +1,171 @@
+//! The whole screen, drawn from the state and a clock: no I/O, no mutation. Wide
+//! terminals get every panel at once; small ones (down to 80×24) a tab bar and the focused
+//! panel, so nothing is squeezed into uselessness.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use super::dialogs::{confirm, help, palette};
+use super::keymap::Action;
+use super::panels;
+use super::state::{App, Mode, Panel};
+use super::theme::Theme;
+use crate::config::duration::format_span;
+use crate::engine::main_health::Overall;
+
+/// Below either of these, one panel at a time.
+const FULL_WIDTH: u16 = 100;
+const FULL_HEIGHT: u16 = 30;
+
+pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
+    let area = f.area();
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(f, header, app, now, theme);
+    draw_footer(f, footer, app, theme);
+    let compact = area.width < FULL_WIDTH || area.height < FULL_HEIGHT;
+    if compact || app.ui.zoomed {
+        let [tabs, main] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
+        draw_tabs(f, tabs, app, theme);
+        draw_panel(f, main, app.ui.focus, app, now, theme);
+    } else {
+        let [top, middle, bottom] = Layout::vertical([
+            Constraint::Percentage(55),
+            Constraint::Fill(1),
+            Constraint::Length(7),
+        ])
+        .areas(body);
+        let [phases, canary] =
+            Layout::horizontal([Constraint::Percentage(32), Constraint::Fill(1)]).areas(top);
+        let [previews, main] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Fill(1)]).areas(middle);
+        draw_panel(f, phases, Panel::Phases, app, now, theme);
+        draw_panel(f, canary, Panel::Canary, app, now, theme);
+        draw_panel(f, previews, Panel::Previews, app, now, theme);
+        draw_panel(f, main, Panel::Main, app, now, theme);
+        draw_panel(f, bottom, Panel::Log, app, now, theme);
+    }
+    match &app.ui.mode {
+        Mode::Help => help::draw(f, body, &app.keymap, theme),
+        Mode::Palette { input, selected } => palette::draw(f, body, &app.keymap, input, *selected, theme),
+        Mode::Confirm(dialog) => confirm::ConfirmDialog::draw(dialog, f, body, theme),
+        Mode::Normal | Mode::Filter => {}
+    }
+}
+
+/// The frame every panel sits in: its title, its data's age, focus.
+pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Block<'a> {
+    let focused = app.ui.focus == panel;
+    let filter = &app.ui.filters[panel.index()];
+    let mut title = vec![Span::styled(
+        format!(" {} {} ", panel.index() + 1, panel.title()),
+        if focused { theme.bold(theme.border_focused) } else { theme.bold(theme.title) },
+    )];
+    if !filter.is_empty() || (focused && app.ui.mode == Mode::Filter) {
+        let cursor = if app.ui.mode == Mode::Filter && focused { "▏" } else { "" };
+        title.push(Span::styled(format!("/{filter}{cursor} "), theme.bold(theme.accent)));
+    }
+    Block::bordered()
+        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_style(theme.fg(if focused { theme.border_focused } else { theme.border }))
+        .title(Line::from(title))
+        .title(extra.right_aligned())
+}
+
+fn draw_panel(f: &mut Frame, area: Rect, panel: Panel, app: &App, now: DateTime<Utc>, theme: &Theme) {
+    match panel {
+        Panel::Phases => panels::phases::draw(f, area, app, now, theme),
+        Panel::Canary => panels::canary::draw(f, area, app, now, theme),
+        Panel::Previews => panels::previews::draw(f, area, app, now, theme),
+        Panel::Main => panels::main_health::draw(f, area, app, now, theme),
+        Panel::Log => panels::log::draw(f, area, app, theme),
+    }
+}
+
+fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
+    let mut spans = vec![
+        Span::styled(" captain ", theme.bold(theme.accent).add_modifier(Modifier::REVERSED)),
+        Span::styled(format!(" {} ", app.world), theme.fg(theme.muted)),
+        Span::styled(format!("· {} ", app.release), theme.bold(theme.text)),
+    ];
+    if let Some(t) = &app.train {
+        let colour = match t.status {
+            crate::engine::train::Status::RolledBack { .. } | crate::engine::train::Status::Aborted { .. } => theme.fail,
+            crate::engine::train::Status::Paused { .. } | crate::engine::train::Status::AwaitingGate => theme.warn,
+            _ => theme.pass,
+        };
+        spans.push(Span::styled(
+            format!("· canary {} % {} ", t.weight, t.status.label()),
+            theme.bold(colour),
+        ));
+    }
+    if let Some(m) = &app.main.value {
+        match m.overall() {
+            Overall::Red { since } => {
+                let age = since.map(|s| format!(" {}", format_span((now - s).to_std().unwrap_or_default())));
+                spans.push(Span::styled(format!("· main RED{} ", age.unwrap_or_default()), theme.bold(theme.fail)));
+            }
+            Overall::Pending => spans.push(Span::styled("· main pending ", theme.fg(theme.warn))),
+            Overall::Green => spans.push(Span::styled("· main green ", theme.fg(theme.pass))),
+        }
+        if m.frozen.is_some() {
+            spans.push(Span::styled("· FROZEN ", theme.bold(theme.warn).add_modifier(Modifier::REVERSED)));
+        }
+    }
+    if app.keymap.read_only {
+        spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));
+    }
+    let clock = now.format("%H:%M:%S UTC").to_string();
+    let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16 + 1)]).areas(area);
+    f.render_widget(Paragraph::new(Line::from(spans)), left);
+    f.render_widget(Paragraph::new(Span::styled(clock, theme.fg(theme.muted))), right);
+}
+
+fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let spans: Vec<Span> = Panel::ALL
+        .iter()
+        .flat_map(|p| {
+            let style = if *p == app.ui.focus {
+                theme.bold(theme.border_focused).add_modifier(Modifier::REVERSED)
+            } else {
+                theme.fg(theme.text)
+            };
+            [Span::styled(format!(" {} {} ", p.index() + 1, p.title()), style), Span::raw(" ")]
+        })
+        .collect();
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some((msg, bad)) = &app.ui.status {
+        let style = if *bad { theme.bold(theme.fail) } else { theme.fg(theme.text) };
+        f.render_widget(Paragraph::new(Span::styled(format!(" {msg}"), style)), area);
+        return;
+    }
+    let hint = |a: Action, what: &str| app.keymap.key_of(a).map(|k| format!("{k} {what}"));
+    let hints: Vec<String> = [
+        hint(Action::Help, "help"),
+        hint(Action::Palette, "commands"),
+        hint(Action::NextPanel, "focus"),
+        hint(Action::Filter, "filter"),
+        hint(Action::Promote, "promote"),
+        hint(Action::Pause, "pause"),
+        hint(Action::Rollback, "roll back"),
+        hint(Action::Quit, "quit"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    f.render_widget(
+        Paragraph::new(Span::styled(format!(" {}", hints.join(" · ")), theme.fg(theme.muted))),
+        area,
+    );
+}

@@ -1,0 +1,159 @@
+//! Keys in, intent out: a key press becomes an action through the keymap; a risky action
+//! opens a confirmation dialog; only a satisfied dialog returns a `Confirmed` command.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::dialogs::confirm::{Answer, ConfirmDialog};
+use super::dialogs::palette;
+use super::keymap::Action;
+use super::state::{App, Mode, Panel};
+use crate::engine::train::TrainCommand;
+use crate::ops::{Command, Confirmed};
+
+/// Handle one key; returns a command when the human has just confirmed one.
+pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Confirmed> {
+    let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
+    match &mut app.ui.mode {
+        Mode::Confirm(dialog) => match dialog.key(ev) {
+            Answer::Pending => None,
+            Answer::Cancel => {
+                app.ui.status = Some((format!("{}: cancelled", dialog.proposal.title), false));
+                app.ui.mode = Mode::Normal;
+                None
+            }
+            Answer::Confirm(c) => {
+                app.ui.status = Some((format!("{}: sent", dialog.proposal.title), false));
+                app.ui.mode = Mode::Normal;
+                Some(c)
+            }
+        },
+        Mode::Help => {
+            if matches!(ev.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) || ctrl_c {
+                app.ui.mode = Mode::Normal;
+            }
+            None
+        }
+        Mode::Filter => {
+            let slot = &mut app.ui.filters[app.ui.focus.index()];
+            match ev.code {
+                KeyCode::Esc => {
+                    slot.clear();
+                    app.ui.mode = Mode::Normal;
+                }
+                KeyCode::Enter => app.ui.mode = Mode::Normal,
+                KeyCode::Backspace => {
+                    slot.pop();
+                }
+                KeyCode::Char(c) if !ctrl_c => slot.push(c),
+                _ if ctrl_c => app.ui.mode = Mode::Normal,
+                _ => {}
+            }
+            app.ui.selected[app.ui.focus.index()] = 0;
+            None
+        }
+        Mode::Palette { input, selected } => match ev.code {
+            KeyCode::Esc => {
+                app.ui.mode = Mode::Normal;
+                None
+            }
+            _ if ctrl_c => {
+                app.ui.mode = Mode::Normal;
+                None
+            }
+            KeyCode::Up => {
+                *selected = selected.saturating_sub(1);
+                None
+            }
+            KeyCode::Down => {
+                *selected += 1;
+                None
+            }
+            KeyCode::Backspace => {
+                input.pop();
+                *selected = 0;
+                None
+            }
+            KeyCode::Char(c) => {
+                input.push(c);
+                *selected = 0;
+                None
+            }
+            KeyCode::Enter => {
+                let hits = palette::matches(&app.keymap, input);
+                let action = hits.get((*selected).min(hits.len().saturating_sub(1))).map(|b| b.action);
+                app.ui.mode = Mode::Normal;
+                action.and_then(|a| run(app, a, now))
+            }
+            _ => None,
+        },
+        Mode::Normal => {
+            let action = app.keymap.lookup(&ev, app.ui.focus)?;
+            run(app, action, now)
+        }
+    }
+}
+
+/// Carry out an action from the keymap or the palette.
+pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirmed> {
+    let focus = app.ui.focus;
+    let confirm = |app: &mut App, command: Command| {
+        app.ui.mode = Mode::Confirm(Box::new(ConfirmDialog::new(command, app.train.as_deref())));
+        None
+    };
+    match action {
+        Action::Quit => app.quit = true,
+        Action::Help => app.ui.mode = Mode::Help,
+        Action::Palette => {
+            app.ui.mode = Mode::Palette {
+                input: String::new(),
+                selected: 0,
+            }
+        }
+        Action::Filter => {
+            if matches!(focus, Panel::Phases | Panel::Previews) {
+                app.ui.mode = Mode::Filter;
+            } else {
+                app.ui.status = Some(("/ filters the Phases and Previews lists".into(), false));
+            }
+        }
+        Action::NextPanel => app.focus_step(1),
+        Action::PrevPanel => app.focus_step(-1),
+        Action::Focus(p) => app.ui.focus = p,
+        Action::Up => {
+            let s = &mut app.ui.selected[focus.index()];
+            *s = s.saturating_sub(1);
+        }
+        Action::Down => {
+            let n = app.row_count(focus);
+            let s = &mut app.ui.selected[focus.index()];
+            *s = (*s + 1).min(n.saturating_sub(1));
+        }
+        Action::Zoom => app.ui.zoomed = !app.ui.zoomed,
+        Action::NextChart => app.ui.chart_pair = (app.ui.chart_pair + 1) % 3,
+        Action::Promote => return confirm(app, Command::Train(TrainCommand::Promote)),
+        Action::PromoteFull => return confirm(app, Command::Train(TrainCommand::PromoteFull)),
+        Action::Pause => return confirm(app, Command::Train(TrainCommand::Pause)),
+        Action::Resume => return confirm(app, Command::Train(TrainCommand::Resume)),
+        Action::Rollback => {
+            return confirm(app, Command::Train(TrainCommand::Rollback { to_revision: None }));
+        }
+        Action::Abort => return confirm(app, Command::Train(TrainCommand::Abort)),
+        Action::DeletePreview => match app.selected_preview() {
+            Some(p) => {
+                let namespace = p.namespace.clone();
+                return confirm(app, Command::DeletePreview { namespace });
+            }
+            None => app.ui.status = Some(("no preview selected".into(), true)),
+        },
+        Action::CleanStale => {
+            let namespaces = app.stale_previews(now);
+            if namespaces.is_empty() {
+                app.ui.status = Some(("no stale previews to clean".into(), false));
+            } else {
+                return confirm(app, Command::CleanStale { namespaces });
+            }
+        }
+    }
+    None
+}

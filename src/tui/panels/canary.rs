@@ -1,0 +1,388 @@
+//! The canary: release and revisions, the steps, the observation window with time left,
+//! the next automatic action, the verdict per objective with its evidence, and the golden
+//! signals as charts of canary against stable with the SLO threshold drawn.
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Chart, Dataset, GraphType, LineGauge, Paragraph, Row, Sparkline, Table, TableState,
+};
+
+use super::ago;
+use crate::config::duration::format_span;
+use crate::engine::analysis::Verdict;
+use crate::engine::signals::{Signal, Track};
+use crate::engine::train::{NextAction, Status, Train};
+use crate::tui::draw::block;
+use crate::tui::state::{App, Panel, Series};
+use crate::tui::theme::Theme;
+
+/// The chart pairs `g` cycles through.
+pub const CHART_PAIRS: [(Signal, Signal); 3] = [
+    (Signal::ErrorRate, Signal::LatencyP99),
+    (Signal::LatencyP50, Signal::LatencyP95),
+    (Signal::Traffic, Signal::Saturation),
+];
+
+/// How much history the charts show.
+const CHART_SPAN_SECS: i64 = 10 * 60;
+
+pub fn verdict_colour(v: Verdict, theme: &Theme) -> Color {
+    match v {
+        Verdict::Pass => theme.pass,
+        Verdict::Warn => theme.warn,
+        Verdict::Fail => theme.fail,
+        Verdict::NoData | Verdict::Error => theme.nodata,
+    }
+}
+
+fn dur(d: Duration) -> String {
+    format_span(d.to_std().unwrap_or_default())
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
+    let extra = match app.series.samples.back() {
+        Some(s) => Line::styled(format!(" measured {} ago ", ago(now, s.at)), theme.fg(theme.muted)),
+        None => Line::styled(" waiting for metrics… ", theme.fg(theme.muted)),
+    };
+    let outer = block(Panel::Canary, app, extra, theme);
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    let Some(train) = app.train.as_deref() else {
+        f.render_widget(Paragraph::new("no release train running"), inner);
+        return;
+    };
+    let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
+    let [head, gauge, next, verdict, table, evidence, spark, charts] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(objectives + 1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    draw_head(f, head, app, train, theme);
+    draw_gauge(f, gauge, train, now, theme);
+    draw_next(f, next, train, now, theme);
+    draw_verdict(f, verdict, app, theme);
+    draw_objectives(f, table, evidence, app, theme);
+    draw_sparkline(f, spark, train, theme);
+    if charts.height >= 5 {
+        let (a, b) = CHART_PAIRS[app.ui.chart_pair % CHART_PAIRS.len()];
+        let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
+        draw_chart(f, left, &app.series, a, threshold(app, a), now, theme);
+        draw_chart(f, right, &app.series, b, threshold(app, b), now, theme);
+    }
+}
+
+fn draw_head(f: &mut Frame, area: Rect, app: &App, t: &Train, theme: &Theme) {
+    let read_back = app
+        .weight_read_back
+        .map_or(String::new(), |w| format!(" (cluster: {w} %)"));
+    let status_colour = match t.status {
+        Status::RolledBack { .. } | Status::Aborted { .. } => theme.fail,
+        Status::Paused { .. } | Status::AwaitingGate => theme.warn,
+        _ => theme.pass,
+    };
+    let line1 = Line::from(vec![
+        Span::styled(t.release.clone(), theme.bold(theme.title)),
+        Span::styled(
+            format!(" rev {} ({}) · previous {} · ", t.revisions.current, t.revisions.image, t.revisions.previous),
+            theme.fg(theme.muted),
+        ),
+        Span::styled(t.status.label().to_uppercase(), theme.bold(status_colour)),
+        Span::styled(read_back, theme.fg(theme.muted)),
+    ]);
+    let mut steps: Vec<Span> = Vec::new();
+    for (i, s) in t.policy.steps.iter().enumerate() {
+        let (mark, style) = if t.weight == 0 && t.status.is_terminal() {
+            ("·", theme.fg(theme.muted))
+        } else if i < t.step || t.status == Status::Promoted {
+            ("✓", theme.fg(theme.pass))
+        } else if i == t.step {
+            ("●", theme.bold(theme.canary))
+        } else {
+            ("○", theme.fg(theme.muted))
+        };
+        if i > 0 {
+            steps.push(Span::styled(" → ", theme.fg(theme.muted)));
+        }
+        let gate = if s.gate == crate::config::slo::Gate::Manual { " ⏸" } else { "" };
+        steps.push(Span::styled(format!("{mark} {} %{gate}", s.weight), style));
+    }
+    steps.push(Span::styled(format!("   canary {} %", t.weight), theme.bold(theme.canary)));
+    f.render_widget(Paragraph::new(vec![line1, Line::from(steps)]), area);
+}
+
+fn draw_gauge(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &Theme) {
+    let active = matches!(t.status, Status::Progressing);
+    let (ratio, label) = if active {
+        let left = t.time_left(now);
+        let warm = if now < t.warmup_end() {
+            format!(" · warm-up {} left", dur(t.warmup_end() - now))
+        } else {
+            String::new()
+        };
+        (
+            t.window_progress(now),
+            format!("{} % window: {} left{warm}", t.weight, dur(left)),
+        )
+    } else {
+        (if t.status == Status::Promoted { 1.0 } else { 0.0 }, format!("window: {}", t.status.label()))
+    };
+    let gauge = LineGauge::default()
+        .ratio(ratio)
+        .label(Span::styled(format!("{label} "), theme.fg(theme.text)))
+        .filled_style(theme.fg(theme.canary))
+        .unfilled_style(theme.fg(theme.muted));
+    f.render_widget(gauge, area);
+}
+
+fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &Theme) {
+    let mut spans = vec![Span::styled("next: ", theme.fg(theme.muted))];
+    let text = match t.next_action(now) {
+        NextAction::Promote { weight, at } => format!("promote to {weight} % in {} if passing", dur(at - now)),
+        NextAction::Complete { at } => format!("complete at 100 % in {}", dur(at - now)),
+        NextAction::AwaitHuman(why) => format!("waiting for a human: {why}"),
+        NextAction::None => match &t.status {
+            Status::RolledBack { to_revision, reason } => format!("none: rolled back to {to_revision} ({reason})"),
+            Status::Aborted { reason } => format!("none: {reason}"),
+            _ => "none: train complete".into(),
+        },
+    };
+    spans.push(Span::styled(text, theme.fg(theme.text)));
+    if let Some(within) = t.failure_action_within() {
+        let what = match t.policy.on_fail {
+            crate::config::slo::OnFail::Rollback => "auto-rollback",
+            crate::config::slo::OnFail::Pause => "auto-pause",
+        };
+        let colour = if t.failures > 0 { theme.fail } else { theme.muted };
+        spans.push(Span::styled(
+            format!(" · {what} in ≤ {} if a breach continues ({}/{} failed)", dur(within), t.failures, t.policy.failure_limit),
+            theme.bold(colour),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = match &app.analysis {
+        Some(a) => Line::from(vec![
+            Span::styled("verdict ", theme.fg(theme.muted)),
+            Span::styled(a.verdict.label().to_uppercase(), theme.bold(verdict_colour(a.verdict, theme))),
+            Span::styled(
+                a.score.map_or(String::new(), |s| format!(" score {s:.0}%")),
+                theme.fg(theme.text),
+            ),
+            Span::styled(format!(" · {}", a.reason), theme.fg(theme.text)),
+        ]),
+        None => Line::styled("verdict: no measurement yet", theme.fg(theme.muted)),
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: &Theme) {
+    let Some(a) = &app.analysis else { return };
+    let value = |sli: &str, v: Option<f64>| {
+        v.map_or("—".to_string(), |x| crate::engine::signals::format_sli(sli, x))
+    };
+    let rows: Vec<Row> = a
+        .objectives
+        .iter()
+        .map(|o| {
+            Row::new(vec![
+                Span::styled(format!("{}{}", o.sli, if o.key { " ★" } else { "" }), theme.fg(theme.text)),
+                Span::styled(value(&o.sli, o.canary), theme.fg(theme.canary)),
+                Span::styled(value(&o.sli, o.stable), theme.fg(theme.stable)),
+                Span::styled(o.comparator.clone(), theme.fg(theme.muted)),
+                Span::styled(value(&o.sli, o.threshold), theme.fg(theme.threshold)),
+                Span::styled(o.verdict.label(), theme.bold(verdict_colour(o.verdict, theme))),
+                Span::styled(o.requests.map_or("—".into(), |n| n.to_string()), theme.fg(theme.muted)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(14),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Fill(1),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(6),
+        ],
+    )
+    .header(Row::new(["objective", "canary", "stable", "pass if", "bound", "verdict", "reqs"]).style(theme.bold(theme.muted)))
+    .row_highlight_style(theme.selected());
+    let focused = app.ui.focus == Panel::Canary;
+    let sel = app.ui.selected[Panel::Canary.index()].min(a.objectives.len().saturating_sub(1));
+    let mut state = TableState::default().with_selected(focused.then_some(sel));
+    f.render_stateful_widget(table, area, &mut state);
+    if let Some(o) = a.objectives.get(sel) {
+        let line = Line::from(vec![
+            Span::styled(format!("{} [{}]: ", o.sli, o.window), theme.fg(theme.muted)),
+            Span::styled(o.reason.clone(), theme.fg(verdict_colour(o.verdict, theme))),
+            Span::styled(format!(" · {}", o.query), theme.fg(theme.muted)),
+        ]);
+        f.render_widget(Paragraph::new(line), evidence);
+    }
+}
+
+fn draw_sparkline(f: &mut Frame, area: Rect, t: &Train, theme: &Theme) {
+    let [label, spark] = Layout::horizontal([Constraint::Length(14), Constraint::Fill(1)]).areas(area);
+    f.render_widget(Paragraph::new(Span::styled("measurements", theme.fg(theme.muted))), label);
+    let take = spark.width as usize;
+    let data: Vec<u64> = t
+        .recent
+        .iter()
+        .rev()
+        .take(take)
+        .rev()
+        .map(|s| match s.verdict {
+            Verdict::Pass => 8,
+            Verdict::Warn => 5,
+            Verdict::Fail => 2,
+            Verdict::NoData | Verdict::Error => 1,
+        })
+        .collect();
+    let colour = match t.recent.back().map(|s| s.verdict) {
+        Some(Verdict::Fail) => theme.fail,
+        Some(Verdict::Warn) => theme.warn,
+        _ => theme.pass,
+    };
+    f.render_widget(Sparkline::default().data(&data).max(8).style(theme.fg(colour)), spark);
+}
+
+/// The pass bound of the objective on this signal's SLI, if there is one.
+fn threshold(app: &App, signal: Signal) -> Option<f64> {
+    let a = app.analysis.as_ref()?;
+    a.objectives.iter().find(|o| o.sli == signal.sli())?.threshold
+}
+
+/// At most `max` points of one track over the chart's span, each the maximum of its bucket
+/// so a spike is never averaged away.
+fn points(series: &Series, signal: Signal, track: Track, now: DateTime<Utc>, max: usize) -> Vec<(f64, f64)> {
+    let from = now - Duration::seconds(CHART_SPAN_SECS);
+    let start = series.samples.partition_point(|s| s.at < from);
+    let n = series.samples.len() - start;
+    let per = n.div_ceil(max.max(1)).max(1);
+    let mut out = Vec::with_capacity(n / per + 1);
+    let mut bucket: Option<(f64, f64)> = None;
+    for (i, s) in series.samples.range(start..).enumerate() {
+        if let Some(v) = s.get(signal, track) {
+            let x = (s.at - now).num_milliseconds() as f64 / 1000.0;
+            bucket = Some(match bucket {
+                Some((bx, bv)) => (bx.max(x), bv.max(v)),
+                None => (x, v),
+            });
+        }
+        if (i + 1) % per == 0 {
+            out.extend(bucket.take());
+        }
+    }
+    out.extend(bucket);
+    out
+}
+
+fn draw_chart(
+    f: &mut Frame,
+    area: Rect,
+    series: &Series,
+    signal: Signal,
+    threshold: Option<f64>,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let max_points = area.width as usize * 2;
+    let canary = points(series, signal, Track::Canary, now, max_points);
+    let stable = points(series, signal, Track::Stable, now, max_points);
+    let x0 = -(CHART_SPAN_SECS as f64);
+    let line = threshold.map(|t| [(x0, t), (0.0, t)]);
+    let top = canary
+        .iter()
+        .chain(&stable)
+        .map(|p| p.1)
+        .chain(threshold)
+        .fold(0.0_f64, f64::max)
+        * 1.15;
+    let top = if top > 0.0 { top } else { 1.0 };
+    let mut sets = vec![
+        Dataset::default()
+            .name("stable")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.fg(theme.stable))
+            .data(&stable),
+        Dataset::default()
+            .name("canary")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.fg(theme.canary))
+            .data(&canary),
+    ];
+    if let Some(l) = &line {
+        sets.push(
+            Dataset::default()
+                .name("slo")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.fg(theme.threshold))
+                .data(l),
+        );
+    }
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", signal.label()), theme.bold(theme.title)),
+        Span::styled(
+            threshold.map_or(String::new(), |t| format!("slo {} ", signal.format(t))),
+            theme.fg(theme.threshold),
+        ),
+    ]);
+    let chart = Chart::new(sets)
+        .block(ratatui::widgets::Block::bordered().border_style(theme.fg(theme.border)).title(title))
+        .x_axis(
+            Axis::default()
+                .bounds([x0, 0.0])
+                .labels([Span::raw("-10m"), Span::raw("now")])
+                .style(theme.fg(theme.muted)),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, top])
+                .labels([Span::raw("0"), Span::raw(signal.format(top))])
+                .style(theme.fg(theme.muted)),
+        )
+        .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft));
+    f.render_widget(chart, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::signals::GoldenSample;
+    use chrono::TimeZone;
+
+    #[test]
+    fn chart_points_are_bounded_and_keep_spikes() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap();
+        let mut s = Series::new(10_000);
+        for i in 0..600 {
+            let v = if i == 300 { 9.0 } else { 1.0 };
+            s.push(GoldenSample {
+                at: now - Duration::seconds(600 - i),
+                canary: [Some(v); 6],
+                stable: [Some(1.0); 6],
+            });
+        }
+        let p = points(&s, Signal::ErrorRate, Track::Canary, now, 50);
+        assert!(p.len() <= 51, "{}", p.len());
+        assert!(p.iter().any(|(_, v)| *v == 9.0), "the spike survives downsampling");
+    }
+}

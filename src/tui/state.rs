@@ -1,0 +1,263 @@
+//! The console's state, owned by the UI task alone: the latest reading from every source,
+//! and the widget state (focus, selections, filters, the open dialog).
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::dialogs::confirm::ConfirmDialog;
+use super::keymap::Keymap;
+use crate::config::plan::Plan;
+use crate::engine::analysis::Analysis;
+use crate::engine::main_health::MainHealth;
+use crate::engine::phases::PhaseState;
+use crate::engine::previews::{self, Preview};
+use crate::engine::signals::GoldenSample;
+use crate::engine::train::Train;
+use crate::ops::Outcome;
+use crate::ops::driver::Update;
+use crate::sources::Reading;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Panel {
+    Phases,
+    Canary,
+    Previews,
+    Main,
+    Log,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 5] = [Panel::Phases, Panel::Canary, Panel::Previews, Panel::Main, Panel::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Phases => "Phases",
+            Panel::Canary => "Canary",
+            Panel::Previews => "Previews",
+            Panel::Main => "Main health",
+            Panel::Log => "Log",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    fn step(self, by: isize) -> Panel {
+        let n = Panel::ALL.len() as isize;
+        Panel::ALL[((self.index() as isize + by).rem_euclid(n)) as usize]
+    }
+}
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    /// Typing a filter for the focused list.
+    Filter,
+    Palette { input: String, selected: usize },
+    Confirm(Box<ConfirmDialog>),
+}
+
+/// Golden-signal history, oldest first, bounded.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub samples: VecDeque<GoldenSample>,
+    cap: usize,
+}
+
+impl Series {
+    /// Six hours of one-second samples.
+    pub const CAP: usize = 6 * 3600;
+
+    pub fn new(cap: usize) -> Self {
+        Series {
+            samples: VecDeque::with_capacity(cap.min(4096)),
+            cap,
+        }
+    }
+
+    pub fn push(&mut self, s: GoldenSample) {
+        if self.samples.len() == self.cap {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(s);
+    }
+}
+
+/// Widget state apart from data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiState {
+    pub focus: Panel,
+    pub zoomed: bool,
+    pub selected: [usize; 5],
+    pub filters: [String; 5],
+    pub mode: Mode,
+    pub chart_pair: usize,
+    /// The latest thing captain has to say, and whether it is bad news.
+    pub status: Option<(String, bool)>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        UiState {
+            focus: Panel::Canary,
+            zoomed: false,
+            selected: [0; 5],
+            filters: Default::default(),
+            mode: Mode::Normal,
+            chart_pair: 0,
+            status: None,
+        }
+    }
+}
+
+pub struct App {
+    pub keymap: Keymap,
+    /// What the header says we are looking at: `demo: drill`, or the cluster context.
+    pub world: String,
+    pub release: String,
+    pub plan: Plan,
+    pub phases: Vec<PhaseState>,
+    pub train: Option<Box<Train>>,
+    pub weight_read_back: Option<u8>,
+    pub analysis: Option<Box<Analysis>>,
+    pub series: Series,
+    pub previews: Reading<Vec<Preview>>,
+    pub main: Reading<MainHealth>,
+    pub preview_prefix: String,
+    pub ttl: Duration,
+    /// Outcomes of actions, newest last, for the status line and tests.
+    pub outcomes: VecDeque<Outcome>,
+    pub fault: Option<String>,
+    pub ui: UiState,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, world: String, release: String, plan: Plan, phases: Vec<PhaseState>) -> Self {
+        App {
+            keymap,
+            world,
+            release,
+            plan,
+            phases,
+            train: None,
+            weight_read_back: None,
+            analysis: None,
+            series: Series::new(Series::CAP),
+            previews: Reading::default(),
+            main: Reading::default(),
+            preview_prefix: "pr-".into(),
+            ttl: Duration::days(3),
+            outcomes: VecDeque::new(),
+            fault: None,
+            ui: UiState::default(),
+            quit: false,
+        }
+    }
+
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Train(t, back) => {
+                self.train = Some(t);
+                if back.is_some() {
+                    self.weight_read_back = back;
+                }
+            }
+            Update::Sample(s) => self.series.push(s),
+            Update::Analysis(a) => self.analysis = Some(a),
+            Update::Outcome(o) => {
+                let verb = if o.ok { "done" } else { "FAILED" };
+                self.ui.status = Some((format!("{} {}: {verb}: {}", o.action, o.target, o.message), !o.ok));
+                if self.outcomes.len() == 50 {
+                    self.outcomes.pop_front();
+                }
+                self.outcomes.push_back(o);
+            }
+            Update::Fault(f) => {
+                self.ui.status = Some((f.clone(), true));
+                self.fault = Some(f);
+            }
+        }
+    }
+
+    pub fn set_previews(&mut self, r: Reading<Vec<Preview>>) {
+        self.previews = r;
+    }
+
+    pub fn set_main(&mut self, r: Reading<MainHealth>) {
+        self.main = r;
+    }
+
+    pub fn focus_step(&mut self, by: isize) {
+        self.ui.focus = self.ui.focus.step(by);
+    }
+
+    /// Previews as the panel lists them: filtered, oldest first.
+    pub fn preview_rows(&self) -> Vec<&Preview> {
+        let filter = self.ui.filters[Panel::Previews.index()].to_lowercase();
+        let mut rows: Vec<&Preview> = self
+            .previews
+            .value
+            .as_deref()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        rows.retain(|p| {
+            filter.is_empty()
+                || p.namespace.contains(&filter)
+                || p.pr.as_ref().is_some_and(|pr| {
+                    pr.title.to_lowercase().contains(&filter) || pr.author.to_lowercase().contains(&filter)
+                })
+        });
+        rows.sort_by(|a, b| a.created.cmp(&b.created).then(a.namespace.cmp(&b.namespace)));
+        rows
+    }
+
+    /// Phase indices as the panel lists them, filtered.
+    pub fn phase_rows(&self) -> Vec<usize> {
+        let filter = self.ui.filters[Panel::Phases.index()].to_lowercase();
+        (0..self.plan.phases.len())
+            .filter(|&i| {
+                let p = &self.plan.phases[i];
+                filter.is_empty()
+                    || p.title.to_lowercase().contains(&filter)
+                    || p.owner.label().to_lowercase().contains(&filter)
+                    || p.id.to_string() == filter
+            })
+            .collect()
+    }
+
+    pub fn selected_preview(&self) -> Option<&Preview> {
+        let rows = self.preview_rows();
+        rows.get(self.ui.selected[Panel::Previews.index()].min(rows.len().saturating_sub(1)))
+            .copied()
+    }
+
+    pub fn stale_previews(&self, now: DateTime<Utc>) -> Vec<String> {
+        self.previews
+            .value
+            .as_deref()
+            .map(|v| {
+                previews::stale(v, &self.preview_prefix, now, self.ttl)
+                    .into_iter()
+                    .map(|p| p.namespace.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many rows the focused panel's list has, to bound its selection.
+    pub fn row_count(&self, panel: Panel) -> usize {
+        match panel {
+            Panel::Phases => self.phase_rows().len(),
+            Panel::Previews => self.preview_rows().len(),
+            Panel::Canary => self.analysis.as_ref().map_or(0, |a| a.objectives.len()),
+            Panel::Main => self.main.value.as_ref().map_or(0, |m| m.checks.len()),
+            Panel::Log => 0,
+        }
+    }
+}
+
