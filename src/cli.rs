@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "captain", version, about = "The release-captain console: phases, canary, previews, main health.")]
+#[command(
+    name = "captain",
+    version,
+    about = "The release-captain console: phases, canary, previews, main health."
+)]
 pub struct Cli {
     /// captain.toml to read (else $CAPTAIN_CONFIG, ./captain.toml, the XDG config dir).
     #[arg(long, global = true, value_name = "FILE")]

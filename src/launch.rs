@@ -14,7 +14,7 @@ use crate::config::plan::Plan;
 use crate::config::slo::SloConfig;
 use crate::engine::phases::PhaseState;
 use crate::ops::audit::{Actor, Journal};
-use crate::ops::{Operator, Outcome};
+use crate::ops::{Operator, Outcome, Setup};
 use crate::sim::{Scenario, World};
 use crate::sources::Backends;
 use crate::{paths, sim};
@@ -121,17 +121,22 @@ impl Session {
     pub async fn operator(&self) -> Result<(Operator, Vec<Outcome>)> {
         let path = self.settings.audit_path();
         let journal = Journal::open(&path).wrap_err_with(|| {
-            format!("the audit journal {} cannot be used; `captain audit verify` says why", path.display())
+            format!(
+                "the audit journal {} cannot be used; `captain audit verify` says why",
+                path.display()
+            )
         })?;
-        let release = &self.settings.config.release.name;
+        let setup = Setup {
+            release: self.settings.config.release.name.clone(),
+            preview_prefix: self.settings.config.previews.prefix.clone(),
+            actor: Actor::local(),
+            read_only: self.settings.read_only,
+        };
         let (op, outcomes) = Operator::start(
             self.backends.clone(),
             self.slo.clone(),
-            release,
-            &self.settings.config.previews.prefix,
             journal,
-            Actor::local(),
-            self.settings.read_only,
+            setup,
             self.clock.now(),
         )
         .await?;

@@ -58,6 +58,19 @@ impl Role {
     }
 }
 
+impl Role {
+    /// For narrow columns.
+    pub fn short(self) -> &'static str {
+        match self {
+            Role::Platform => "Platform",
+            Role::CiCd => "CI/CD",
+            Role::SecOps => "SecOps",
+            Role::Data => "Data",
+            Role::ReleaseCaptain => "Captain",
+        }
+    }
+}
+
 impl PhaseSpec {
     /// `Day 4–5` or `Day 3`.
     pub fn days_label(&self) -> String {

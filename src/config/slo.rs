@@ -337,13 +337,13 @@ impl SloConfig {
                     format!("objectives.{}: pass needs lte, gte or vs_stable", o.sli),
                 ));
             }
-            if let Some(w) = &o.warn {
-                if let Some(msg) = warn_tighter_than_pass(&o.pass, w) {
-                    return Err((
-                        format!("sli: {}", o.sli),
-                        format!("objectives.{}: {msg}", o.sli),
-                    ));
-                }
+            if let Some(w) = &o.warn
+                && let Some(msg) = warn_tighter_than_pass(&o.pass, w)
+            {
+                return Err((
+                    format!("sli: {}", o.sli),
+                    format!("objectives.{}: {msg}", o.sli),
+                ));
             }
         }
         if !(0.0..=100.0).contains(&self.score.pass) || self.score.warn > self.score.pass {
@@ -372,15 +372,15 @@ impl SloConfig {
 }
 
 fn warn_tighter_than_pass(pass: &Criterion, warn: &Criterion) -> Option<String> {
-    if let (Some(p), Some(w)) = (pass.lte, warn.lte) {
-        if w < p {
-            return Some(format!("warn.lte ({w}) must be looser than pass.lte ({p})"));
-        }
+    if let (Some(p), Some(w)) = (pass.lte, warn.lte)
+        && w < p
+    {
+        return Some(format!("warn.lte ({w}) must be looser than pass.lte ({p})"));
     }
-    if let (Some(p), Some(w)) = (pass.gte, warn.gte) {
-        if w > p {
-            return Some(format!("warn.gte ({w}) must be looser than pass.gte ({p})"));
-        }
+    if let (Some(p), Some(w)) = (pass.gte, warn.gte)
+        && w > p
+    {
+        return Some(format!("warn.gte ({w}) must be looser than pass.gte ({p})"));
     }
     None
 }
@@ -401,9 +401,9 @@ pub fn resolve_query(query: &str, selector: &str, window: Span) -> String {
 /// Prometheus writes durations as `90s`, `5m`, `1h`: no spaces, one unit.
 fn prom_duration(s: Span) -> String {
     let secs = s.as_secs();
-    if secs % 3600 == 0 && secs > 0 {
+    if secs.is_multiple_of(3600) && secs > 0 {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 && secs > 0 {
+    } else if secs.is_multiple_of(60) && secs > 0 {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")

@@ -180,7 +180,8 @@ fn judge(
         if relative_only {
             return no_data(v, "stable serves no traffic to compare with".into());
         }
-        v.comparator.push_str(" (relative bound skipped: stable serves no traffic)");
+        v.comparator
+            .push_str(" (relative bound skipped: stable serves no traffic)");
         None
     } else {
         if pass.vs_stable.is_some() && stable.filter(|x| x.is_finite()).is_none() {
@@ -188,14 +189,14 @@ fn judge(
         }
         stable
     };
-    let (ok, threshold, broken) = meets(pass, value, stable);
+    let (ok, threshold, broken) = meets(&v.sli, pass, value, stable);
     v.threshold = threshold;
     if ok {
         v.verdict = Verdict::Pass;
         v.reason = format!("{} meets {}", format_sli(&v.sli, value), v.comparator);
         return v;
     }
-    let warn_ok = warn.is_some_and(|w| meets(w, value, stable).0);
+    let warn_ok = warn.is_some_and(|w| meets(&v.sli, w, value, stable).0);
     v.verdict = if warn_ok {
         Verdict::Warn
     } else {
@@ -211,17 +212,21 @@ fn judge(
 }
 
 /// Whether `value` meets `c`; the tightest bound; the first bound it breaks, described.
-fn meets(c: &Criterion, value: f64, stable: Option<f64>) -> (bool, Option<f64>, String) {
+fn meets(sli: &str, c: &Criterion, value: f64, stable: Option<f64>) -> (bool, Option<f64>, String) {
     let mut bounds: Vec<(bool, f64, String)> = Vec::new();
     if let Some(l) = c.lte {
-        bounds.push((true, l, format!("<= {l}")));
+        bounds.push((true, l, format!("<= {}", format_sli(sli, l))));
     }
     if let Some(g) = c.gte {
-        bounds.push((false, g, format!(">= {g}")));
+        bounds.push((false, g, format!(">= {}", format_sli(sli, g))));
     }
     if let (Some(r), Some(s)) = (c.vs_stable, stable) {
         let b = r.bound(s);
-        bounds.push((r.at_most, b, format!("stable {r} (= {b:.4})")));
+        bounds.push((
+            r.at_most,
+            b,
+            format!("stable {r} (= {})", format_sli(sli, b)),
+        ));
     }
     let threshold = bounds
         .iter()

@@ -454,10 +454,9 @@ impl Train {
                 if let Status::RolledBack {
                     to_revision: done, ..
                 } = self.status
+                    && done == to
                 {
-                    if done == to {
-                        return Err(Refused(format!("already rolled back to revision {to}")));
-                    }
+                    return Err(Refused(format!("already rolled back to revision {to}")));
                 }
                 Ok(self.roll_back(now, to, "by hand".into()))
             }

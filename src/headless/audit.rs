@@ -19,15 +19,25 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
         AuditCmd::Verify(j) => match audit::verify(&path) {
             Ok(records) => {
                 if j.json {
-                    println!("{}", serde_json::json!({"ok": true, "records": records.len(), "file": path}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"ok": true, "records": records.len(), "file": path})
+                    );
                 } else {
-                    println!("{}: {} records, chain intact", path.display(), records.len());
+                    println!(
+                        "{}: {} records, chain intact",
+                        path.display(),
+                        records.len()
+                    );
                 }
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
                 if j.json {
-                    println!("{}", serde_json::json!({"ok": false, "error": e.to_string(), "file": path}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"ok": false, "error": e.to_string(), "file": path})
+                    );
                 } else {
                     eprintln!("audit journal BROKEN: {e}");
                 }
@@ -52,8 +62,14 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
                         e.to,
                         e.actor.label(),
                         e.confirmation,
-                        e.reason.as_ref().map(|x| format!(" reason: {x}")).unwrap_or_default(),
-                        e.result.as_ref().map(|x| format!(" → {x}")).unwrap_or_default(),
+                        e.reason
+                            .as_ref()
+                            .map(|x| format!(" reason: {x}"))
+                            .unwrap_or_default(),
+                        e.result
+                            .as_ref()
+                            .map(|x| format!(" → {x}"))
+                            .unwrap_or_default(),
                     );
                 }
             }

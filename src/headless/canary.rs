@@ -46,21 +46,31 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
                 let t = &op.train;
                 println!(
                     "{} revision {} ({}) at {} %: {}",
-                    t.release, t.revisions.current, t.revisions.image, t.weight, t.status.label()
+                    t.release,
+                    t.revisions.current,
+                    t.revisions.image,
+                    t.weight,
+                    t.status.label()
                 );
             }
             return Ok(ExitCode::SUCCESS);
         }
         CanaryCmd::Run(j) => return drive(&session, &mut op, j.json).await,
         CanaryCmd::Promote { full, m, j } => (
-            command(if *full { TrainCommand::PromoteFull } else { TrainCommand::Promote }),
+            command(if *full {
+                TrainCommand::PromoteFull
+            } else {
+                TrainCommand::Promote
+            }),
             m,
             j.json,
         ),
         CanaryCmd::Pause { m, j } => (command(TrainCommand::Pause), m, j.json),
         CanaryCmd::Resume { m, j } => (command(TrainCommand::Resume), m, j.json),
         CanaryCmd::Rollback { to_revision, m, j } => (
-            command(TrainCommand::Rollback { to_revision: *to_revision }),
+            command(TrainCommand::Rollback {
+                to_revision: *to_revision,
+            }),
             m,
             j.json,
         ),
@@ -81,7 +91,12 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
         let report = op.tick(session.clock.now()).await?;
         if !json {
             if let Some(a) = report.analysis.as_ref().filter(|a| !a.verdict.is_passing()) {
-                println!("{}       verdict {}: {}", a.at.format("%H:%M:%S"), a.verdict.label(), a.reason);
+                println!(
+                    "{}       verdict {}: {}",
+                    a.at.format("%H:%M:%S"),
+                    a.verdict.label(),
+                    a.reason
+                );
             }
             for e in &op.train.timeline[printed..] {
                 println!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
@@ -92,7 +107,10 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
             eprintln!("{} {}: FAILED: {}", o.action, o.target, o.message);
         }
         let done = op.train.status.is_terminal()
-            || matches!(op.train.status, Status::Paused { .. } | Status::AwaitingGate);
+            || matches!(
+                op.train.status,
+                Status::Paused { .. } | Status::AwaitingGate
+            );
         if done {
             break;
         }

@@ -13,7 +13,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let show = |p: &std::path::Path| p.display().to_string();
     println!(
         "config:      {}",
-        s.config_path.as_deref().map_or("(none found: defaults)".into(), show)
+        s.config_path
+            .as_deref()
+            .map_or("(none found: defaults)".into(), show)
     );
     println!("state dir:   {}", show(&paths::state_dir()));
     println!("audit:       {}", show(&paths::audit_file(false)));
@@ -21,7 +23,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     println!("log:         {}", show(&paths::log_file()));
     println!(
         "themes:      built-in default, light, high-contrast; user themes in {}",
-        paths::user_theme_dir().as_deref().map_or("(no config dir)".into(), show)
+        paths::user_theme_dir()
+            .as_deref()
+            .map_or("(no config dir)".into(), show)
     );
     println!("slo file:    {}", show(&s.config.slo.file));
     println!("plan:        {}", s.config.plan.file);

@@ -13,7 +13,12 @@ use crate::sources::first_reading;
 pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
     let MainCmd::Status(j) = cmd;
     let session = Session::open(cli)?;
-    let health = match first_reading(session.backends.forge.main_health(), Duration::from_secs(30)).await {
+    let health = match first_reading(
+        session.backends.forge.main_health(),
+        Duration::from_secs(30),
+    )
+    .await
+    {
         Ok(h) => h,
         Err(e) => {
             eprintln!("main: could not evaluate: {e}");
@@ -30,7 +35,11 @@ pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
             Overall::Pending => "pending",
             Overall::Red { .. } => "RED",
         };
-        println!("main {} at {}: {word}", &health.head.sha[..7.min(health.head.sha.len())], health.head.at);
+        println!(
+            "main {} at {}: {word}",
+            &health.head.sha[..7.min(health.head.sha.len())],
+            health.head.at
+        );
         for c in &health.checks {
             println!("  {:<10} {}", c.name, c.state.label());
         }

@@ -47,11 +47,19 @@ pub fn confirm(command: Command, proposal: &Proposal, m: &Mutate) -> Result<Conf
         bail!(
             "refusing to {} without a terminal to confirm on: pass --yes{} to do it anyway",
             proposal.action,
-            if proposal.reason_required && reason.is_none() { " --reason TEXT" } else { "" }
+            if proposal.reason_required && reason.is_none() {
+                " --reason TEXT"
+            } else {
+                ""
+            }
         );
     }
     let mut out = std::io::stderr();
-    writeln!(out, "{}\n  target: {}\n  change: {} → {}", proposal.title, proposal.target, proposal.from, proposal.to)?;
+    writeln!(
+        out,
+        "{}\n  target: {}\n  change: {} → {}",
+        proposal.title, proposal.target, proposal.from, proposal.to
+    )?;
     for e in &proposal.effects {
         writeln!(out, "  - {e}")?;
     }
@@ -96,7 +104,10 @@ pub fn report(outcome: &Outcome, json: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(outcome)?);
     } else {
         let verdict = if outcome.ok { "done" } else { "FAILED" };
-        println!("{} {}: {verdict}: {}", outcome.action, outcome.target, outcome.message);
+        println!(
+            "{} {}: {verdict}: {}",
+            outcome.action, outcome.target, outcome.message
+        );
     }
     Ok(ExitCode::from(if outcome.ok { 0 } else { 1 }))
 }

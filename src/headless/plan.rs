@@ -14,7 +14,13 @@ pub fn run(cli: &Cli, cmd: &PlanCmd) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
         for p in &plan.phases {
-            println!("{:>2} {:<45} {:<16} {}", p.id, p.title, p.owner.label(), p.days_label());
+            println!(
+                "{:>2} {:<45} {:<16} {}",
+                p.id,
+                p.title,
+                p.owner.label(),
+                p.days_label()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -34,11 +34,17 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
     let prefix = session.settings.config.previews.prefix.clone();
     let list = first_reading(session.backends.cluster.previews(), Duration::from_secs(30)).await?;
     let now = session.clock.now();
-    let mut list: Vec<Preview> = list.iter().filter(|p| p.namespace.starts_with(&prefix)).cloned().collect();
+    let mut list: Vec<Preview> = list
+        .iter()
+        .filter(|p| p.namespace.starts_with(&prefix))
+        .cloned()
+        .collect();
     previews::sort_by_age(&mut list);
     match cmd {
         PreviewsCmd::List { older_than, j } => {
-            let ttl = older_than.unwrap_or(session.settings.config.previews.ttl).chrono();
+            let ttl = older_than
+                .unwrap_or(session.settings.config.previews.ttl)
+                .chrono();
             if j.json {
                 let rows: Vec<_> = list.iter().map(|p| row(p, now, ttl)).collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -59,17 +65,30 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        PreviewsCmd::Clean { older_than, dry_run, m, j } => {
-            let ttl = older_than.unwrap_or(session.settings.config.previews.ttl).chrono();
+        PreviewsCmd::Clean {
+            older_than,
+            dry_run,
+            m,
+            j,
+        } => {
+            let ttl = older_than
+                .unwrap_or(session.settings.config.previews.ttl)
+                .chrono();
             let stale: Vec<String> = previews::stale(&list, &prefix, now, ttl)
                 .into_iter()
                 .map(|p| p.namespace.clone())
                 .collect();
             if *dry_run || stale.is_empty() {
                 if j.json {
-                    println!("{}", serde_json::to_string_pretty(&json!({"dry_run": dry_run, "stale": stale}))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({"dry_run": dry_run, "stale": stale}))?
+                    );
                 } else if stale.is_empty() {
-                    println!("no preview older than {}", format_span(ttl.to_std().unwrap_or_default()));
+                    println!(
+                        "no preview older than {}",
+                        format_span(ttl.to_std().unwrap_or_default())
+                    );
                 } else {
                     for ns in &stale {
                         println!("would delete {ns}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::command::Confirmed;
-use super::operator::{Operator, Outcome};
+use super::operator::{Operator, Outcome, TickReport};
 use crate::clock::Clock;
 use crate::engine::analysis::Analysis;
 use crate::engine::signals::GoldenSample;
@@ -22,13 +22,27 @@ pub enum Update {
     Fault(String),
 }
 
+/// A measurement tick as updates for the UI.
+pub fn updates(report: TickReport) -> Vec<Update> {
+    let mut batch = Vec::new();
+    batch.extend(report.sample.map(Update::Sample));
+    batch.extend(report.analysis.map(|a| Update::Analysis(Box::new(a))));
+    batch.extend(report.outcomes.into_iter().map(Update::Outcome));
+    batch
+}
+
+/// The train as it stands, for the UI.
+pub fn train(op: &Operator) -> Update {
+    Update::Train(Box::new(op.train.clone()), op.weight_read_back)
+}
+
 /// Run until the request channel closes.
 pub async fn run(
     mut op: Operator,
     clock: Arc<dyn Clock>,
     tick: std::time::Duration,
     mut requests: mpsc::Receiver<Confirmed>,
-    updates: mpsc::Sender<Update>,
+    out: mpsc::Sender<Update>,
 ) {
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -36,13 +50,7 @@ pub async fn run(
         let sent = tokio::select! {
             _ = ticker.tick() => {
                 match op.tick(clock.now()).await {
-                    Ok(report) => {
-                        let mut batch = Vec::new();
-                        if let Some(s) = report.sample { batch.push(Update::Sample(s)); }
-                        if let Some(a) = report.analysis { batch.push(Update::Analysis(Box::new(a))); }
-                        batch.extend(report.outcomes.into_iter().map(Update::Outcome));
-                        batch
-                    }
+                    Ok(report) => updates(report),
                     Err(e) => vec![Update::Fault(format!("audit journal: {e}"))],
                 }
             }
@@ -54,11 +62,8 @@ pub async fn run(
                 }
             }
         };
-        for update in sent.into_iter().chain(std::iter::once(Update::Train(
-            Box::new(op.train.clone()),
-            op.weight_read_back,
-        ))) {
-            if updates.send(update).await.is_err() {
+        for update in sent.into_iter().chain(std::iter::once(train(&op))) {
+            if out.send(update).await.is_err() {
                 return;
             }
         }

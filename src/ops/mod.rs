@@ -8,4 +8,4 @@ pub mod driver;
 pub mod operator;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
-pub use operator::{Operator, Outcome};
+pub use operator::{Operator, Outcome, Setup};

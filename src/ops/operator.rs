@@ -22,6 +22,8 @@ pub struct Outcome {
     pub ok: bool,
     pub message: String,
     pub trace_id: Option<String>,
+    /// Captain acted by itself, on an SLO verdict.
+    pub automatic: bool,
 }
 
 impl Outcome {
@@ -32,6 +34,7 @@ impl Outcome {
             ok: false,
             message,
             trace_id: None,
+            automatic: false,
         }
     }
 }
@@ -54,6 +57,15 @@ pub enum StartError {
     Audit(#[from] AuditError),
 }
 
+/// Who runs the operator, on what.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub release: String,
+    pub preview_prefix: String,
+    pub actor: Actor,
+    pub read_only: bool,
+}
+
 pub struct Operator {
     backends: Backends,
     slo: SloConfig,
@@ -73,11 +85,8 @@ impl Operator {
     pub async fn start(
         backends: Backends,
         slo: SloConfig,
-        release: &str,
-        prefix: &str,
         journal: Journal,
-        actor: Actor,
-        read_only: bool,
+        setup: Setup,
         now: DateTime<Utc>,
     ) -> Result<(Self, Vec<Outcome>), StartError> {
         let history = backends
@@ -89,7 +98,7 @@ impl Operator {
         let current = deployed
             .last()
             .copied()
-            .ok_or_else(|| StartError::NoRevision(release.into()))?;
+            .ok_or_else(|| StartError::NoRevision(setup.release.clone()))?;
         let previous = history
             .iter()
             .rev()
@@ -115,7 +124,8 @@ impl Operator {
             .iter()
             .map(|q| (q.name.clone(), q.canary.clone()))
             .collect();
-        let (train, effects) = Train::start(release, Policy::from_config(&slo), revisions, now);
+        let (train, effects) =
+            Train::start(&setup.release, Policy::from_config(&slo), revisions, now);
         let mut op = Operator {
             backends,
             slo,
@@ -123,13 +133,13 @@ impl Operator {
             evidence,
             train,
             journal,
-            actor,
-            prefix: prefix.into(),
-            read_only,
+            actor: setup.actor,
+            prefix: setup.preview_prefix,
+            read_only: setup.read_only,
             weight_read_back: None,
         };
         let mut outcomes = Vec::new();
-        if !read_only {
+        if !op.read_only {
             let from = "0 %".to_string();
             outcomes.push(
                 op.act_automatically("start", from, effects, None, now)
@@ -297,6 +307,7 @@ impl Operator {
             ok,
             message,
             trace_id: Some(intent.trace_id),
+            automatic: intent.actor.automatic,
         })
     }
 

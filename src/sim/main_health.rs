@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Scenario;
+use super::{Scenario, noise};
 use crate::engine::main_health::{
     CheckState, Commit, Freeze, MainHealth, PrRef, RateLimit, RequiredCheck,
 };
@@ -14,10 +14,14 @@ pub const DRILL_RED: (i64, i64) = (45, 150);
 
 pub fn head(seed: u64, origin: DateTime<Utc>) -> Commit {
     Commit {
-        sha: format!(
-            "{:040x}",
-            (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) as u128) << 32 | 0x5eed
-        ),
+        sha: (0..5)
+            .map(|i| {
+                format!(
+                    "{:08x}",
+                    (noise(seed, 4242, i).abs() * f64::from(u32::MAX)) as u32
+                )
+            })
+            .collect(),
         author: "mira".into(),
         message: "Merge pull request #418 from acme/release-train-steps".into(),
         at: origin - Duration::minutes(42),

@@ -52,7 +52,10 @@ mod tests {
 
 /// Where the demo team stands in the plan: phases 0–7 validated on their days, phase 8 (the
 /// production canary) under way, the rest pending.
-pub fn phase_states(count: usize, origin: chrono::DateTime<chrono::Utc>) -> Vec<crate::engine::phases::PhaseState> {
+pub fn phase_states(
+    count: usize,
+    origin: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::engine::phases::PhaseState> {
     use crate::engine::phases::{PhaseState, PhaseStatus};
     (0..count)
         .map(|i| match i {

@@ -51,7 +51,8 @@ pub fn generate(scenario: Scenario, seed: u64, origin: DateTime<Utc>) -> Vec<Pre
         .into_iter()
         .enumerate()
         .map(|(i, hours)| {
-            let number = 380 + ((i as u64 * 7 + seed) % 97) as u32 + i as u32 * 3;
+            // Newer previews have higher PR numbers, as on a real repository.
+            let number = 460 - i as u32 * 9 - ((noise(seed, i as u64, 31).abs() * 7.0) as u32);
             let roll = noise(seed, i as u64, 23);
             let state = if hours > 72 && roll > 0.2 {
                 PrState::Merged

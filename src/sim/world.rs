@@ -116,18 +116,24 @@ impl World {
         let mut ticker = tokio::time::interval(period);
         loop {
             ticker.tick().await;
-            let now = self.0.clock.now();
-            let frozen = self.state().frozen.clone();
-            let next =
-                main_health::health(self.0.scenario, self.0.seed, self.0.origin, now, frozen);
-            self.0.main_tx.send_if_modified(|r| {
-                let changed = r.value.as_deref() != Some(&next);
-                if changed {
-                    *r = Reading::fresh(next, now);
-                }
-                changed
-            });
+            self.heartbeat();
         }
+    }
+
+    /// One beat: publish main's checks as of now, confirm the previews are current.
+    pub fn heartbeat(&self) {
+        let now = self.0.clock.now();
+        // A live watch confirms its data is current; so does the world's heartbeat.
+        self.0.previews_tx.send_modify(|r| r.updated = Some(now));
+        let frozen = self.state().frozen.clone();
+        let next = main_health::health(self.0.scenario, self.0.seed, self.0.origin, now, frozen);
+        self.0.main_tx.send_modify(|r| {
+            if r.value.as_deref() == Some(&next) {
+                r.updated = Some(now);
+            } else {
+                *r = Reading::fresh(next, now);
+            }
+        });
     }
 
     fn publish_previews(&self, now: DateTime<Utc>) {
@@ -156,8 +162,8 @@ fn initial_history(seed: u64, origin: DateTime<Utc>) -> Vec<ReleaseRevision> {
             status: if rev == 42 { "deployed" } else { "superseded" }.into(),
             chart: "summit-4.2.0".into(),
             app_version: format!("sha-{}", sha(u64::from(rev))),
-            description: if rev == 42 {
-                "Upgrade complete"
+            description: if rev == 40 {
+                "Install complete"
             } else {
                 "Upgrade complete"
             }

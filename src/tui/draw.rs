@@ -33,7 +33,8 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
     draw_footer(f, footer, app, theme);
     let compact = area.width < FULL_WIDTH || area.height < FULL_HEIGHT;
     if compact || app.ui.zoomed {
-        let [tabs, main] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
+        let [tabs, main] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
         draw_tabs(f, tabs, app, theme);
         draw_panel(f, main, app.ui.focus, app, now, theme);
     } else {
@@ -55,7 +56,9 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
     }
     match &app.ui.mode {
         Mode::Help => help::draw(f, body, &app.keymap, theme),
-        Mode::Palette { input, selected } => palette::draw(f, body, &app.keymap, input, *selected, theme),
+        Mode::Palette { input, selected } => {
+            palette::draw(f, body, &app.keymap, input, *selected, theme)
+        }
         Mode::Confirm(dialog) => confirm::ConfirmDialog::draw(dialog, f, body, theme),
         Mode::Normal | Mode::Filter => {}
     }
@@ -67,20 +70,46 @@ pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Blo
     let filter = &app.ui.filters[panel.index()];
     let mut title = vec![Span::styled(
         format!(" {} {} ", panel.index() + 1, panel.title()),
-        if focused { theme.bold(theme.border_focused) } else { theme.bold(theme.title) },
+        if focused {
+            theme.bold(theme.border_focused)
+        } else {
+            theme.bold(theme.title)
+        },
     )];
     if !filter.is_empty() || (focused && app.ui.mode == Mode::Filter) {
-        let cursor = if app.ui.mode == Mode::Filter && focused { "▏" } else { "" };
-        title.push(Span::styled(format!("/{filter}{cursor} "), theme.bold(theme.accent)));
+        let cursor = if app.ui.mode == Mode::Filter && focused {
+            "▏"
+        } else {
+            ""
+        };
+        title.push(Span::styled(
+            format!("/{filter}{cursor} "),
+            theme.bold(theme.accent),
+        ));
     }
     Block::bordered()
-        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
-        .border_style(theme.fg(if focused { theme.border_focused } else { theme.border }))
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(theme.fg(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        }))
         .title(Line::from(title))
         .title(extra.right_aligned())
 }
 
-fn draw_panel(f: &mut Frame, area: Rect, panel: Panel, app: &App, now: DateTime<Utc>, theme: &Theme) {
+fn draw_panel(
+    f: &mut Frame,
+    area: Rect,
+    panel: Panel,
+    app: &App,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
     match panel {
         Panel::Phases => panels::phases::draw(f, area, app, now, theme),
         Panel::Canary => panels::canary::draw(f, area, app, now, theme),
@@ -92,14 +121,19 @@ fn draw_panel(f: &mut Frame, area: Rect, panel: Panel, app: &App, now: DateTime<
 
 fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
     let mut spans = vec![
-        Span::styled(" captain ", theme.bold(theme.accent).add_modifier(Modifier::REVERSED)),
+        Span::styled(
+            " captain ",
+            theme.bold(theme.accent).add_modifier(Modifier::REVERSED),
+        ),
         Span::styled(format!(" {} ", app.world), theme.fg(theme.muted)),
         Span::styled(format!("· {} ", app.release), theme.bold(theme.text)),
     ];
     if let Some(t) = &app.train {
         let colour = match t.status {
-            crate::engine::train::Status::RolledBack { .. } | crate::engine::train::Status::Aborted { .. } => theme.fail,
-            crate::engine::train::Status::Paused { .. } | crate::engine::train::Status::AwaitingGate => theme.warn,
+            crate::engine::train::Status::RolledBack { .. }
+            | crate::engine::train::Status::Aborted { .. } => theme.fail,
+            crate::engine::train::Status::Paused { .. }
+            | crate::engine::train::Status::AwaitingGate => theme.warn,
             _ => theme.pass,
         };
         spans.push(Span::styled(
@@ -110,23 +144,37 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
     if let Some(m) = &app.main.value {
         match m.overall() {
             Overall::Red { since } => {
-                let age = since.map(|s| format!(" {}", format_span((now - s).to_std().unwrap_or_default())));
-                spans.push(Span::styled(format!("· main RED{} ", age.unwrap_or_default()), theme.bold(theme.fail)));
+                let age = since
+                    .map(|s| format!(" {}", format_span((now - s).to_std().unwrap_or_default())));
+                spans.push(Span::styled(
+                    format!("· main RED{} ", age.unwrap_or_default()),
+                    theme.bold(theme.fail),
+                ));
             }
             Overall::Pending => spans.push(Span::styled("· main pending ", theme.fg(theme.warn))),
             Overall::Green => spans.push(Span::styled("· main green ", theme.fg(theme.pass))),
         }
         if m.frozen.is_some() {
-            spans.push(Span::styled("· FROZEN ", theme.bold(theme.warn).add_modifier(Modifier::REVERSED)));
+            spans.push(Span::styled(
+                "· FROZEN ",
+                theme.bold(theme.warn).add_modifier(Modifier::REVERSED),
+            ));
         }
     }
     if app.keymap.read_only {
         spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));
     }
     let clock = now.format("%H:%M:%S UTC").to_string();
-    let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16 + 1)]).areas(area);
+    let [left, right] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(clock.len() as u16 + 1),
+    ])
+    .areas(area);
     f.render_widget(Paragraph::new(Line::from(spans)), left);
-    f.render_widget(Paragraph::new(Span::styled(clock, theme.fg(theme.muted))), right);
+    f.render_widget(
+        Paragraph::new(Span::styled(clock, theme.fg(theme.muted))),
+        right,
+    );
 }
 
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -134,11 +182,16 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .flat_map(|p| {
             let style = if *p == app.ui.focus {
-                theme.bold(theme.border_focused).add_modifier(Modifier::REVERSED)
+                theme
+                    .bold(theme.border_focused)
+                    .add_modifier(Modifier::REVERSED)
             } else {
                 theme.fg(theme.text)
             };
-            [Span::styled(format!(" {} {} ", p.index() + 1, p.title()), style), Span::raw(" ")]
+            [
+                Span::styled(format!(" {} {} ", p.index() + 1, p.title()), style),
+                Span::raw(" "),
+            ]
         })
         .collect();
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -146,7 +199,11 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some((msg, bad)) = &app.ui.status {
-        let style = if *bad { theme.bold(theme.fail) } else { theme.fg(theme.text) };
+        let style = if *bad {
+            theme.bold(theme.fail)
+        } else {
+            theme.fg(theme.text)
+        };
         f.render_widget(Paragraph::new(Span::styled(format!(" {msg}"), style)), area);
         return;
     }
@@ -165,7 +222,10 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .flatten()
     .collect();
     f.render_widget(
-        Paragraph::new(Span::styled(format!(" {}", hints.join(" · ")), theme.fg(theme.muted))),
+        Paragraph::new(Span::styled(
+            format!(" {}", hints.join(" · ")),
+            theme.fg(theme.muted),
+        )),
         area,
     );
 }

@@ -29,7 +29,11 @@ pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Con
             }
         },
         Mode::Help => {
-            if matches!(ev.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) || ctrl_c {
+            if matches!(
+                ev.code,
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+            ) || ctrl_c
+            {
                 app.ui.mode = Mode::Normal;
             }
             None
@@ -81,7 +85,9 @@ pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Con
             }
             KeyCode::Enter => {
                 let hits = palette::matches(&app.keymap, input);
-                let action = hits.get((*selected).min(hits.len().saturating_sub(1))).map(|b| b.action);
+                let action = hits
+                    .get((*selected).min(hits.len().saturating_sub(1)))
+                    .map(|b| b.action);
                 app.ui.mode = Mode::Normal;
                 action.and_then(|a| run(app, a, now))
             }
@@ -136,7 +142,10 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
         Action::Pause => return confirm(app, Command::Train(TrainCommand::Pause)),
         Action::Resume => return confirm(app, Command::Train(TrainCommand::Resume)),
         Action::Rollback => {
-            return confirm(app, Command::Train(TrainCommand::Rollback { to_revision: None }));
+            return confirm(
+                app,
+                Command::Train(TrainCommand::Rollback { to_revision: None }),
+            );
         }
         Action::Abort => return confirm(app, Command::Train(TrainCommand::Abort)),
         Action::DeletePreview => match app.selected_preview() {

@@ -59,11 +59,7 @@ impl Key {
 
     pub fn matches(&self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        let code = match ev.code {
-            // Terminals report shift-tab as BackTab, sometimes with SHIFT set.
-            KeyCode::BackTab => KeyCode::BackTab,
-            c => c,
-        };
+        let code = ev.code;
         self.ctrl == ctrl && self.code == code
     }
 }
@@ -90,7 +86,11 @@ impl std::str::FromStr for Key {
             r if r.starts_with('f') && r[1..].parse::<u8>().is_ok() => {
                 KeyCode::F(r[1..].parse().unwrap_or(1))
             }
-            _ => return Err(format!("`{s}` is not a key: expected e.g. R, ctrl-r, tab, enter, f5")),
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a key: expected e.g. R, ctrl-r, tab, enter, f5"
+                ));
+            }
         };
         Ok(Key { code, ctrl })
     }
@@ -151,29 +151,196 @@ fn defaults() -> Vec<Binding> {
     use Scope::Global;
     let previews = Scope::Panel(Panel::Previews);
     vec![
-        row(&[Key::ch('?')], Help, "help", "show this help", Global, false),
-        row(&[Key::ch(':')], Palette, "palette", "command palette", Global, false),
-        row(&[Key::ch('/')], Filter, "filter", "filter the focused list", Global, false),
-        row(&[Key::code(KeyCode::Tab)], NextPanel, "next-panel", "focus the next panel", Global, false),
-        row(&[Key::code(KeyCode::BackTab)], PrevPanel, "prev-panel", "focus the previous panel", Global, false),
-        row(&[Key::ch('1')], Focus(Panel::Phases), "phases", "focus Phases", Global, false),
-        row(&[Key::ch('2')], Focus(Panel::Canary), "canary", "focus Canary", Global, false),
-        row(&[Key::ch('3')], Focus(Panel::Previews), "previews", "focus Previews", Global, false),
-        row(&[Key::ch('4')], Focus(Panel::Main), "main", "focus Main health", Global, false),
-        row(&[Key::ch('5')], Focus(Panel::Log), "log", "focus Log", Global, false),
-        row(&[Key::code(KeyCode::Up), Key::ch('k')], Up, "up", "select the row above", Global, false),
-        row(&[Key::code(KeyCode::Down), Key::ch('j')], Down, "down", "select the row below", Global, false),
-        row(&[Key::ch('z'), Key::code(KeyCode::Enter)], Zoom, "zoom", "zoom the focused panel in or out", Global, false),
-        row(&[Key::ch('g')], NextChart, "charts", "show the next pair of golden-signal charts", Global, false),
-        row(&[Key::ch('p')], Promote, "promote", "promote the canary to the next step now", Global, true),
-        row(&[Key::ch('P')], PromoteFull, "promote-full", "promote the canary straight to 100 %", Global, true),
-        row(&[Key::ch('f')], Pause, "pause", "pause the train and tag frozen/rollback", Global, true),
-        row(&[Key::ch('F')], Resume, "resume", "delete frozen/rollback and resume the train", Global, true),
-        row(&[Key::ch('R')], Rollback, "rollback", "weight to 0 and helm rollback to the previous revision", Global, true),
-        row(&[Key::ch('a')], Abort, "abort", "weight to 0 without a helm rollback", Global, true),
-        row(&[Key::ch('d')], DeletePreview, "delete-preview", "delete the selected preview namespace", previews, true),
-        row(&[Key::ch('D')], CleanStale, "clean-stale", "delete every stale preview namespace", previews, true),
-        row(&[Key::ch('q'), Key { code: KeyCode::Char('c'), ctrl: true }], Quit, "quit", "quit captain", Global, false),
+        row(
+            &[Key::ch('?')],
+            Help,
+            "help",
+            "show this help",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch(':')],
+            Palette,
+            "palette",
+            "command palette",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('/')],
+            Filter,
+            "filter",
+            "filter the focused list",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::code(KeyCode::Tab)],
+            NextPanel,
+            "next-panel",
+            "focus the next panel",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::code(KeyCode::BackTab)],
+            PrevPanel,
+            "prev-panel",
+            "focus the previous panel",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('1')],
+            Focus(Panel::Phases),
+            "phases",
+            "focus Phases",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('2')],
+            Focus(Panel::Canary),
+            "canary",
+            "focus Canary",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('3')],
+            Focus(Panel::Previews),
+            "previews",
+            "focus Previews",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('4')],
+            Focus(Panel::Main),
+            "main",
+            "focus Main health",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('5')],
+            Focus(Panel::Log),
+            "log",
+            "focus Log",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::code(KeyCode::Up), Key::ch('k')],
+            Up,
+            "up",
+            "select the row above",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::code(KeyCode::Down), Key::ch('j')],
+            Down,
+            "down",
+            "select the row below",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('z'), Key::code(KeyCode::Enter)],
+            Zoom,
+            "zoom",
+            "zoom the focused panel in or out",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('g')],
+            NextChart,
+            "charts",
+            "show the next pair of golden-signal charts",
+            Global,
+            false,
+        ),
+        row(
+            &[Key::ch('p')],
+            Promote,
+            "promote",
+            "promote the canary to the next step now",
+            Global,
+            true,
+        ),
+        row(
+            &[Key::ch('P')],
+            PromoteFull,
+            "promote-full",
+            "promote the canary straight to 100 %",
+            Global,
+            true,
+        ),
+        row(
+            &[Key::ch('f')],
+            Pause,
+            "pause",
+            "pause the train and tag frozen/rollback",
+            Global,
+            true,
+        ),
+        row(
+            &[Key::ch('F')],
+            Resume,
+            "resume",
+            "delete frozen/rollback and resume the train",
+            Global,
+            true,
+        ),
+        row(
+            &[Key::ch('R')],
+            Rollback,
+            "rollback",
+            "weight to 0 and helm rollback to the previous revision",
+            Global,
+            true,
+        ),
+        row(
+            &[Key::ch('a')],
+            Abort,
+            "abort",
+            "weight to 0 without a helm rollback",
+            Global,
+            true,
+        ),
+        row(
+            &[Key::ch('d')],
+            DeletePreview,
+            "delete-preview",
+            "delete the selected preview namespace",
+            previews,
+            true,
+        ),
+        row(
+            &[Key::ch('D')],
+            CleanStale,
+            "clean-stale",
+            "delete every stale preview namespace",
+            previews,
+            true,
+        ),
+        row(
+            &[
+                Key::ch('q'),
+                Key {
+                    code: KeyCode::Char('c'),
+                    ctrl: true,
+                },
+            ],
+            Quit,
+            "quit",
+            "quit captain",
+            Global,
+            false,
+        ),
     ]
 }
 
@@ -192,16 +359,23 @@ impl Keymap {
             let key: Key = key.parse()?;
             let Some(b) = bindings.iter_mut().find(|b| b.name == name) else {
                 let names: Vec<_> = defaults().iter().map(|b| b.name).collect();
-                return Err(format!("[keys] {name}: no such action; expected one of {}", names.join(", ")));
+                return Err(format!(
+                    "[keys] {name}: no such action; expected one of {}",
+                    names.join(", ")
+                ));
             };
             b.keys = vec![key];
         }
         for (i, a) in bindings.iter().enumerate() {
             for b in &bindings[i + 1..] {
                 if let Some(k) = a.keys.iter().find(|k| b.keys.contains(k)) {
-                    let overlap = a.scope == b.scope || a.scope == Scope::Global || b.scope == Scope::Global;
+                    let overlap =
+                        a.scope == b.scope || a.scope == Scope::Global || b.scope == Scope::Global;
                     if overlap {
-                        return Err(format!("[keys] `{k}` is bound to both {} and {}", a.name, b.name));
+                        return Err(format!(
+                            "[keys] `{k}` is bound to both {} and {}",
+                            a.name, b.name
+                        ));
                     }
                 }
             }
@@ -209,7 +383,10 @@ impl Keymap {
         if read_only {
             bindings.retain(|b| !b.mutating);
         }
-        Ok(Keymap { bindings, read_only })
+        Ok(Keymap {
+            bindings,
+            read_only,
+        })
     }
 
     pub fn bindings(&self) -> &[Binding] {
@@ -260,7 +437,10 @@ mod tests {
     #[test]
     fn panel_bindings_apply_only_in_their_panel() {
         let km = Keymap::new(false, &BTreeMap::new()).unwrap();
-        assert_eq!(km.lookup(&press('d'), Panel::Previews), Some(Action::DeletePreview));
+        assert_eq!(
+            km.lookup(&press('d'), Panel::Previews),
+            Some(Action::DeletePreview)
+        );
         assert_eq!(km.lookup(&press('d'), Panel::Canary), None);
     }
 
@@ -273,9 +453,17 @@ mod tests {
         assert_eq!(km.lookup(&ctrl_r, Panel::Log), Some(Action::Rollback));
         assert_eq!(km.lookup(&press('R'), Panel::Log), None);
         o.insert("pause".to_string(), "ctrl-r".to_string());
-        assert!(Keymap::new(false, &o).unwrap_err().contains("bound to both"));
+        assert!(
+            Keymap::new(false, &o)
+                .unwrap_err()
+                .contains("bound to both")
+        );
         let mut bad = BTreeMap::new();
         bad.insert("rollbak".to_string(), "x".to_string());
-        assert!(Keymap::new(false, &bad).unwrap_err().contains("no such action"));
+        assert!(
+            Keymap::new(false, &bad)
+                .unwrap_err()
+                .contains("no such action")
+        );
     }
 }

@@ -42,12 +42,26 @@ impl Drop for Restore {
 }
 
 pub async fn run(c: Console) -> Result<()> {
-    let Console { mut app, theme, clock, operator, backends, world, tick } = c;
+    let Console {
+        mut app,
+        theme,
+        clock,
+        operator,
+        backends,
+        world,
+        tick,
+    } = c;
     let mut sigterm = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?;
     let (request_tx, request_rx) = mpsc::channel(8);
     let (update_tx, mut update_rx) = mpsc::channel(256);
-    tokio::spawn(driver::run(operator, clock.clone(), tick, request_rx, update_tx));
+    tokio::spawn(driver::run(
+        operator,
+        clock.clone(),
+        tick,
+        request_rx,
+        update_tx,
+    ));
     if let Some(w) = world {
         tokio::spawn(w.run(tick.min(Duration::from_millis(500))));
     }

@@ -28,7 +28,13 @@ pub enum Panel {
 }
 
 impl Panel {
-    pub const ALL: [Panel; 5] = [Panel::Phases, Panel::Canary, Panel::Previews, Panel::Main, Panel::Log];
+    pub const ALL: [Panel; 5] = [
+        Panel::Phases,
+        Panel::Canary,
+        Panel::Previews,
+        Panel::Main,
+        Panel::Log,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -57,7 +63,10 @@ pub enum Mode {
     Help,
     /// Typing a filter for the focused list.
     Filter,
-    Palette { input: String, selected: usize },
+    Palette {
+        input: String,
+        selected: usize,
+    },
     Confirm(Box<ConfirmDialog>),
 }
 
@@ -137,7 +146,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(keymap: Keymap, world: String, release: String, plan: Plan, phases: Vec<PhaseState>) -> Self {
+    pub fn new(
+        keymap: Keymap,
+        world: String,
+        release: String,
+        plan: Plan,
+        phases: Vec<PhaseState>,
+    ) -> Self {
         App {
             keymap,
             world,
@@ -171,7 +186,11 @@ impl App {
             Update::Analysis(a) => self.analysis = Some(a),
             Update::Outcome(o) => {
                 let verb = if o.ok { "done" } else { "FAILED" };
-                self.ui.status = Some((format!("{} {}: {verb}: {}", o.action, o.target, o.message), !o.ok));
+                let who = if o.automatic { "automatic " } else { "" };
+                self.ui.status = Some((
+                    format!("{who}{} {}: {verb}: {}", o.action, o.target, o.message),
+                    !o.ok,
+                ));
                 if self.outcomes.len() == 50 {
                     self.outcomes.pop_front();
                 }
@@ -209,10 +228,15 @@ impl App {
             filter.is_empty()
                 || p.namespace.contains(&filter)
                 || p.pr.as_ref().is_some_and(|pr| {
-                    pr.title.to_lowercase().contains(&filter) || pr.author.to_lowercase().contains(&filter)
+                    pr.title.to_lowercase().contains(&filter)
+                        || pr.author.to_lowercase().contains(&filter)
                 })
         });
-        rows.sort_by(|a, b| a.created.cmp(&b.created).then(a.namespace.cmp(&b.namespace)));
+        rows.sort_by(|a, b| {
+            a.created
+                .cmp(&b.created)
+                .then(a.namespace.cmp(&b.namespace))
+        });
         rows
     }
 
@@ -260,4 +284,3 @@ impl App {
         }
     }
 }
-

@@ -12,7 +12,10 @@ const DEFAULT: &str = include_str!("../../themes/default.toml");
 const BUILTIN: [(&str, &str); 3] = [
     ("default", DEFAULT),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +181,9 @@ impl Theme {
     }
 
     pub fn selected(&self) -> Style {
-        Style::default().bg(self.selection_bg).add_modifier(Modifier::BOLD)
+        Style::default()
+            .bg(self.selection_bg)
+            .add_modifier(Modifier::BOLD)
     }
 }
 
@@ -193,12 +198,20 @@ mod tests {
         }
         let light = Theme::load("light", None).unwrap();
         assert_eq!(light.text, Color::Black);
-        assert_eq!(light.danger, Theme::default_theme().danger, "unset keys keep the default");
+        assert_eq!(
+            light.danger,
+            Theme::default_theme().danger,
+            "unset keys keep the default"
+        );
     }
 
     #[test]
     fn a_bad_colour_is_an_error_with_its_position() {
-        let err = Theme::parse(Path::new("mine.toml"), "text = \"white\"\npass = \"greenish\"\n").unwrap_err();
+        let err = Theme::parse(
+            Path::new("mine.toml"),
+            "text = \"white\"\npass = \"greenish\"\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, Some(2), "{err}");
         assert!(err.message.contains("not a colour"), "{err}");
     }

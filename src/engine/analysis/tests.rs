@@ -85,7 +85,11 @@ fn measurement(requests: Option<u64>, readings: &[(&str, SliReading)]) -> Measur
 }
 
 fn judge_one(cfg: &SloConfig, sli: &str, reading: SliReading) -> Analysis {
-    analyse(cfg, &measurement(Some(1000), &[(sli, reading)]), &BTreeMap::new())
+    analyse(
+        cfg,
+        &measurement(Some(1000), &[(sli, reading)]),
+        &BTreeMap::new(),
+    )
 }
 
 fn objective<'a>(a: &'a Analysis, sli: &str) -> &'a ObjectiveVerdict {
@@ -126,8 +130,14 @@ fn verdict_labels_shout_only_on_failure() {
 #[test]
 fn lte_passes_at_or_below_the_bound_and_fails_above_it() {
     let cfg = single("latency_p99", "{lte: 0.5}", None);
-    assert_eq!(judge_one(&cfg, "latency_p99", vals(0.3, 0.3)).verdict, Verdict::Pass);
-    assert_eq!(judge_one(&cfg, "latency_p99", vals(0.5, 0.3)).verdict, Verdict::Pass);
+    assert_eq!(
+        judge_one(&cfg, "latency_p99", vals(0.3, 0.3)).verdict,
+        Verdict::Pass
+    );
+    assert_eq!(
+        judge_one(&cfg, "latency_p99", vals(0.5, 0.3)).verdict,
+        Verdict::Pass
+    );
     let a = judge_one(&cfg, "latency_p99", vals(0.51, 0.3));
     assert_eq!(a.verdict, Verdict::Fail);
     assert_eq!(objective(&a, "latency_p99").verdict, Verdict::Fail);
@@ -137,8 +147,14 @@ fn lte_passes_at_or_below_the_bound_and_fails_above_it() {
 #[test]
 fn gte_passes_at_or_above_the_bound_and_fails_below_it() {
     let cfg = single("traffic", "{gte: 10}", None);
-    assert_eq!(judge_one(&cfg, "traffic", vals(12.0, 50.0)).verdict, Verdict::Pass);
-    assert_eq!(judge_one(&cfg, "traffic", vals(10.0, 50.0)).verdict, Verdict::Pass);
+    assert_eq!(
+        judge_one(&cfg, "traffic", vals(12.0, 50.0)).verdict,
+        Verdict::Pass
+    );
+    assert_eq!(
+        judge_one(&cfg, "traffic", vals(10.0, 50.0)).verdict,
+        Verdict::Pass
+    );
     let a = judge_one(&cfg, "traffic", vals(9.9, 50.0));
     assert_eq!(a.verdict, Verdict::Fail);
     let o = objective(&a, "traffic");
@@ -152,7 +168,10 @@ fn vs_stable_at_most_20_percent_above_stable_bounds_the_canary_by_stable_times_1
     // stable 0.005 -> bound 0.006
     let ok = judge_one(&cfg, "error_rate", vals(0.0059, 0.005));
     assert_eq!(ok.verdict, Verdict::Pass);
-    assert!(close(objective(&ok, "error_rate").threshold.unwrap(), 0.006));
+    assert!(close(
+        objective(&ok, "error_rate").threshold.unwrap(),
+        0.006
+    ));
     let bad = judge_one(&cfg, "error_rate", vals(0.0061, 0.005));
     assert_eq!(bad.verdict, Verdict::Fail);
     let o = objective(&bad, "error_rate");
@@ -165,8 +184,14 @@ fn vs_stable_at_most_20_percent_above_stable_bounds_the_canary_by_stable_times_1
 fn vs_stable_at_least_10_percent_below_stable_bounds_the_canary_by_stable_times_0_9() {
     let cfg = single("traffic", r#"{vs_stable: ">=-10%"}"#, None);
     // stable 100 -> bound 90
-    assert_eq!(judge_one(&cfg, "traffic", vals(91.0, 100.0)).verdict, Verdict::Pass);
-    assert_eq!(judge_one(&cfg, "traffic", vals(150.0, 100.0)).verdict, Verdict::Pass);
+    assert_eq!(
+        judge_one(&cfg, "traffic", vals(91.0, 100.0)).verdict,
+        Verdict::Pass
+    );
+    assert_eq!(
+        judge_one(&cfg, "traffic", vals(150.0, 100.0)).verdict,
+        Verdict::Pass
+    );
     let bad = judge_one(&cfg, "traffic", vals(89.0, 100.0));
     assert_eq!(bad.verdict, Verdict::Fail);
     let o = objective(&bad, "traffic");
@@ -187,7 +212,11 @@ fn lte_and_vs_stable_must_both_hold_and_the_threshold_is_the_tighter_bound() {
 
     // Stable high: 1 % is tighter than stable +20 % (0.024).
     let a = judge_one(&cfg, "error_rate", vals(0.012, 0.02));
-    assert_eq!(a.verdict, Verdict::Fail, "within stable +20 % but above 1 %");
+    assert_eq!(
+        a.verdict,
+        Verdict::Fail,
+        "within stable +20 % but above 1 %"
+    );
     let o = objective(&a, "error_rate");
     assert_eq!(o.threshold, Some(0.01));
     assert!(o.reason.contains("<= 0.01"), "{}", o.reason);
@@ -200,11 +229,24 @@ fn lte_and_vs_stable_must_both_hold_and_the_threshold_is_the_tighter_bound() {
 #[test]
 fn gte_and_lte_together_accept_only_the_range_between_them() {
     let cfg = single("saturation", "{gte: 0.1, lte: 0.8}", None);
-    assert_eq!(judge_one(&cfg, "saturation", vals(0.5, 0.5)).verdict, Verdict::Pass);
-    assert_eq!(judge_one(&cfg, "saturation", vals(0.05, 0.5)).verdict, Verdict::Fail);
-    assert_eq!(judge_one(&cfg, "saturation", vals(0.9, 0.5)).verdict, Verdict::Fail);
+    assert_eq!(
+        judge_one(&cfg, "saturation", vals(0.5, 0.5)).verdict,
+        Verdict::Pass
+    );
+    assert_eq!(
+        judge_one(&cfg, "saturation", vals(0.05, 0.5)).verdict,
+        Verdict::Fail
+    );
+    assert_eq!(
+        judge_one(&cfg, "saturation", vals(0.9, 0.5)).verdict,
+        Verdict::Fail
+    );
     let a = judge_one(&cfg, "saturation", vals(0.5, 0.5));
-    assert_eq!(objective(&a, "saturation").threshold, Some(0.8), "the upper bound is shown");
+    assert_eq!(
+        objective(&a, "saturation").threshold,
+        Some(0.8),
+        "the upper bound is shown"
+    );
 }
 
 #[test]
@@ -257,7 +299,11 @@ fn without_a_warn_criterion_breaking_pass_is_a_fail() {
 
 #[test]
 fn a_warn_criterion_relative_to_stable_is_judged_against_stable() {
-    let cfg = single("latency_p99", "{lte: 0.5}", Some(r#"{vs_stable: "<=+50%"}"#));
+    let cfg = single(
+        "latency_p99",
+        "{lte: 0.5}",
+        Some(r#"{vs_stable: "<=+50%"}"#),
+    );
     // stable 0.6 -> warn bound 0.9
     let a = judge_one(&cfg, "latency_p99", vals(0.7, 0.6));
     assert_eq!(objective(&a, "latency_p99").verdict, Verdict::Warn);
@@ -268,7 +314,11 @@ fn a_warn_criterion_relative_to_stable_is_judged_against_stable() {
 #[test]
 #[ignore = "BUG analysis.rs meets(): a vs_stable bound is silently dropped when stable is missing, so a warn criterion with vs_stable is vacuously met"]
 fn a_warn_criterion_relative_to_stable_is_not_met_when_the_stable_value_is_missing() {
-    let cfg = single("latency_p99", "{lte: 0.5}", Some(r#"{vs_stable: "<=+50%"}"#));
+    let cfg = single(
+        "latency_p99",
+        "{lte: 0.5}",
+        Some(r#"{vs_stable: "<=+50%"}"#),
+    );
     // The canary is far outside pass; without stable there is nothing to say it is within warn.
     for stable in [None, Some(f64::NAN)] {
         let a = judge_one(
@@ -296,12 +346,19 @@ fn a_failing_key_objective_fails_the_verdict_even_with_a_passing_score() {
     );
     let m = measurement(
         Some(1000),
-        &[("error_rate", vals(0.05, 0.001)), ("latency_p99", vals(0.2, 0.2))],
+        &[
+            ("error_rate", vals(0.05, 0.001)),
+            ("latency_p99", vals(0.2, 0.2)),
+        ],
     );
     let a = analyse(&cfg, &m, &BTreeMap::new());
     assert_eq!(a.score, Some(99.0), "the score alone would pass");
     assert_eq!(a.verdict, Verdict::Fail);
-    assert!(a.reason.starts_with("key objective error_rate"), "{}", a.reason);
+    assert!(
+        a.reason.starts_with("key objective error_rate"),
+        "{}",
+        a.reason
+    );
 }
 
 #[test]
@@ -312,7 +369,10 @@ fn a_key_objective_within_warn_does_not_fail_the_verdict_by_itself() {
     );
     let m = measurement(
         Some(1000),
-        &[("error_rate", vals(0.015, 0.001)), ("latency_p99", vals(0.2, 0.2))],
+        &[
+            ("error_rate", vals(0.015, 0.001)),
+            ("latency_p99", vals(0.2, 0.2)),
+        ],
     );
     let a = analyse(&cfg, &m, &BTreeMap::new());
     assert_eq!(objective(&a, "error_rate").verdict, Verdict::Warn);
@@ -328,11 +388,18 @@ fn a_failing_non_key_objective_only_costs_its_weight_and_is_named() {
     );
     let m = measurement(
         Some(1000),
-        &[("error_rate", vals(0.001, 0.001)), ("latency_p99", vals(2.0, 0.2))],
+        &[
+            ("error_rate", vals(0.001, 0.001)),
+            ("latency_p99", vals(2.0, 0.2)),
+        ],
     );
     let a = analyse(&cfg, &m, &BTreeMap::new());
     assert_eq!(a.score, Some(90.0));
-    assert_eq!(a.verdict, Verdict::Pass, "a score equal to score.pass passes");
+    assert_eq!(
+        a.verdict,
+        Verdict::Pass,
+        "a score equal to score.pass passes"
+    );
     assert!(a.reason.contains("failing: latency_p99"), "{}", a.reason);
 }
 
@@ -344,16 +411,26 @@ fn a_score_between_warn_and_pass_thresholds_is_warn_and_below_warn_is_fail() {
     );
     let m = measurement(
         Some(1000),
-        &[("error_rate", vals(0.001, 0.001)), ("latency_p99", vals(2.0, 0.2))],
+        &[
+            ("error_rate", vals(0.001, 0.001)),
+            ("latency_p99", vals(2.0, 0.2)),
+        ],
     );
     let a = analyse(&cfg, &m, &BTreeMap::new());
     assert_eq!(a.score, Some(75.0));
-    assert_eq!(a.verdict, Verdict::Warn, "a score equal to score.warn is warn");
+    assert_eq!(
+        a.verdict,
+        Verdict::Warn,
+        "a score equal to score.warn is warn"
+    );
     assert!(a.reason.contains("warn 75%"), "{}", a.reason);
 
     let m = measurement(
         Some(1000),
-        &[("error_rate", vals(0.5, 0.001)), ("latency_p99", vals(0.2, 0.2))],
+        &[
+            ("error_rate", vals(0.5, 0.001)),
+            ("latency_p99", vals(0.2, 0.2)),
+        ],
     );
     let a = analyse(&cfg, &m, &BTreeMap::new());
     assert_eq!(a.score, Some(25.0));
@@ -387,7 +464,10 @@ fn the_seed_objectives_pass_a_healthy_canary_and_fail_a_breach() {
     let cfg = seed_objectives();
     let healthy = measurement(
         Some(1000),
-        &[("error_rate", vals(0.004, 0.004)), ("latency_p99", vals(0.3, 0.3))],
+        &[
+            ("error_rate", vals(0.004, 0.004)),
+            ("latency_p99", vals(0.3, 0.3)),
+        ],
     );
     let a = analyse(&cfg, &healthy, &BTreeMap::new());
     assert_eq!(a.verdict, Verdict::Pass);
@@ -396,7 +476,10 @@ fn the_seed_objectives_pass_a_healthy_canary_and_fail_a_breach() {
     // latency at warn: (2 + 0.5) / 3 = 83 % -> warn.
     let slow = measurement(
         Some(1000),
-        &[("error_rate", vals(0.004, 0.004)), ("latency_p99", vals(0.6, 0.3))],
+        &[
+            ("error_rate", vals(0.004, 0.004)),
+            ("latency_p99", vals(0.6, 0.3)),
+        ],
     );
     let a = analyse(&cfg, &slow, &BTreeMap::new());
     assert_eq!(a.verdict, Verdict::Warn);
@@ -405,11 +488,18 @@ fn the_seed_objectives_pass_a_healthy_canary_and_fail_a_breach() {
     // error-rate breach beyond warn: key objective fails.
     let breach = measurement(
         Some(1000),
-        &[("error_rate", vals(0.08, 0.004)), ("latency_p99", vals(0.3, 0.3))],
+        &[
+            ("error_rate", vals(0.08, 0.004)),
+            ("latency_p99", vals(0.3, 0.3)),
+        ],
     );
     let a = analyse(&cfg, &breach, &BTreeMap::new());
     assert_eq!(a.verdict, Verdict::Fail);
-    assert!(a.reason.contains("key objective error_rate"), "{}", a.reason);
+    assert!(
+        a.reason.contains("key objective error_rate"),
+        "{}",
+        a.reason
+    );
 }
 
 #[test]
@@ -434,7 +524,10 @@ fn starved(policy: &str) -> Analysis {
     // Values that would pass easily, but only 42 requests in the window.
     let m = measurement(
         Some(42),
-        &[("error_rate", vals(0.0, 0.001)), ("latency_p99", vals(0.1, 0.2))],
+        &[
+            ("error_rate", vals(0.0, 0.001)),
+            ("latency_p99", vals(0.1, 0.2)),
+        ],
     );
     analyse(&cfg, &m, &BTreeMap::new())
 }
@@ -446,7 +539,11 @@ fn below_min_requests_with_no_data_inconclusive_is_no_data_without_a_score() {
     assert_eq!(a.score, None);
     for o in &a.objectives {
         assert_eq!(o.verdict, Verdict::NoData);
-        assert!(o.reason.contains("42 canary requests < min_requests 100"), "{}", o.reason);
+        assert!(
+            o.reason.contains("42 canary requests < min_requests 100"),
+            "{}",
+            o.reason
+        );
         assert!(o.reason.contains("no_data: inconclusive"), "{}", o.reason);
         assert_eq!(o.requests, Some(42));
     }
@@ -466,10 +563,11 @@ fn below_min_requests_with_no_data_pass_is_a_pass_by_explicit_policy() {
     let a = starved("pass");
     assert_eq!(a.verdict, Verdict::Pass);
     assert!(a.objectives.iter().all(|o| o.verdict == Verdict::Pass));
-    assert!(a
-        .objectives
-        .iter()
-        .all(|o| o.reason.contains("no_data: pass")));
+    assert!(
+        a.objectives
+            .iter()
+            .all(|o| o.reason.contains("no_data: pass"))
+    );
 }
 
 #[test]
@@ -496,14 +594,22 @@ fn an_unknown_request_count_is_not_taken_as_enough_requests() {
     let cfg = single("latency_p99", "{lte: 0.5}", None);
     let m = measurement(None, &[("latency_p99", vals(0.1, 0.2))]);
     let a = analyse(&cfg, &m, &BTreeMap::new());
-    assert!(!a.verdict.is_passing(), "min_requests 100 cannot be confirmed: {a:#?}");
+    assert!(
+        !a.verdict.is_passing(),
+        "min_requests 100 cannot be confirmed: {a:#?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
 // A missing value is never a pass
 
 fn missing_canary(policy: &str) -> Analysis {
-    let cfg = config_with("  - {sli: error_rate, key: true, pass: {lte: 0.01}}", policy, 0, (90.0, 75.0));
+    let cfg = config_with(
+        "  - {sli: error_rate, key: true, pass: {lte: 0.01}}",
+        policy,
+        0,
+        (90.0, 75.0),
+    );
     let m = measurement(
         Some(1000),
         &[(
@@ -575,7 +681,9 @@ fn a_relative_criterion_without_a_stable_value_is_no_data() {
         );
         assert_eq!(a.verdict, Verdict::NoData, "stable {stable:?}");
         assert!(
-            objective(&a, "error_rate").reason.contains("no stable value"),
+            objective(&a, "error_rate")
+                .reason
+                .contains("no stable value"),
             "{a:#?}"
         );
     }
@@ -605,7 +713,10 @@ fn a_query_error_makes_the_verdict_error_even_when_everything_else_passes() {
         Some(1000),
         &[
             ("error_rate", vals(0.001, 0.001)),
-            ("latency_p99", SliReading::Error("connection refused".into())),
+            (
+                "latency_p99",
+                SliReading::Error("connection refused".into()),
+            ),
         ],
     );
     let a = analyse(&cfg, &m, &BTreeMap::new());
@@ -622,11 +733,23 @@ fn a_query_error_makes_the_verdict_error_even_when_everything_else_passes() {
 #[test]
 fn a_query_error_is_never_a_pass_under_any_no_data_policy() {
     for policy in ["pass", "fail", "inconclusive"] {
-        let cfg = config_with("  - {sli: latency_p99, pass: {lte: 0.5}}", policy, 100, (90.0, 75.0));
+        let cfg = config_with(
+            "  - {sli: latency_p99, pass: {lte: 0.5}}",
+            policy,
+            100,
+            (90.0, 75.0),
+        );
         for requests in [Some(1000), Some(0), None] {
-            let m = measurement(requests, &[("latency_p99", SliReading::Error("timeout".into()))]);
+            let m = measurement(
+                requests,
+                &[("latency_p99", SliReading::Error("timeout".into()))],
+            );
             let a = analyse(&cfg, &m, &BTreeMap::new());
-            assert_eq!(a.verdict, Verdict::Error, "policy {policy}, requests {requests:?}");
+            assert_eq!(
+                a.verdict,
+                Verdict::Error,
+                "policy {policy}, requests {requests:?}"
+            );
         }
     }
 }
@@ -671,11 +794,17 @@ fn each_objective_carries_its_evidence_query_window_values_comparator_threshold_
     let cfg = seed_objectives();
     let m = measurement(
         Some(1234),
-        &[("error_rate", vals(0.02, 0.004)), ("latency_p99", vals(0.3, 0.25))],
+        &[
+            ("error_rate", vals(0.02, 0.004)),
+            ("latency_p99", vals(0.3, 0.25)),
+        ],
     );
     let queries: BTreeMap<String, String> = [
         ("error_rate".to_string(), "resolved error query".to_string()),
-        ("latency_p99".to_string(), "resolved latency query".to_string()),
+        (
+            "latency_p99".to_string(),
+            "resolved latency query".to_string(),
+        ),
     ]
     .into_iter()
     .collect();

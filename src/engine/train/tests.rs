@@ -129,7 +129,10 @@ fn run(train: &mut Train, verdict: Verdict, from: i64, to: i64) -> Vec<(i64, Vec
 }
 
 fn rollback(to: u32) -> Vec<Effect> {
-    vec![Effect::SetWeight(0), Effect::HelmRollback { to_revision: to }]
+    vec![
+        Effect::SetWeight(0),
+        Effect::HelmRollback { to_revision: to },
+    ]
 }
 
 fn is_rolled_back_to(train: &Train, to: u32) -> bool {
@@ -150,7 +153,11 @@ fn a_new_train_sets_the_first_step_weight_and_progresses() {
     assert_eq!(train.errors, 0);
     assert!(train.last.is_none());
     assert_eq!(train.timeline.len(), 1);
-    assert!(train.timeline[0].event.contains("revision 7 at 5 %"), "{:?}", train.timeline);
+    assert!(
+        train.timeline[0].event.contains("revision 7 at 5 %"),
+        "{:?}",
+        train.timeline
+    );
 }
 
 #[test]
@@ -171,7 +178,11 @@ fn a_healthy_train_promotes_at_each_window_end_with_one_set_weight_per_step_then
     assert_eq!(train.revisions.last_passing, Some(CURRENT));
     let done = train.timeline.last().unwrap();
     assert_eq!(done.at, at(200), "the 100 % window closed at 140 + 60 s");
-    assert!(done.event.contains("promoted: revision 7 at 100 %"), "{}", done.event);
+    assert!(
+        done.event.contains("promoted: revision 7 at 100 %"),
+        "{}",
+        done.event
+    );
     let weights: Vec<u8> = train.timeline.iter().map(|e| e.weight).collect();
     assert_eq!(weights, [5, 25, 50, 100, 100]);
 }
@@ -190,9 +201,16 @@ fn the_seed_rollout_stops_at_the_manual_gate_and_completes_after_promote() {
     let effects = run(&mut train, Verdict::Pass, 30, 3000);
     assert_eq!(
         effects,
-        [(600, vec![Effect::SetWeight(25)]), (1200, vec![Effect::SetWeight(50)])]
+        [
+            (600, vec![Effect::SetWeight(25)]),
+            (1200, vec![Effect::SetWeight(50)])
+        ]
     );
-    assert_eq!(train.status, Status::AwaitingGate, "50 % window closed at 2100");
+    assert_eq!(
+        train.status,
+        Status::AwaitingGate,
+        "50 % window closed at 2100"
+    );
     assert_eq!(train.weight, 50);
 
     let effects = train.command(&TrainCommand::Promote, at(3000)).unwrap();
@@ -200,7 +218,10 @@ fn the_seed_rollout_stops_at_the_manual_gate_and_completes_after_promote() {
     assert_eq!(train.status, Status::Progressing);
     assert_eq!(train.step_started, at(3000));
 
-    assert!(run(&mut train, Verdict::Pass, 3030, 4770).is_empty(), "100 % window open");
+    assert!(
+        run(&mut train, Verdict::Pass, 3030, 4770).is_empty(),
+        "100 % window open"
+    );
     assert_eq!(train.status, Status::Progressing);
     assert!(run(&mut train, Verdict::Pass, 4800, 4800).is_empty());
     assert_eq!(train.status, Status::Promoted);
@@ -229,7 +250,10 @@ score: {pass: 90, warn: 75}
 "#;
     let cfg = SloConfig::parse(Path::new("t.yml"), yaml).unwrap();
     let p = Policy::from_config(&cfg);
-    assert_eq!(p.steps, [step(10, 300, Gate::Auto), step(100, 600, Gate::Manual)]);
+    assert_eq!(
+        p.steps,
+        [step(10, 300, Gate::Auto), step(100, 600, Gate::Manual)]
+    );
     assert_eq!(p.interval, secs(20));
     assert_eq!(p.initial_delay, secs(40));
     assert_eq!(p.on_fail, OnFail::Pause);
@@ -267,7 +291,11 @@ fn every_step_has_its_own_warm_up() {
     assert_eq!(train.warmup_end(), at(50));
     // Failures at 45 (warm-up of the 25 % step) are ignored, even two of them.
     assert!(measure(&mut train, Verdict::Fail, 45).is_empty());
-    assert!(train.observe(analysis(Verdict::Fail, at(49)), at(49)).is_empty());
+    assert!(
+        train
+            .observe(analysis(Verdict::Fail, at(49)), at(49))
+            .is_empty()
+    );
     assert_eq!(train.failures, 0);
     assert_eq!(train.status, Status::Progressing);
 }
@@ -298,9 +326,16 @@ fn no_promotion_before_the_window_ends_even_with_every_measurement_passing() {
     assert_eq!(train.step, 0);
     assert_eq!(train.weight, 5);
     // Even a measurement one second before the end.
-    assert!(train.observe(analysis(Verdict::Pass, at(39)), at(39)).is_empty());
+    assert!(
+        train
+            .observe(analysis(Verdict::Pass, at(39)), at(39))
+            .is_empty()
+    );
     assert_eq!(train.weight, 5);
-    assert_eq!(measure(&mut train, Verdict::Pass, 40), [Effect::SetWeight(25)]);
+    assert_eq!(
+        measure(&mut train, Verdict::Pass, 40),
+        [Effect::SetWeight(25)]
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,9 +347,15 @@ fn no_promotion_when_the_measurement_at_window_end_is_an_error() {
     run(&mut train, Verdict::Pass, 5, 35);
     assert!(measure(&mut train, Verdict::Error, 40).is_empty());
     assert_eq!(train.weight, 5);
-    assert!(!train.has_fresh_pass(at(40)), "an error after passes is not a fresh pass");
+    assert!(
+        !train.has_fresh_pass(at(40)),
+        "an error after passes is not a fresh pass"
+    );
     // The next pass promotes, and the new window starts then.
-    assert_eq!(measure(&mut train, Verdict::Pass, 45), [Effect::SetWeight(25)]);
+    assert_eq!(
+        measure(&mut train, Verdict::Pass, 45),
+        [Effect::SetWeight(25)]
+    );
     assert_eq!(train.step_started, at(45));
 }
 
@@ -335,7 +376,10 @@ fn no_promotion_when_the_measurement_at_window_end_failed() {
     assert_eq!(train.weight, 5);
     assert_eq!(train.failures, 1);
     // A pass after the failure clears it and promotes.
-    assert_eq!(measure(&mut train, Verdict::Pass, 45), [Effect::SetWeight(25)]);
+    assert_eq!(
+        measure(&mut train, Verdict::Pass, 45),
+        [Effect::SetWeight(25)]
+    );
 }
 
 #[test]
@@ -381,7 +425,10 @@ fn has_fresh_pass_ignores_measurements_taken_while_paused() {
     train.command(&TrainCommand::Pause, at(16)).unwrap();
     measure(&mut train, Verdict::Fail, 20);
     assert!(!train.recent.back().unwrap().counted);
-    assert!(train.has_fresh_pass(at(20)), "the uncounted fail is skipped over");
+    assert!(
+        train.has_fresh_pass(at(20)),
+        "the uncounted fail is skipped over"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -395,18 +442,31 @@ fn failure_limit_consecutive_fails_set_weight_zero_and_roll_back_to_previous() {
     assert_eq!(measure(&mut train, Verdict::Fail, 30), rollback(PREVIOUS));
     assert_eq!(train.weight, 0);
     match &train.status {
-        Status::RolledBack { to_revision, reason } => {
+        Status::RolledBack {
+            to_revision,
+            reason,
+        } => {
             assert_eq!(*to_revision, PREVIOUS);
             assert!(reason.contains("automatic"), "{reason}");
-            assert!(reason.contains("2 consecutive failed measurements"), "{reason}");
-            assert!(reason.contains("synthetic FAIL"), "the verdict's reason is kept: {reason}");
+            assert!(
+                reason.contains("2 consecutive failed measurements"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("synthetic FAIL"),
+                "the verdict's reason is kept: {reason}"
+            );
         }
         other => panic!("expected rolled back, got {other:?}"),
     }
     let last = train.timeline.last().unwrap();
     assert_eq!(last.at, at(30));
     assert_eq!(last.weight, 0);
-    assert!(last.event.contains("rolled back to revision 6"), "{}", last.event);
+    assert!(
+        last.event.contains("rolled back to revision 6"),
+        "{}",
+        last.event
+    );
 }
 
 #[test]
@@ -424,7 +484,11 @@ fn a_passing_measurement_between_failures_resets_the_failure_count() {
     policy.steps[0].observe = Span::secs(120);
     let mut train = start(policy);
     for (i, s) in (10..=110).step_by(5).enumerate() {
-        let v = if i % 2 == 0 { Verdict::Fail } else { Verdict::Pass };
+        let v = if i % 2 == 0 {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
         let effects = measure(&mut train, v, s);
         assert!(effects.is_empty(), "at {s}: {effects:?}");
         assert!(train.failures <= 1);
@@ -456,7 +520,10 @@ fn on_fail_pause_pauses_and_freezes_instead_of_rolling_back() {
     assert_eq!(measure(&mut train, Verdict::Fail, 30), [Effect::Freeze]);
     match &train.status {
         Status::Paused { reason } => {
-            assert!(reason.contains("2 consecutive failed measurements"), "{reason}");
+            assert!(
+                reason.contains("2 consecutive failed measurements"),
+                "{reason}"
+            );
         }
         other => panic!("expected paused, got {other:?}"),
     }
@@ -507,7 +574,9 @@ fn rollback_to_last_passing_never_targets_the_failing_canary_revision() {
     measure(&mut train, Verdict::Fail, 50);
     let effects = measure(&mut train, Verdict::Fail, 55);
     assert!(
-        !effects.contains(&Effect::HelmRollback { to_revision: CURRENT }),
+        !effects.contains(&Effect::HelmRollback {
+            to_revision: CURRENT
+        }),
         "rolled back to the canary revision itself: {effects:?}"
     );
     assert_eq!(effects, rollback(PREVIOUS));
@@ -521,7 +590,12 @@ fn error_limit_consecutive_errors_pause_without_rollback_or_promotion() {
     let mut train = start(sim_policy());
     run(&mut train, Verdict::Pass, 5, 25);
     let mut effects = Vec::new();
-    for (s, v) in [(30, Verdict::Error), (35, Verdict::NoData), (40, Verdict::Error), (45, Verdict::Error)] {
+    for (s, v) in [
+        (30, Verdict::Error),
+        (35, Verdict::NoData),
+        (40, Verdict::Error),
+        (45, Verdict::Error),
+    ] {
         effects.extend(measure(&mut train, v, s));
     }
     assert!(
@@ -530,12 +604,18 @@ fn error_limit_consecutive_errors_pause_without_rollback_or_promotion() {
             .any(|e| matches!(e, Effect::SetWeight(_) | Effect::HelmRollback { .. })),
         "{effects:?}"
     );
-    assert_eq!(train.weight, 5, "not promoted although the window ended at 40");
+    assert_eq!(
+        train.weight, 5,
+        "not promoted although the window ended at 40"
+    );
     assert_eq!(train.step, 0);
     match &train.status {
         Status::Paused { reason } => {
             assert!(reason.contains("inconclusive"), "{reason}");
-            assert!(reason.contains("4 consecutive measurements without a verdict"), "{reason}");
+            assert!(
+                reason.contains("4 consecutive measurements without a verdict"),
+                "{reason}"
+            );
         }
         other => panic!("expected paused, got {other:?}"),
     }
@@ -577,7 +657,14 @@ fn a_manual_gate_waits_for_a_human_after_the_window_passes() {
     assert_eq!(train.status, Status::AwaitingGate);
     assert_eq!(train.weight, 5);
     assert_eq!(train.revisions.last_passing, Some(CURRENT));
-    assert!(train.timeline.last().unwrap().event.contains("awaiting manual gate"));
+    assert!(
+        train
+            .timeline
+            .last()
+            .unwrap()
+            .event
+            .contains("awaiting manual gate")
+    );
     assert_eq!(
         train.next_action(at(41)),
         NextAction::AwaitHuman("promote to continue".into())
@@ -638,7 +725,14 @@ fn promote_skips_the_rest_of_the_window_and_restarts_the_next_one() {
     assert_eq!(train.weight, 25);
     assert_eq!(train.step_started, at(17));
     assert_eq!(train.window_end(), at(57));
-    assert!(train.timeline.last().unwrap().event.contains("manual promote"));
+    assert!(
+        train
+            .timeline
+            .last()
+            .unwrap()
+            .event
+            .contains("manual promote")
+    );
 }
 
 #[test]
@@ -693,7 +787,10 @@ fn pause_freezes_and_measurements_are_not_counted_until_resume() {
             reason: "paused by hand".into()
         }
     );
-    assert!(run(&mut train, Verdict::Fail, 15, 100).is_empty(), "no rollback while paused");
+    assert!(
+        run(&mut train, Verdict::Fail, 15, 100).is_empty(),
+        "no rollback while paused"
+    );
     assert!(matches!(train.status, Status::Paused { .. }));
     assert_eq!(train.failure_action_within(), None);
 }
@@ -709,13 +806,19 @@ fn resume_unfreezes_and_restarts_the_window_and_its_warm_up() {
     assert_eq!(train.step_started, at(100));
     assert_eq!(train.window_end(), at(140));
     assert_eq!(train.time_left(at(100)), secs(40));
-    assert_eq!(train.failures, 0, "the failure before the pause is forgotten");
+    assert_eq!(
+        train.failures, 0,
+        "the failure before the pause is forgotten"
+    );
     // Warm-up again: a failure at 105 is not counted.
     assert!(measure(&mut train, Verdict::Fail, 105).is_empty());
     assert_eq!(train.failures, 0);
     // A full new window is needed.
     assert!(run(&mut train, Verdict::Pass, 110, 135).is_empty());
-    assert_eq!(measure(&mut train, Verdict::Pass, 140), [Effect::SetWeight(25)]);
+    assert_eq!(
+        measure(&mut train, Verdict::Pass, 140),
+        [Effect::SetWeight(25)]
+    );
 }
 
 #[test]
@@ -733,7 +836,9 @@ fn pause_is_refused_while_paused_and_resume_while_not_paused() {
     let mut train = start(sim_policy());
     assert_eq!(
         train.command(&TrainCommand::Resume, at(5)),
-        Err(Refused("cannot resume while the train is progressing".into()))
+        Err(Refused(
+            "cannot resume while the train is progressing".into()
+        ))
     );
     train.command(&TrainCommand::Pause, at(6)).unwrap();
     assert_eq!(
@@ -744,9 +849,14 @@ fn pause_is_refused_while_paused_and_resume_while_not_paused() {
     run(&mut gated, Verdict::Pass, 5, 40);
     assert_eq!(
         gated.command(&TrainCommand::Resume, at(45)),
-        Err(Refused("cannot resume while the train is awaiting manual gate".into()))
+        Err(Refused(
+            "cannot resume while the train is awaiting manual gate".into()
+        ))
     );
-    assert_eq!(gated.command(&TrainCommand::Pause, at(46)), Ok(vec![Effect::Freeze]));
+    assert_eq!(
+        gated.command(&TrainCommand::Pause, at(46)),
+        Ok(vec![Effect::Freeze])
+    );
 }
 
 #[test]
@@ -759,7 +869,9 @@ fn promote_is_refused_while_paused() {
     );
     assert_eq!(
         train.command(&TrainCommand::PromoteFull, at(7)),
-        Err(Refused("cannot promote fully while the train is paused".into()))
+        Err(Refused(
+            "cannot promote fully while the train is paused".into()
+        ))
     );
     assert_eq!(train.weight, 5);
 }
@@ -782,7 +894,10 @@ fn abort_sets_weight_zero_without_a_helm_rollback() {
 fn abort_is_accepted_while_paused() {
     let mut train = start(sim_policy());
     train.command(&TrainCommand::Pause, at(6)).unwrap();
-    assert_eq!(train.command(&TrainCommand::Abort, at(7)), Ok(vec![Effect::SetWeight(0)]));
+    assert_eq!(
+        train.command(&TrainCommand::Abort, at(7)),
+        Ok(vec![Effect::SetWeight(0)])
+    );
     assert!(train.status.is_terminal());
 }
 
@@ -794,7 +909,10 @@ fn a_manual_rollback_goes_to_the_policy_target_or_the_chosen_revision() {
         Ok(rollback(PREVIOUS))
     );
     match &train.status {
-        Status::RolledBack { to_revision, reason } => {
+        Status::RolledBack {
+            to_revision,
+            reason,
+        } => {
             assert_eq!(*to_revision, PREVIOUS);
             assert_eq!(reason, "by hand");
         }
@@ -803,7 +921,12 @@ fn a_manual_rollback_goes_to_the_policy_target_or_the_chosen_revision() {
 
     let mut train = start(sim_policy());
     assert_eq!(
-        train.command(&TrainCommand::Rollback { to_revision: Some(3) }, at(12)),
+        train.command(
+            &TrainCommand::Rollback {
+                to_revision: Some(3)
+            },
+            at(12)
+        ),
         Ok(rollback(3))
     );
     assert!(is_rolled_back_to(&train, 3));
@@ -814,7 +937,12 @@ fn a_rollback_to_the_current_revision_is_refused_and_changes_nothing() {
     let mut train = start(sim_policy());
     let before = train.clone();
     assert_eq!(
-        train.command(&TrainCommand::Rollback { to_revision: Some(CURRENT) }, at(12)),
+        train.command(
+            &TrainCommand::Rollback {
+                to_revision: Some(CURRENT)
+            },
+            at(12)
+        ),
         Err(Refused("revision 7 is the current revision".into()))
     );
     assert_eq!(train, before);
@@ -862,7 +990,10 @@ fn commands_are_refused_with_a_message_once_promoted() {
     train.command(&TrainCommand::PromoteFull, at(5)).unwrap();
     assert!(train.status.is_terminal());
     assert_refuses_all_but_rollback(&mut train, "promoted");
-    assert!(run(&mut train, Verdict::Fail, 10, 300).is_empty(), "verdicts no longer act");
+    assert!(
+        run(&mut train, Verdict::Fail, 10, 300).is_empty(),
+        "verdicts no longer act"
+    );
 }
 
 #[test]
@@ -877,10 +1008,18 @@ fn commands_are_refused_with_a_message_once_rolled_back() {
         Err(Refused("already rolled back to revision 6".into()))
     );
     assert_eq!(
-        train.command(&TrainCommand::Rollback { to_revision: Some(PREVIOUS) }, at(20)),
+        train.command(
+            &TrainCommand::Rollback {
+                to_revision: Some(PREVIOUS)
+            },
+            at(20)
+        ),
         Err(Refused("already rolled back to revision 6".into()))
     );
-    assert!(run(&mut train, Verdict::Pass, 25, 300).is_empty(), "verdicts no longer act");
+    assert!(
+        run(&mut train, Verdict::Pass, 25, 300).is_empty(),
+        "verdicts no longer act"
+    );
     assert_eq!(train.weight, 0);
 }
 
@@ -889,7 +1028,10 @@ fn commands_are_refused_with_a_message_once_aborted() {
     let mut train = start(sim_policy());
     train.command(&TrainCommand::Abort, at(5)).unwrap();
     assert_refuses_all_but_rollback(&mut train, "aborted");
-    assert!(run(&mut train, Verdict::Pass, 10, 300).is_empty(), "verdicts no longer act");
+    assert!(
+        run(&mut train, Verdict::Pass, 10, 300).is_empty(),
+        "verdicts no longer act"
+    );
     assert_eq!(train.weight, 0);
 }
 
@@ -914,7 +1056,10 @@ fn status_labels_and_terminal_states() {
         assert_eq!(status.label(), label);
         assert_eq!(status.is_terminal(), terminal, "{status:?}");
     }
-    assert_eq!(command_verb(&TrainCommand::Rollback { to_revision: None }), "roll back");
+    assert_eq!(
+        command_verb(&TrainCommand::Rollback { to_revision: None }),
+        "roll back"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -927,7 +1072,11 @@ fn time_left_counts_down_to_the_window_end_and_never_goes_negative() {
     assert_eq!(train.time_left(at(25)), secs(15));
     assert_eq!(train.time_left(at(40)), Duration::zero());
     assert_eq!(train.time_left(at(400)), Duration::zero());
-    assert_eq!(train.time_left(at(-10)), secs(50), "a clock behind the start");
+    assert_eq!(
+        train.time_left(at(-10)),
+        secs(50),
+        "a clock behind the start"
+    );
 }
 
 #[test]
@@ -966,7 +1115,10 @@ fn next_action_completes_at_the_last_window_end() {
     let mut train = start(sim_policy());
     run(&mut train, Verdict::Pass, 5, 140);
     assert_eq!(train.weight, 100);
-    assert_eq!(train.next_action(at(150)), NextAction::Complete { at: at(200) });
+    assert_eq!(
+        train.next_action(at(150)),
+        NextAction::Complete { at: at(200) }
+    );
 }
 
 #[test]
@@ -998,7 +1150,11 @@ fn failure_action_within_counts_the_failed_measurements_still_needed() {
     measure(&mut train, Verdict::Fail, 20);
     assert_eq!(train.failure_action_within(), Some(secs(5)));
     measure(&mut train, Verdict::Fail, 25);
-    assert_eq!(train.failure_action_within(), None, "rolled back: nothing left to predict");
+    assert_eq!(
+        train.failure_action_within(),
+        None,
+        "rolled back: nothing left to predict"
+    );
 }
 
 #[test]
@@ -1067,7 +1223,8 @@ fn a_sustained_breach_rolls_back_exactly_failure_limit_measurements_after_it_sta
 }
 
 #[test]
-fn a_sustained_breach_pauses_exactly_failure_limit_measurements_after_it_starts_with_on_fail_pause() {
+fn a_sustained_breach_pauses_exactly_failure_limit_measurements_after_it_starts_with_on_fail_pause()
+{
     for f in 1..=4 {
         let (first_fail, paused_at, _, effects) = breach(30, f, OnFail::Pause);
         assert_eq!(effects, [Effect::Freeze]);
@@ -1107,7 +1264,10 @@ fn the_last_analysis_is_kept_whatever_its_verdict() {
 #[derive(Debug, Clone)]
 enum Op {
     /// A measurement with this verdict, taken `lag` intervals before it is observed.
-    Measure { verdict: Verdict, lag: u8 },
+    Measure {
+        verdict: Verdict,
+        lag: u8,
+    },
     Command(TrainCommand),
     /// A missed tick.
     Skip,
@@ -1135,7 +1295,10 @@ fn commands() -> impl Strategy<Value = TrainCommand> {
 }
 
 fn measurements() -> impl Strategy<Value = Op> {
-    (verdicts(), prop_oneof![6 => Just(0u8), 2 => Just(1u8), 1 => 2u8..=4])
+    (
+        verdicts(),
+        prop_oneof![6 => Just(0u8), 2 => Just(1u8), 1 => 2u8..=4],
+    )
         .prop_map(|(verdict, lag)| Op::Measure { verdict, lag })
 }
 
@@ -1168,31 +1331,33 @@ fn policies() -> impl Strategy<Value = Policy> {
         prop::collection::vec(any::<bool>(), 4),
         prop::collection::vec(0i64..=6, 4),
     )
-        .prop_map(|(i, delay_ticks, f, e, on_fail, rollback_to, gates, extra)| {
-            let delay = i * delay_ticks;
-            let steps = [5u8, 25, 50, 100]
-                .iter()
-                .zip(gates.iter().zip(&extra))
-                .map(|(&weight, (&manual, &extra))| {
-                    // As long as slo.yml demands: initial_delay + failure_limit × interval.
-                    let observe = delay + i * (i64::from(f) + extra);
-                    step(
-                        weight,
-                        u64::try_from(observe).unwrap(),
-                        if manual { Gate::Manual } else { Gate::Auto },
-                    )
-                })
-                .collect();
-            Policy {
-                steps,
-                interval: secs(i),
-                initial_delay: secs(delay),
-                on_fail,
-                rollback_to,
-                failure_limit: f,
-                error_limit: e,
-            }
-        })
+        .prop_map(
+            |(i, delay_ticks, f, e, on_fail, rollback_to, gates, extra)| {
+                let delay = i * delay_ticks;
+                let steps = [5u8, 25, 50, 100]
+                    .iter()
+                    .zip(gates.iter().zip(&extra))
+                    .map(|(&weight, (&manual, &extra))| {
+                        // As long as slo.yml demands: initial_delay + failure_limit × interval.
+                        let observe = delay + i * (i64::from(f) + extra);
+                        step(
+                            weight,
+                            u64::try_from(observe).unwrap(),
+                            if manual { Gate::Manual } else { Gate::Auto },
+                        )
+                    })
+                    .collect();
+                Policy {
+                    steps,
+                    interval: secs(i),
+                    initial_delay: secs(delay),
+                    on_fail,
+                    rollback_to,
+                    failure_limit: f,
+                    error_limit: e,
+                }
+            },
+        )
 }
 
 /// Drives a train through `ops`, one per interval tick, and checks after every step that it
@@ -1223,7 +1388,11 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
                 let counted = status_before == Status::Progressing && taken >= warmup_end;
                 prop_assert_eq!(train.recent.back().map(|s| s.counted), Some(counted));
                 if !counted {
-                    prop_assert!(effects.is_empty(), "uncounted measurement acted: {:?}", effects);
+                    prop_assert!(
+                        effects.is_empty(),
+                        "uncounted measurement acted: {:?}",
+                        effects
+                    );
                 }
                 for e in &effects {
                     if let Effect::SetWeight(w) = e {
@@ -1245,8 +1414,12 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
                         if let Effect::SetWeight(w) = e {
                             if *w > weight_before {
                                 prop_assert!(
-                                    matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull),
-                                    "{:?} raised the weight", cmd
+                                    matches!(
+                                        cmd,
+                                        TrainCommand::Promote | TrainCommand::PromoteFull
+                                    ),
+                                    "{:?} raised the weight",
+                                    cmd
                                 );
                             }
                         }
@@ -1258,8 +1431,11 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
         };
         if status_before.is_terminal() {
             prop_assert!(
-                effects.iter().all(|e| !matches!(e, Effect::SetWeight(w) if *w > 0)),
-                "{:?} after the train ended", effects
+                effects
+                    .iter()
+                    .all(|e| !matches!(e, Effect::SetWeight(w) if *w > 0)),
+                "{:?} after the train ended",
+                effects
             );
         }
         for e in &effects {
@@ -1275,7 +1451,11 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
         prop_assert!(rollbacks <= 1, "rolled back {} times", rollbacks);
         prop_assert_eq!(train.weight, applied, "weight out of step with its effects");
         if train.status == Status::Progressing {
-            prop_assert!(train.failures < f, "{} failures and still progressing", train.failures);
+            prop_assert!(
+                train.failures < f,
+                "{} failures and still progressing",
+                train.failures
+            );
         }
     }
     Ok(())

@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::centered;
-use crate::ops::{Command, Confirmation, Confirmed, Proposal};
 use crate::engine::train::Train;
+use crate::ops::{Command, Confirmation, Confirmed, Proposal};
 use crate::tui::theme::Theme;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,14 +59,16 @@ impl ConfirmDialog {
     pub fn key(&mut self, ev: KeyEvent) -> Answer {
         match ev.code {
             KeyCode::Esc => return Answer::Cancel,
-            KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => return Answer::Cancel,
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                if self.proposal.typed.is_some() {
-                    self.field = match self.field {
-                        Field::Reason => Field::Typed,
-                        Field::Typed => Field::Reason,
-                    };
-                }
+            KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                return Answer::Cancel;
+            }
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down
+                if self.proposal.typed.is_some() =>
+            {
+                self.field = match self.field {
+                    Field::Reason => Field::Typed,
+                    Field::Typed => Field::Reason,
+                };
             }
             KeyCode::Backspace => {
                 self.input().pop();
@@ -88,15 +90,15 @@ impl ConfirmDialog {
             self.field = Field::Reason;
             return Answer::Pending;
         }
-        if let Some(expected) = &self.proposal.typed {
-            if self.typed.trim() != expected {
-                if self.field == Field::Reason {
-                    self.field = Field::Typed;
-                    return Answer::Pending;
-                }
-                self.error = Some(format!("type `{expected}` to confirm"));
+        if let Some(expected) = &self.proposal.typed
+            && self.typed.trim() != expected
+        {
+            if self.field == Field::Reason {
+                self.field = Field::Typed;
                 return Answer::Pending;
             }
+            self.error = Some(format!("type `{expected}` to confirm"));
+            return Answer::Pending;
         }
         Answer::Confirm(Confirmed {
             command: self.command.clone(),
@@ -135,14 +137,29 @@ impl ConfirmDialog {
         lines.push(Line::default());
         let field = |label: String, value: &str, active: bool| {
             let cursor = if active { "▏" } else { "" };
-            let style = if active { theme.bold(theme.accent) } else { theme.fg(theme.text) };
+            let style = if active {
+                theme.bold(theme.accent)
+            } else {
+                theme.fg(theme.text)
+            };
             Line::from(vec![
                 Span::styled(label, theme.fg(theme.muted)),
-                Span::styled(format!("{value}{cursor}"), style.add_modifier(Modifier::UNDERLINED)),
+                Span::styled(
+                    format!("{value}{cursor}"),
+                    style.add_modifier(Modifier::UNDERLINED),
+                ),
             ])
         };
-        let required = if p.reason_required { " (required)" } else { " (optional)" };
-        lines.push(field(format!("reason{required}: "), &self.reason, self.field == Field::Reason));
+        let required = if p.reason_required {
+            " (required)"
+        } else {
+            " (optional)"
+        };
+        lines.push(field(
+            format!("reason{required}: "),
+            &self.reason,
+            self.field == Field::Reason,
+        ));
         if let Some(expected) = &p.typed {
             lines.push(field(
                 format!("type {expected} to confirm: "),
@@ -169,9 +186,14 @@ impl ConfirmDialog {
         let block = Block::bordered()
             .border_type(BorderType::Double)
             .border_style(theme.fg(theme.danger))
-            .title(Span::styled(format!(" {} ", p.title), theme.bold(theme.danger)));
+            .title(Span::styled(
+                format!(" {} ", p.title),
+                theme.bold(theme.danger),
+            ));
         f.render_widget(
-            Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
             rect,
         );
     }

@@ -19,7 +19,11 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
                 Scope::Global => String::new(),
                 Scope::Panel(p) => format!("[{}] ", p.title()),
             };
-            let style = if b.mutating { theme.fg(theme.danger) } else { theme.fg(theme.text) };
+            let style = if b.mutating {
+                theme.fg(theme.danger)
+            } else {
+                theme.fg(theme.text)
+            };
             Row::new(vec![
                 Span::styled(keys.join(" "), theme.bold(theme.accent)),
                 Span::styled(b.name, style),
@@ -37,7 +41,11 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
     };
     let table = Table::new(
         rows,
-        [Constraint::Length(12), Constraint::Length(15), Constraint::Fill(1)],
+        [
+            Constraint::Length(12),
+            Constraint::Length(15),
+            Constraint::Fill(1),
+        ],
     )
     .header(Row::new(["key", "action", "what it does"]).style(theme.bold(theme.muted)))
     .block(

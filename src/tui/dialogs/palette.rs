@@ -20,13 +20,24 @@ pub fn matches<'a>(keymap: &'a Keymap, input: &str) -> Vec<&'a Binding> {
         .collect()
 }
 
-pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, input: &str, selected: usize, theme: &Theme) {
+pub fn draw(
+    f: &mut Frame,
+    area: Rect,
+    keymap: &Keymap,
+    input: &str,
+    selected: usize,
+    theme: &Theme,
+) {
     let hits = matches(keymap, input);
     let rows: Vec<Row> = hits
         .iter()
         .map(|b| {
             let key = b.keys.first().map(|k| k.to_string()).unwrap_or_default();
-            let style = if b.mutating { theme.fg(theme.danger) } else { theme.fg(theme.text) };
+            let style = if b.mutating {
+                theme.fg(theme.danger)
+            } else {
+                theme.fg(theme.text)
+            };
             Row::new(vec![
                 Span::styled(b.name, style),
                 Span::styled(key, theme.fg(theme.accent)),
@@ -38,7 +49,11 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, input: &str, selected: u
     f.render_widget(Clear, rect);
     let table = Table::new(
         rows,
-        [Constraint::Length(15), Constraint::Length(8), Constraint::Fill(1)],
+        [
+            Constraint::Length(15),
+            Constraint::Length(8),
+            Constraint::Fill(1),
+        ],
     )
     .row_highlight_style(theme.selected())
     .block(
@@ -50,6 +65,7 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, input: &str, selected: u
                 Span::styled(format!("{input}▏ "), theme.bold(theme.text)),
             ])),
     );
-    let mut state = TableState::default().with_selected(Some(selected.min(hits.len().saturating_sub(1))));
+    let mut state =
+        TableState::default().with_selected(Some(selected.min(hits.len().saturating_sub(1))));
     f.render_stateful_widget(table, rect, &mut state);
 }

@@ -46,7 +46,10 @@ fn dur(d: Duration) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
     let extra = match app.series.samples.back() {
-        Some(s) => Line::styled(format!(" measured {} ago ", ago(now, s.at)), theme.fg(theme.muted)),
+        Some(s) => Line::styled(
+            format!(" measured {} ago ", ago(now, s.at)),
+            theme.fg(theme.muted),
+        ),
         None => Line::styled(" waiting for metrics… ", theme.fg(theme.muted)),
     };
     let outer = block(Panel::Canary, app, extra, theme);
@@ -76,7 +79,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     draw_sparkline(f, spark, train, theme);
     if charts.height >= 5 {
         let (a, b) = CHART_PAIRS[app.ui.chart_pair % CHART_PAIRS.len()];
-        let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
+        let [left, right] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
         draw_chart(f, left, &app.series, a, threshold(app, a), now, theme);
         draw_chart(f, right, &app.series, b, threshold(app, b), now, theme);
     }
@@ -94,7 +98,10 @@ fn draw_head(f: &mut Frame, area: Rect, app: &App, t: &Train, theme: &Theme) {
     let line1 = Line::from(vec![
         Span::styled(t.release.clone(), theme.bold(theme.title)),
         Span::styled(
-            format!(" rev {} ({}) · previous {} · ", t.revisions.current, t.revisions.image, t.revisions.previous),
+            format!(
+                " rev {} ({}) · previous {} · ",
+                t.revisions.current, t.revisions.image, t.revisions.previous
+            ),
             theme.fg(theme.muted),
         ),
         Span::styled(t.status.label().to_uppercase(), theme.bold(status_colour)),
@@ -114,10 +121,17 @@ fn draw_head(f: &mut Frame, area: Rect, app: &App, t: &Train, theme: &Theme) {
         if i > 0 {
             steps.push(Span::styled(" → ", theme.fg(theme.muted)));
         }
-        let gate = if s.gate == crate::config::slo::Gate::Manual { " ⏸" } else { "" };
+        let gate = if s.gate == crate::config::slo::Gate::Manual {
+            " ⏸"
+        } else {
+            ""
+        };
         steps.push(Span::styled(format!("{mark} {} %{gate}", s.weight), style));
     }
-    steps.push(Span::styled(format!("   canary {} %", t.weight), theme.bold(theme.canary)));
+    steps.push(Span::styled(
+        format!("   canary {} %", t.weight),
+        theme.bold(theme.canary),
+    ));
     f.render_widget(Paragraph::new(vec![line1, Line::from(steps)]), area);
 }
 
@@ -135,7 +149,14 @@ fn draw_gauge(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &
             format!("{} % window: {} left{warm}", t.weight, dur(left)),
         )
     } else {
-        (if t.status == Status::Promoted { 1.0 } else { 0.0 }, format!("window: {}", t.status.label()))
+        (
+            if t.status == Status::Promoted {
+                1.0
+            } else {
+                0.0
+            },
+            format!("window: {}", t.status.label()),
+        )
     };
     let gauge = LineGauge::default()
         .ratio(ratio)
@@ -148,11 +169,16 @@ fn draw_gauge(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &
 fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &Theme) {
     let mut spans = vec![Span::styled("next: ", theme.fg(theme.muted))];
     let text = match t.next_action(now) {
-        NextAction::Promote { weight, at } => format!("promote to {weight} % in {} if passing", dur(at - now)),
+        NextAction::Promote { weight, at } => {
+            format!("promote to {weight} % in {} if passing", dur(at - now))
+        }
         NextAction::Complete { at } => format!("complete at 100 % in {}", dur(at - now)),
         NextAction::AwaitHuman(why) => format!("waiting for a human: {why}"),
         NextAction::None => match &t.status {
-            Status::RolledBack { to_revision, reason } => format!("none: rolled back to {to_revision} ({reason})"),
+            Status::RolledBack {
+                to_revision,
+                reason,
+            } => format!("none: rolled back to {to_revision} ({reason})"),
             Status::Aborted { reason } => format!("none: {reason}"),
             _ => "none: train complete".into(),
         },
@@ -163,9 +189,18 @@ fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &T
             crate::config::slo::OnFail::Rollback => "auto-rollback",
             crate::config::slo::OnFail::Pause => "auto-pause",
         };
-        let colour = if t.failures > 0 { theme.fail } else { theme.muted };
+        let colour = if t.failures > 0 {
+            theme.fail
+        } else {
+            theme.muted
+        };
         spans.push(Span::styled(
-            format!(" · {what} in ≤ {} if a breach continues ({}/{} failed)", dur(within), t.failures, t.policy.failure_limit),
+            format!(
+                " · {what} ≤ {} if breached ({}/{} failed)",
+                dur(within),
+                t.failures,
+                t.policy.failure_limit
+            ),
             theme.bold(colour),
         ));
     }
@@ -176,9 +211,14 @@ fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let line = match &app.analysis {
         Some(a) => Line::from(vec![
             Span::styled("verdict ", theme.fg(theme.muted)),
-            Span::styled(a.verdict.label().to_uppercase(), theme.bold(verdict_colour(a.verdict, theme))),
             Span::styled(
-                a.score.map_or(String::new(), |s| format!(" score {s:.0}%")),
+                a.verdict.label().to_uppercase(),
+                theme.bold(verdict_colour(a.verdict, theme)),
+            ),
+            Span::styled(
+                a.score
+                    .filter(|_| !a.reason.starts_with("score"))
+                    .map_or(String::new(), |s| format!(" score {s:.0}%")),
                 theme.fg(theme.text),
             ),
             Span::styled(format!(" · {}", a.reason), theme.fg(theme.text)),
@@ -191,20 +231,31 @@ fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: &Theme) {
     let Some(a) = &app.analysis else { return };
     let value = |sli: &str, v: Option<f64>| {
-        v.map_or("—".to_string(), |x| crate::engine::signals::format_sli(sli, x))
+        v.map_or("—".to_string(), |x| {
+            crate::engine::signals::format_sli(sli, x)
+        })
     };
     let rows: Vec<Row> = a
         .objectives
         .iter()
         .map(|o| {
             Row::new(vec![
-                Span::styled(format!("{}{}", o.sli, if o.key { " ★" } else { "" }), theme.fg(theme.text)),
+                Span::styled(
+                    format!("{}{}", o.sli, if o.key { " ★" } else { "" }),
+                    theme.fg(theme.text),
+                ),
                 Span::styled(value(&o.sli, o.canary), theme.fg(theme.canary)),
                 Span::styled(value(&o.sli, o.stable), theme.fg(theme.stable)),
                 Span::styled(o.comparator.clone(), theme.fg(theme.muted)),
                 Span::styled(value(&o.sli, o.threshold), theme.fg(theme.threshold)),
-                Span::styled(o.verdict.label(), theme.bold(verdict_colour(o.verdict, theme))),
-                Span::styled(o.requests.map_or("—".into(), |n| n.to_string()), theme.fg(theme.muted)),
+                Span::styled(
+                    o.verdict.label(),
+                    theme.bold(verdict_colour(o.verdict, theme)),
+                ),
+                Span::styled(
+                    o.requests.map_or("—".into(), |n| n.to_string()),
+                    theme.fg(theme.muted),
+                ),
             ])
         })
         .collect();
@@ -220,7 +271,18 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
             Constraint::Length(6),
         ],
     )
-    .header(Row::new(["objective", "canary", "stable", "pass if", "bound", "verdict", "reqs"]).style(theme.bold(theme.muted)))
+    .header(
+        Row::new([
+            "objective",
+            "canary",
+            "stable",
+            "pass if",
+            "bound",
+            "verdict",
+            "reqs",
+        ])
+        .style(theme.bold(theme.muted)),
+    )
     .row_highlight_style(theme.selected());
     let focused = app.ui.focus == Panel::Canary;
     let sel = app.ui.selected[Panel::Canary.index()].min(a.objectives.len().saturating_sub(1));
@@ -237,8 +299,12 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
 }
 
 fn draw_sparkline(f: &mut Frame, area: Rect, t: &Train, theme: &Theme) {
-    let [label, spark] = Layout::horizontal([Constraint::Length(14), Constraint::Fill(1)]).areas(area);
-    f.render_widget(Paragraph::new(Span::styled("measurements", theme.fg(theme.muted))), label);
+    let [label, spark] =
+        Layout::horizontal([Constraint::Length(14), Constraint::Fill(1)]).areas(area);
+    f.render_widget(
+        Paragraph::new(Span::styled("measurements", theme.fg(theme.muted))),
+        label,
+    );
     let take = spark.width as usize;
     let data: Vec<u64> = t
         .recent
@@ -258,18 +324,33 @@ fn draw_sparkline(f: &mut Frame, area: Rect, t: &Train, theme: &Theme) {
         Some(Verdict::Warn) => theme.warn,
         _ => theme.pass,
     };
-    f.render_widget(Sparkline::default().data(&data).max(8).style(theme.fg(colour)), spark);
+    f.render_widget(
+        Sparkline::default()
+            .data(&data)
+            .max(8)
+            .style(theme.fg(colour)),
+        spark,
+    );
 }
 
 /// The pass bound of the objective on this signal's SLI, if there is one.
 fn threshold(app: &App, signal: Signal) -> Option<f64> {
     let a = app.analysis.as_ref()?;
-    a.objectives.iter().find(|o| o.sli == signal.sli())?.threshold
+    a.objectives
+        .iter()
+        .find(|o| o.sli == signal.sli())?
+        .threshold
 }
 
 /// At most `max` points of one track over the chart's span, each the maximum of its bucket
 /// so a spike is never averaged away.
-fn points(series: &Series, signal: Signal, track: Track, now: DateTime<Utc>, max: usize) -> Vec<(f64, f64)> {
+fn points(
+    series: &Series,
+    signal: Signal,
+    track: Track,
+    now: DateTime<Utc>,
+    max: usize,
+) -> Vec<(f64, f64)> {
     let from = now - Duration::seconds(CHART_SPAN_SECS);
     let start = series.samples.partition_point(|s| s.at < from);
     let n = series.samples.len() - start;
@@ -346,7 +427,11 @@ fn draw_chart(
         ),
     ]);
     let chart = Chart::new(sets)
-        .block(ratatui::widgets::Block::bordered().border_style(theme.fg(theme.border)).title(title))
+        .block(
+            ratatui::widgets::Block::bordered()
+                .border_style(theme.fg(theme.border))
+                .title(title),
+        )
         .x_axis(
             Axis::default()
                 .bounds([x0, 0.0])
@@ -383,6 +468,9 @@ mod tests {
         }
         let p = points(&s, Signal::ErrorRate, Track::Canary, now, 50);
         assert!(p.len() <= 51, "{}", p.len());
-        assert!(p.iter().any(|(_, v)| *v == 9.0), "the spike survives downsampling");
+        assert!(
+            p.iter().any(|(_, v)| *v == 9.0),
+            "the spike survives downsampling"
+        );
     }
 }

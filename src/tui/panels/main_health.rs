@@ -14,16 +14,28 @@ use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
-    let outer = block(Panel::Main, app, freshness(&app.main, "GitHub", now, theme), theme);
+    let outer = block(
+        Panel::Main,
+        app,
+        freshness(&app.main, "GitHub", now, theme),
+        theme,
+    );
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    let Some(m) = app.main.value.as_deref() else { return };
+    let Some(m) = app.main.value.as_deref() else {
+        return;
+    };
     let short = &m.head.sha[..m.head.sha.len().min(7)];
     let (overall, colour) = match m.overall() {
         Overall::Green => ("GREEN".to_string(), theme.pass),
         Overall::Pending => ("PENDING".to_string(), theme.warn),
         Overall::Red { since } => (
-            format!("RED{}", since.map(|s| format!(" for {}", ago(now, s))).unwrap_or_default()),
+            format!(
+                "RED{}",
+                since
+                    .map(|s| format!(" for {}", ago(now, s)))
+                    .unwrap_or_default()
+            ),
             theme.fail,
         ),
     };
@@ -31,7 +43,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         Line::from(vec![
             Span::styled("main ", theme.fg(theme.muted)),
             Span::styled(overall, theme.bold(colour)),
-            Span::styled(format!(" · {short} {} {} ago", m.head.author, ago(now, m.head.at)), theme.fg(theme.muted)),
+            Span::styled(
+                format!(" · {short} {} {} ago", m.head.author, ago(now, m.head.at)),
+                theme.fg(theme.muted),
+            ),
         ]),
         Line::styled(m.head.message.clone(), theme.fg(theme.text)),
     ];
@@ -55,39 +70,76 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             Row::new(vec![
                 Span::styled(format!("{mark} {}", c.name), theme.fg(theme.text)),
                 Span::styled(c.state.label(), theme.bold(col)),
-                Span::styled(c.since.map_or(String::new(), |s| format!("{} ago", ago(now, s))), theme.fg(theme.muted)),
+                Span::styled(
+                    c.since
+                        .map_or(String::new(), |s| format!("{} ago", ago(now, s))),
+                    theme.fg(theme.muted),
+                ),
             ])
         })
         .collect();
     f.render_widget(
-        Table::new(rows, [Constraint::Fill(1), Constraint::Length(8), Constraint::Length(10)])
-            .header(Row::new(["required check", "state", "since"]).style(theme.bold(theme.muted))),
+        Table::new(
+            rows,
+            [
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(12),
+            ],
+        )
+        .header(Row::new(["required check", "state", "since"]).style(theme.bold(theme.muted))),
         checks,
     );
     let mut lines = Vec::new();
     lines.push(match &m.frozen {
         Some(fz) => Line::styled(
-            format!("frozen/rollback: PRESENT at {} since {} ago — train paused", &fz.sha[..fz.sha.len().min(7)], ago(now, fz.since)),
+            format!(
+                "frozen/rollback: PRESENT at {} since {} ago — train paused",
+                &fz.sha[..fz.sha.len().min(7)],
+                ago(now, fz.since)
+            ),
             theme.bold(theme.warn),
         ),
-        None => Line::styled("frozen/rollback: absent — train not frozen", theme.fg(theme.muted)),
+        None => Line::styled(
+            "frozen/rollback: absent — train not frozen",
+            theme.fg(theme.muted),
+        ),
     });
     let prs = |v: &[crate::engine::main_health::PrRef]| {
-        v.iter().map(|p| format!("#{}", p.number)).collect::<Vec<_>>().join(" ")
+        v.iter()
+            .map(|p| format!("#{}", p.number))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     lines.push(if m.freeze_prs.is_empty() {
         Line::styled("freeze/main-red: no PRs labelled", theme.fg(theme.muted))
     } else {
-        Line::styled(format!("freeze/main-red: {} PRs {}", m.freeze_prs.len(), prs(&m.freeze_prs)), theme.fg(theme.fail))
+        Line::styled(
+            format!(
+                "freeze/main-red: {} PRs {}",
+                m.freeze_prs.len(),
+                prs(&m.freeze_prs)
+            ),
+            theme.fg(theme.fail),
+        )
     });
     lines.push(Line::styled(
-        format!("renovate: {} open {}", m.renovate_prs.len(), prs(&m.renovate_prs)),
+        format!(
+            "renovate: {} open {}",
+            m.renovate_prs.len(),
+            prs(&m.renovate_prs)
+        ),
         theme.fg(theme.text),
     ));
     if let Some(r) = &m.rate_limit {
         let low = r.remaining < r.limit / 10;
         lines.push(Line::styled(
-            format!("rate limit {}/{} · resets in {}", r.remaining, r.limit, ago(r.reset, now)),
+            format!(
+                "rate limit {}/{} · resets in {}",
+                r.remaining,
+                r.limit,
+                ago(r.reset, now)
+            ),
             theme.fg(if low { theme.warn } else { theme.muted }),
         ));
     }

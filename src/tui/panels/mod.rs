@@ -18,7 +18,12 @@ pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
 }
 
 /// The data's age, or the source's failure and how stale the shown data is.
-pub fn freshness<T>(r: &Reading<T>, source: &str, now: DateTime<Utc>, theme: &Theme) -> Line<'static> {
+pub fn freshness<T>(
+    r: &Reading<T>,
+    source: &str,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Line<'static> {
     match (&r.fault, r.updated) {
         (Some((_, e)), Some(at)) => Line::styled(
             format!(" {source}: {e}, stale {} ", ago(now, at)),

@@ -23,8 +23,15 @@ fn mark(s: PhaseStatus) -> &'static str {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &Theme) {
-    let done = app.phases.iter().filter(|s| s.status == PhaseStatus::Validated).count();
-    let extra = Line::styled(format!(" {done}/{} validated ", app.phases.len()), theme.fg(theme.muted));
+    let done = app
+        .phases
+        .iter()
+        .filter(|s| s.status == PhaseStatus::Validated)
+        .count();
+    let extra = Line::styled(
+        format!(" {done}/{} validated ", app.phases.len()),
+        theme.fg(theme.muted),
+    );
     let outer = block(Panel::Phases, app, extra, theme);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
@@ -49,7 +56,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
                 Span::styled(format!("{here}{}", mark(status)), theme.bold(colour)),
                 Span::styled(format!("{:>2}", p.id), theme.fg(theme.muted)),
                 Span::styled(p.title.clone(), theme.fg(theme.text)),
-                Span::styled(p.owner.label(), theme.fg(theme.muted)),
+                Span::styled(p.owner.short(), theme.fg(theme.muted)),
                 Span::styled(p.days_label(), theme.fg(theme.muted)),
             ])
         })
@@ -61,7 +68,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
             Constraint::Length(2),
             Constraint::Fill(1),
             Constraint::Length(8),
-            Constraint::Length(5),
+            Constraint::Length(6),
         ],
     )
     .header(Row::new(["", "#", "phase", "owner", "day"]).style(theme.bold(theme.muted)))
@@ -70,28 +77,50 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
     let mut state = TableState::default().with_selected((!rows_idx.is_empty()).then_some(selected));
     f.render_stateful_widget(table, list, &mut state);
 
-    let Some(&i) = rows_idx.get(selected) else { return };
+    let Some(&i) = rows_idx.get(selected) else {
+        return;
+    };
     if detail.height < 2 {
         return;
     }
     let p = &app.plan.phases[i];
     let st = &app.phases[i];
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{} · {}", p.title, st.status.label()), theme.bold(theme.title)),
         Span::styled(
-            p.risk.as_ref().map(|r| format!(" · {r} risk")).unwrap_or_default(),
+            format!("{} · {}", p.title, st.status.label()),
+            theme.bold(theme.title),
+        ),
+        Span::styled(
+            p.risk
+                .as_ref()
+                .map(|r| format!(" · {r} risk"))
+                .unwrap_or_default(),
             theme.fg(theme.muted),
         ),
     ])];
     let section = |name: &str| Line::styled(name.to_string(), theme.bold(theme.muted));
     lines.push(section("steps"));
-    lines.extend(p.steps.iter().map(|s| Line::styled(format!(" · {s}"), theme.fg(theme.text))));
+    lines.extend(
+        p.steps
+            .iter()
+            .map(|s| Line::styled(format!(" · {s}"), theme.fg(theme.text))),
+    );
     lines.push(section("validation"));
-    lines.extend(p.validation.iter().map(|s| Line::styled(format!(" ✓ {s}"), theme.fg(theme.text))));
+    lines.extend(
+        p.validation
+            .iter()
+            .map(|s| Line::styled(format!(" ✓ {s}"), theme.fg(theme.text))),
+    );
     if let Some((at, what)) = &st.validated {
-        lines.push(Line::styled(format!("   last: {what} at {}", at.format("%H:%M")), theme.fg(theme.pass)));
+        lines.push(Line::styled(
+            format!("   last: {what} at {}", at.format("%H:%M")),
+            theme.fg(theme.pass),
+        ));
     }
     lines.push(section("rollback"));
-    lines.push(Line::styled(format!(" ↶ {}", p.rollback), theme.fg(theme.text)));
+    lines.push(Line::styled(
+        format!(" ↶ {}", p.rollback),
+        theme.fg(theme.text),
+    ));
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail);
 }

@@ -15,7 +15,10 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
     let rows_data = app.preview_rows();
-    let stale = rows_data.iter().filter(|p| p.is_stale(now, app.ttl)).count();
+    let stale = rows_data
+        .iter()
+        .filter(|p| p.is_stale(now, app.ttl))
+        .count();
     let mut extra = freshness(&app.previews, "cluster", now, theme);
     extra.spans.insert(
         0,
@@ -49,15 +52,28 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
                     ),
                     pr.author.clone(),
                 ),
-                None => ("—".into(), "(no pull request found)".into(), Span::raw("?"), String::new()),
+                None => (
+                    "—".into(),
+                    "(no pull request found)".into(),
+                    Span::raw("?"),
+                    String::new(),
+                ),
             };
             let health = match p.health {
                 UrlHealth::Up => Span::styled("up", theme.fg(theme.pass)),
                 UrlHealth::Down => Span::styled("down", theme.bold(theme.fail)),
                 UrlHealth::Unknown => Span::styled("—", theme.fg(theme.muted)),
             };
-            let age_style = if is_stale { theme.bold(theme.stale) } else { theme.fg(theme.text) };
-            let name = if p.terminating { format!("{} ⌫", p.namespace) } else { p.namespace.clone() };
+            let age_style = if is_stale {
+                theme.bold(theme.stale)
+            } else {
+                theme.fg(theme.text)
+            };
+            let name = if p.terminating {
+                format!("{} ⌫", p.namespace)
+            } else {
+                p.namespace.clone()
+            };
             Row::new(vec![
                 Span::styled(name, theme.fg(theme.text)),
                 Span::styled(pr, theme.fg(theme.muted)),
@@ -84,13 +100,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         ],
     )
     .header(
-        Row::new(["namespace", "pr", "title", "state", "author", "age", "url", ""])
-            .style(theme.bold(theme.muted)),
+        Row::new([
+            "namespace",
+            "pr",
+            "title",
+            "state",
+            "author",
+            "age",
+            "url",
+            "",
+        ])
+        .style(theme.bold(theme.muted)),
     )
     .row_highlight_style(theme.selected())
     .block(block(Panel::Previews, app, Line::from(extra.spans), theme));
     let sel = app.ui.selected[Panel::Previews.index()].min(rows_data.len().saturating_sub(1));
     let focused = app.ui.focus == Panel::Previews;
-    let mut state = TableState::default().with_selected((focused && !rows_data.is_empty()).then_some(sel));
+    let mut state =
+        TableState::default().with_selected((focused && !rows_data.is_empty()).then_some(sel));
     f.render_stateful_widget(table, area, &mut state);
 }
