@@ -164,7 +164,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
     if app.keymap.read_only {
         spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));
     }
-    let clock = now.format("%H:%M:%S UTC").to_string();
+    let clock = now.format(" %H:%M:%S UTC").to_string();
     let [left, right] = Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(clock.len() as u16 + 1),

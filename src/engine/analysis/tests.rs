@@ -77,6 +77,7 @@ fn measurement(requests: Option<u64>, readings: &[(&str, SliReading)]) -> Measur
     Measurement {
         at: t0(),
         canary_requests: requests,
+        stable_requests: Some(5000),
         readings: readings
             .iter()
             .map(|(k, v)| ((*k).to_string(), v.clone()))
@@ -159,7 +160,7 @@ fn gte_passes_at_or_above_the_bound_and_fails_below_it() {
     assert_eq!(a.verdict, Verdict::Fail);
     let o = objective(&a, "traffic");
     assert_eq!(o.threshold, Some(10.0));
-    assert!(o.reason.contains(">= 10"), "{}", o.reason);
+    assert!(o.reason.contains(">= 10.0rps"), "{}", o.reason);
 }
 
 #[test]
@@ -177,7 +178,11 @@ fn vs_stable_at_most_20_percent_above_stable_bounds_the_canary_by_stable_times_1
     let o = objective(&bad, "error_rate");
     assert!(close(o.threshold.unwrap(), 0.006));
     assert!(o.reason.contains("stable <=+20%"), "{}", o.reason);
-    assert!(o.reason.contains("0.0060"), "bound missing: {}", o.reason);
+    assert!(
+        o.reason.contains("(= 0.60%)"),
+        "bound missing: {}",
+        o.reason
+    );
 }
 
 #[test]
@@ -219,7 +224,7 @@ fn lte_and_vs_stable_must_both_hold_and_the_threshold_is_the_tighter_bound() {
     );
     let o = objective(&a, "error_rate");
     assert_eq!(o.threshold, Some(0.01));
-    assert!(o.reason.contains("<= 0.01"), "{}", o.reason);
+    assert!(o.reason.contains("<= 1.00%"), "{}", o.reason);
 
     // Both hold.
     let a = judge_one(&cfg, "error_rate", vals(0.005, 0.005));
@@ -333,6 +338,15 @@ fn a_warn_criterion_relative_to_stable_is_not_met_when_the_stable_value_is_missi
         assert_ne!(o.verdict, Verdict::Warn, "stable {stable:?}: {o:#?}");
         assert!(!a.verdict.is_passing(), "stable {stable:?}: {a:#?}");
     }
+    // The same at 100 %, where stable serves nothing and the relative bound is skipped.
+    let mut m = measurement(Some(1000), &[("latency_p99", vals(5.0, 0.3))]);
+    m.stable_requests = Some(0);
+    let a = analyse(&cfg, &m, &BTreeMap::new());
+    assert_ne!(
+        objective(&a, "latency_p99").verdict,
+        Verdict::Warn,
+        "{a:#?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -689,6 +703,56 @@ fn a_relative_criterion_without_a_stable_value_is_no_data() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// At 100 %: stable serves no traffic
+
+fn at_full_weight(cfg: &SloConfig, sli: &str, reading: SliReading) -> Analysis {
+    let mut m = measurement(Some(1000), &[(sli, reading)]);
+    m.stable_requests = Some(0);
+    analyse(cfg, &m, &BTreeMap::new())
+}
+
+#[test]
+fn with_no_stable_traffic_a_relative_only_objective_has_no_data() {
+    let cfg = single("error_rate", r#"{vs_stable: "<=+20%"}"#, None);
+    let a = at_full_weight(&cfg, "error_rate", vals(0.001, 0.0));
+    assert_eq!(a.verdict, Verdict::NoData);
+    let o = objective(&a, "error_rate");
+    assert!(
+        o.reason.contains("stable serves no traffic"),
+        "{}",
+        o.reason
+    );
+    assert!(o.reason.contains("no_data: inconclusive"), "{}", o.reason);
+}
+
+#[test]
+fn with_no_stable_traffic_the_relative_bound_is_skipped_and_the_absolute_bound_judges() {
+    let cfg = single("error_rate", r#"{lte: 0.01, vs_stable: "<=+20%"}"#, None);
+    // 0.8 % would break stable +20 % (0.6 %) but stable has no traffic: only <= 1 % applies.
+    let a = at_full_weight(&cfg, "error_rate", vals(0.008, 0.005));
+    assert_eq!(a.verdict, Verdict::Pass);
+    let o = objective(&a, "error_rate");
+    assert_eq!(o.threshold, Some(0.01));
+    assert!(
+        o.comparator.contains("relative bound skipped"),
+        "{}",
+        o.comparator
+    );
+    // The absolute bound still fails a breach.
+    let a = at_full_weight(&cfg, "error_rate", vals(0.05, 0.005));
+    assert_eq!(a.verdict, Verdict::Fail);
+}
+
+#[test]
+fn an_unknown_stable_request_count_does_not_skip_the_relative_bound() {
+    let cfg = single("error_rate", r#"{lte: 0.01, vs_stable: "<=+20%"}"#, None);
+    let mut m = measurement(Some(1000), &[("error_rate", vals(0.008, 0.005))]);
+    m.stable_requests = None;
+    let a = analyse(&cfg, &m, &BTreeMap::new());
+    assert_eq!(a.verdict, Verdict::Fail, "0.8 % is 60 % above stable");
+}
+
 #[test]
 fn an_absolute_criterion_does_not_need_a_stable_value() {
     let cfg = single("latency_p99", "{lte: 0.5}", None);
@@ -826,7 +890,7 @@ fn each_objective_carries_its_evidence_query_window_values_comparator_threshold_
     // The reason names the value and the bound it breaks.
     assert!(e.reason.contains("2.00%"), "{}", e.reason);
     assert!(e.reason.contains("breaks"), "{}", e.reason);
-    assert!(e.reason.contains("0.01"), "{}", e.reason);
+    assert!(e.reason.contains("<= 1.00%"), "{}", e.reason);
 
     let l = objective(&a, "latency_p99");
     assert!(!l.key);
@@ -848,7 +912,7 @@ fn a_relative_breach_reason_names_the_computed_stable_bound() {
     let cfg = single("error_rate", r#"{vs_stable: "<=+20%"}"#, None);
     let a = judge_one(&cfg, "error_rate", vals(0.01, 0.005));
     let o = objective(&a, "error_rate");
-    assert_eq!(o.reason, "1.00% breaks stable <=+20% (= 0.0060)");
+    assert_eq!(o.reason, "1.00% breaks stable <=+20% (= 0.60%)");
 }
 
 #[test]
@@ -857,7 +921,7 @@ fn a_custom_sli_is_shown_with_four_decimals() {
     let a = judge_one(&cfg, "queue_depth", vals(7.0, 3.0));
     let o = objective(&a, "queue_depth");
     assert_eq!(o.comparator, "<= 5.0000");
-    assert!(o.reason.starts_with("7.0000 breaks <= 5"), "{}", o.reason);
+    assert_eq!(o.reason, "7.0000 breaks <= 5.0000");
 }
 
 #[test]

@@ -495,6 +495,9 @@ fn a_passing_measurement_between_failures_resets_the_failure_count() {
     }
     assert_eq!(train.status, Status::Progressing);
     // A warn resets too.
+    assert_eq!(train.failures, 1, "the loop ended on a failure");
+    measure(&mut train, Verdict::Warn, 112);
+    assert_eq!(train.failures, 0);
     measure(&mut train, Verdict::Fail, 115);
     measure(&mut train, Verdict::Warn, 116);
     assert_eq!(train.failures, 0);
@@ -1395,15 +1398,15 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
                     );
                 }
                 for e in &effects {
-                    if let Effect::SetWeight(w) = e {
-                        if *w > weight_before {
-                            prop_assert!(counted, "promoted on an uncounted measurement");
-                            prop_assert!(verdict.is_passing(), "promoted on {:?}", verdict);
-                            prop_assert!(now >= window_end, "promoted before the window ended");
-                            prop_assert!(now - taken <= slack, "promoted on a stale pass");
-                            let latest = train.recent.iter().rev().find(|s| s.counted);
-                            prop_assert!(latest.is_some_and(|s| s.verdict.is_passing()));
-                        }
+                    if let Effect::SetWeight(w) = e
+                        && *w > weight_before
+                    {
+                        prop_assert!(counted, "promoted on an uncounted measurement");
+                        prop_assert!(verdict.is_passing(), "promoted on {:?}", verdict);
+                        prop_assert!(now >= window_end, "promoted before the window ended");
+                        prop_assert!(now - taken <= slack, "promoted on a stale pass");
+                        let latest = train.recent.iter().rev().find(|s| s.counted);
+                        prop_assert!(latest.is_some_and(|s| s.verdict.is_passing()));
                     }
                 }
                 effects
@@ -1411,17 +1414,14 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Command(cmd) => match train.command(cmd, now) {
                 Ok(effects) => {
                     for e in &effects {
-                        if let Effect::SetWeight(w) = e {
-                            if *w > weight_before {
-                                prop_assert!(
-                                    matches!(
-                                        cmd,
-                                        TrainCommand::Promote | TrainCommand::PromoteFull
-                                    ),
-                                    "{:?} raised the weight",
-                                    cmd
-                                );
-                            }
+                        if let Effect::SetWeight(w) = e
+                            && *w > weight_before
+                        {
+                            prop_assert!(
+                                matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull),
+                                "{:?} raised the weight",
+                                cmd
+                            );
                         }
                     }
                     effects

@@ -32,7 +32,7 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
         })
         .collect();
     let height = rows.len() as u16 + 4;
-    let rect = centered(area, 84, height);
+    let rect = centered(area, 96, height);
     f.render_widget(Clear, rect);
     let footer = if keymap.read_only {
         "read-only: actions that change anything are disabled · esc closes"

@@ -28,8 +28,18 @@ pub const CHART_PAIRS: [(Signal, Signal); 3] = [
     (Signal::Traffic, Signal::Saturation),
 ];
 
-/// How much history the charts show.
+/// How much history the charts show at most, and at least.
 const CHART_SPAN_SECS: i64 = 10 * 60;
+const CHART_MIN_SECS: i64 = 60;
+
+/// The charts' time span: the history there is, between one and ten minutes.
+fn chart_span(series: &Series, now: DateTime<Utc>) -> i64 {
+    series
+        .samples
+        .front()
+        .map_or(CHART_MIN_SECS, |s| (now - s.at).num_seconds())
+        .clamp(CHART_MIN_SECS, CHART_SPAN_SECS)
+}
 
 pub fn verdict_colour(v: Verdict, theme: &Theme) -> Color {
     match v {
@@ -349,9 +359,10 @@ fn points(
     signal: Signal,
     track: Track,
     now: DateTime<Utc>,
+    span: i64,
     max: usize,
 ) -> Vec<(f64, f64)> {
-    let from = now - Duration::seconds(CHART_SPAN_SECS);
+    let from = now - Duration::seconds(span);
     let start = series.samples.partition_point(|s| s.at < from);
     let n = series.samples.len() - start;
     let per = n.div_ceil(max.max(1)).max(1);
@@ -383,9 +394,10 @@ fn draw_chart(
     theme: &Theme,
 ) {
     let max_points = area.width as usize * 2;
-    let canary = points(series, signal, Track::Canary, now, max_points);
-    let stable = points(series, signal, Track::Stable, now, max_points);
-    let x0 = -(CHART_SPAN_SECS as f64);
+    let span = chart_span(series, now);
+    let canary = points(series, signal, Track::Canary, now, span, max_points);
+    let stable = points(series, signal, Track::Stable, now, span, max_points);
+    let x0 = -(span as f64);
     let line = threshold.map(|t| [(x0, t), (0.0, t)]);
     let top = canary
         .iter()
@@ -435,7 +447,10 @@ fn draw_chart(
         .x_axis(
             Axis::default()
                 .bounds([x0, 0.0])
-                .labels([Span::raw("-10m"), Span::raw("now")])
+                .labels([
+                    Span::raw(format!("-{}", dur(Duration::seconds(span)))),
+                    Span::raw("now"),
+                ])
                 .style(theme.fg(theme.muted)),
         )
         .y_axis(
@@ -466,7 +481,7 @@ mod tests {
                 stable: [Some(1.0); 6],
             });
         }
-        let p = points(&s, Signal::ErrorRate, Track::Canary, now, 50);
+        let p = points(&s, Signal::ErrorRate, Track::Canary, now, 600, 50);
         assert!(p.len() <= 51, "{}", p.len());
         assert!(
             p.iter().any(|(_, v)| *v == 9.0),

@@ -89,7 +89,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     let table = Table::new(
         rows,
         [
-            Constraint::Length(8),
+            Constraint::Length(9),
             Constraint::Length(5),
             Constraint::Fill(1),
             Constraint::Length(6),
