@@ -119,6 +119,15 @@ impl Session {
 
     /// Open the journal and start the operator on the release's current revision.
     pub async fn operator(&self) -> Result<(Operator, Vec<Outcome>)> {
+        self.operator_with(self.settings.read_only).await
+    }
+
+    /// An operator that only looks: it writes nothing, not even the train's start.
+    pub async fn observer(&self) -> Result<Operator> {
+        Ok(self.operator_with(true).await?.0)
+    }
+
+    async fn operator_with(&self, read_only: bool) -> Result<(Operator, Vec<Outcome>)> {
         let path = self.settings.audit_path();
         let journal = Journal::open(&path).wrap_err_with(|| {
             format!(
@@ -130,7 +139,7 @@ impl Session {
             release: self.settings.config.release.name.clone(),
             preview_prefix: self.settings.config.previews.prefix.clone(),
             actor: Actor::local(),
-            read_only: self.settings.read_only,
+            read_only,
         };
         let (op, outcomes) = Operator::start(
             self.backends.clone(),

@@ -36,25 +36,27 @@ pub fn exit_code(status: &Status) -> u8 {
 
 pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
     let session = Session::open(cli)?;
+    if let CanaryCmd::Status(j) = cmd {
+        let op = session.observer().await?;
+        let t = &op.train;
+        if j.json {
+            println!("{}", serde_json::to_string_pretty(&summary(t))?);
+        } else {
+            println!(
+                "{} revision {} ({}) at {} %: {}",
+                t.release,
+                t.revisions.current,
+                t.revisions.image,
+                t.weight,
+                t.status.label()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let (mut op, _) = session.operator().await?;
     let command = |c: TrainCommand| Command::Train(c);
     let (cmd, m, json) = match cmd {
-        CanaryCmd::Status(j) => {
-            if j.json {
-                println!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
-            } else {
-                let t = &op.train;
-                println!(
-                    "{} revision {} ({}) at {} %: {}",
-                    t.release,
-                    t.revisions.current,
-                    t.revisions.image,
-                    t.weight,
-                    t.status.label()
-                );
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
+        CanaryCmd::Status(_) => unreachable!("answered above"),
         CanaryCmd::Run(j) => return drive(&session, &mut op, j.json).await,
         CanaryCmd::Promote { full, m, j } => (
             command(if *full {

@@ -1,0 +1,334 @@
+//! The subcommands, run as CI runs them: the real binary, no terminal, exit codes and JSON.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn captain(state: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_captain"))
+        .args(args)
+        .env("CAPTAIN_STATE_DIR", state)
+        .env_remove("CAPTAIN_CONFIG")
+        .current_dir(state)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the captain binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn canary_run_on_a_breach_exits_1_after_the_automatic_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(
+        dir.path(),
+        &["--demo=breach", "canary", "run", "--speed", "100"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("promoted to 50 %"), "{}", text(&o));
+    assert!(
+        out.contains("rolled back to revision 41: automatic"),
+        "{}",
+        text(&o)
+    );
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap();
+    let rollback: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| r["action"] == "rollback")
+        .collect();
+    assert_eq!(rollback.len(), 2, "an intent and an outcome: {audit}");
+    assert_eq!(rollback[0]["phase"], "intent");
+    assert_eq!(rollback[1]["phase"], "outcome");
+    assert_eq!(rollback[0]["confirmation"], "automatic");
+    assert_eq!(rollback[0]["slo"]["verdict"], "fail");
+}
+
+#[test]
+fn canary_run_on_a_steady_canary_exits_0_at_100_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(
+        dir.path(),
+        &["--demo=steady", "canary", "run", "--speed", "100", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"]["state"], "promoted");
+    assert_eq!(v["weight"], 100);
+}
+
+#[test]
+fn demo_without_a_value_leaves_the_subcommand_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["--demo", "canary", "status", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["release"], "summit");
+    assert_eq!(v["weight"], 5);
+    assert!(
+        !dir.path().join("demo-audit.jsonl").exists(),
+        "status only looks: it writes no audit record"
+    );
+}
+
+#[test]
+fn previews_list_json_has_eight_to_fifteen_previews_with_stale_and_orphaned_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["--demo", "previews", "list", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert!((8..=15).contains(&rows.len()), "{}", rows.len());
+    assert!(
+        rows.iter()
+            .all(|r| r["namespace"].as_str().unwrap().starts_with("pr-"))
+    );
+    let ages: Vec<i64> = rows
+        .iter()
+        .map(|r| r["age_seconds"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ages.windows(2).all(|w| w[0] >= w[1]),
+        "oldest first: {ages:?}"
+    );
+    for r in &rows {
+        let stale = r["age_seconds"].as_i64().unwrap() > 3 * 86_400;
+        assert_eq!(r["stale"], stale, "{r}");
+    }
+    assert!(rows.iter().any(|r| r["orphaned"] == true));
+}
+
+#[test]
+fn previews_clean_dry_run_lists_exactly_the_stale_ones_and_deletes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = captain(
+        dir.path(),
+        &[
+            "--demo=stale-previews",
+            "previews",
+            "list",
+            "--json",
+            "--older-than",
+            "5d",
+        ],
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let mut expected: Vec<String> = rows
+        .iter()
+        .filter(|r| r["stale"] == true)
+        .map(|r| r["namespace"].as_str().unwrap().to_string())
+        .collect();
+    let o = captain(
+        dir.path(),
+        &[
+            "--demo=stale-previews",
+            "previews",
+            "clean",
+            "--older-than",
+            "5d",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut listed: Vec<String> = serde_json::from_value(v["stale"].clone()).unwrap();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(
+        !dir.path().join("demo-audit.jsonl").exists() || {
+            let a = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap();
+            !a.contains("clean-stale")
+        }
+    );
+}
+
+#[test]
+fn previews_clean_with_yes_deletes_and_audits() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(
+        dir.path(),
+        &[
+            "--demo=stale-previews",
+            "previews",
+            "clean",
+            "--yes",
+            "--reason",
+            "weekly clean",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert!(v["message"].as_str().unwrap().contains(": deleted"), "{v}");
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap();
+    assert!(audit.contains("\"clean-stale\"") && audit.contains("weekly clean"));
+}
+
+#[test]
+fn a_mutating_subcommand_without_a_terminal_or_yes_refuses_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(
+        dir.path(),
+        &["--demo", "canary", "rollback", "--reason", "test"],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("refusing to rollback without a terminal"),
+        "{}",
+        text(&o)
+    );
+    assert!(err.contains("--yes"), "{}", text(&o));
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap_or_default();
+    assert!(!audit.contains("\"rollback\""), "nothing was done: {audit}");
+}
+
+#[test]
+fn rollback_with_yes_but_no_reason_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["--demo", "canary", "rollback", "--yes"]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("needs a reason"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn rollback_with_yes_and_reason_is_done_and_audited_as_yes_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(
+        dir.path(),
+        &[
+            "--demo",
+            "canary",
+            "rollback",
+            "--yes",
+            "--reason",
+            "bad deploy",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "rollback");
+    assert_eq!(last["phase"], "outcome");
+    assert_eq!(last["confirmation"], "--yes");
+    assert_eq!(last["reason"], "bad deploy");
+    assert!(
+        last["result"].as_str().unwrap().starts_with("ok:"),
+        "{last}"
+    );
+}
+
+#[test]
+fn main_status_exit_codes_say_green_and_red() {
+    let dir = tempfile::tempdir().unwrap();
+    let green = captain(dir.path(), &["--demo=steady", "main", "status"]);
+    assert_eq!(green.status.code(), Some(0), "{}", text(&green));
+    let red = captain(dir.path(), &["--demo=main-red", "main", "status", "--json"]);
+    assert_eq!(red.status.code(), Some(1), "{}", text(&red));
+    let v: serde_json::Value = serde_json::from_slice(&red.stdout).unwrap();
+    assert_eq!(v["overall"]["state"], "red");
+}
+
+#[test]
+fn audit_verify_passes_then_fails_after_any_line_is_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = captain(
+        dir.path(),
+        &["--demo=breach", "canary", "run", "--speed", "200"],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let ok = captain(dir.path(), &["--demo", "audit", "verify"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let path = dir.path().join("demo-audit.jsonl");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    assert!(lines.len() >= 4);
+    for i in 0..lines.len() {
+        let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        edited[i] = edited[i].replacen("\"summit\"", "\"summat\"", 1);
+        std::fs::write(&path, edited.join("\n") + "\n").unwrap();
+        let bad = captain(dir.path(), &["--demo", "audit", "verify"]);
+        assert_eq!(
+            bad.status.code(),
+            Some(1),
+            "line {} edited: {}",
+            i + 1,
+            text(&bad)
+        );
+        assert!(
+            String::from_utf8_lossy(&bad.stderr).contains(&format!(":{}:", i + 1)),
+            "{}",
+            text(&bad)
+        );
+    }
+}
+
+#[test]
+fn info_prints_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["info"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for key in [
+        "config:",
+        "state dir:",
+        "audit:",
+        "demo audit:",
+        "log:",
+        "themes:",
+    ] {
+        assert!(out.contains(key), "{out}");
+    }
+    assert!(
+        out.contains(&dir.path().join("demo-audit.jsonl").display().to_string()),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_rejected_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("captain.toml");
+    std::fs::write(&cfg, "[release]\nname = \"summit\"\nnamespce = \"prod\"\n").unwrap();
+    let o = captain(dir.path(), &["--demo", "main", "status"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("captain.toml:3:1"), "{err}");
+    assert!(err.contains("unknown field `namespce`"), "{err}");
+}
+
+#[test]
+fn an_unknown_scenario_names_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["--demo=chaos", "main", "status"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("drill, steady, breach, stale-previews, main-red")
+    );
+}
+
+#[test]
+fn a_bad_theme_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let theme = dir.path().join("mine.toml");
+    std::fs::write(&theme, "text = \"white\"\npass = \"greenish\"\n").unwrap();
+    let o = captain(dir.path(), &["--demo", "--theme", theme.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("mine.toml:2:"), "{err}");
+    assert!(err.contains("not a colour"), "{err}");
+}
