@@ -1,0 +1,181 @@
+//! The real binary in a pseudo-terminal: keys in, screen text and audit records out.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Console {
+    fn start(args: &[&str], state: &std::path::Path) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_captain"));
+        cmd.args(args);
+        cmd.env("CAPTAIN_STATE_DIR", state);
+        cmd.env("TERM", "xterm-256color");
+        cmd.cwd(state);
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZero::new(40).unwrap(),
+            std::num::NonZero::new(120).unwrap(),
+            0,
+        )));
+        let feed = screen.clone();
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Console {
+            screen,
+            writer,
+            child,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Wait until the screen satisfies `ok`, or fail with what it shows.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let t = self.text();
+            if ok(&t) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{t}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // A lone ESC is told apart from an escape sequence by the pause after it.
+        std::thread::sleep(Duration::from_millis(60));
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn a_rollback_from_the_console_is_confirmed_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(&["--demo=breach", "--speed", "50"], dir.path());
+    c.wait_for("all five panels", |t| {
+        ["Phases", "Canary", "Previews", "Main health", "Log"]
+            .iter()
+            .all(|p| t.contains(p))
+    });
+
+    c.keys("?");
+    c.wait_for("the help overlay", |t| {
+        t.contains("Help") && t.contains("what it does")
+    });
+    c.keys("\x1b");
+    c.wait_for("the help overlay to close", |t| !t.contains("what it does"));
+
+    c.keys("R");
+    c.wait_for("the rollback dialog", |t| t.contains("Roll back summit"));
+    c.keys("\r");
+    c.wait_for("the dialog to insist on a reason", |t| {
+        t.contains("a reason is required")
+    });
+    c.keys("drill from the pty test\t");
+    c.keys("summit\r");
+    c.wait_for("the rollback to be done", |t| {
+        t.contains("rollback summit: done")
+    });
+    let screen = c.text();
+    assert!(screen.contains("ROLLED BACK"), "{screen}");
+
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rollback: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["action"] == "rollback")
+        .collect();
+    assert_eq!(rollback.len(), 2, "{audit}");
+    assert_eq!(rollback[0]["phase"], "intent");
+    assert_eq!(rollback[1]["phase"], "outcome");
+    assert_eq!(rollback[0]["trace_id"], rollback[1]["trace_id"]);
+    for r in &rollback {
+        assert_eq!(r["confirmation"], "typed");
+        assert_eq!(r["reason"], "drill from the pty test");
+        assert!(
+            r["actor"].get("automatic").is_none(),
+            "a human did this: {r}"
+        );
+    }
+    assert!(rollback[1]["result"].as_str().unwrap().starts_with("ok:"));
+
+    c.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "q did not quit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(&["--demo", "--speed", "1"], dir.path());
+    c.wait_for("the first frame", |t| t.contains("Canary"));
+    assert!(c.screen.lock().unwrap().screen().alternate_screen());
+    let pid = c.child.process_id().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(exit) = c.child.try_wait().unwrap() {
+            assert!(exit.success(), "exit status {exit:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not end the console");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let screen = c.screen.lock().unwrap();
+    assert!(
+        !screen.screen().alternate_screen(),
+        "left the alternate screen"
+    );
+    assert!(!screen.screen().hide_cursor(), "the cursor is shown again");
+}
