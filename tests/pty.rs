@@ -114,7 +114,7 @@ fn a_rollback_from_the_console_is_confirmed_and_audited() {
     c.keys("drill from the pty test\t");
     c.keys("summit\r");
     c.wait_for("the rollback to be done", |t| {
-        t.contains("rollback summit: done")
+        t.contains("rollback summit: done") && t.contains("ROLLED BACK")
     });
     let screen = c.text();
     assert!(screen.contains("ROLLED BACK"), "{screen}");

@@ -62,7 +62,8 @@ pub async fn run(
                 }
             }
         };
-        for update in sent.into_iter().chain(std::iter::once(train(&op))) {
+        // The train first: an outcome on screen never precedes the state it produced.
+        for update in std::iter::once(train(&op)).chain(sent) {
             if out.send(update).await.is_err() {
                 return;
             }
