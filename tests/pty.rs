@@ -157,11 +157,11 @@ fn sigterm_restores_the_terminal() {
     c.wait_for("the first frame", |t| t.contains("Canary"));
     assert!(c.screen.lock().unwrap().screen().alternate_screen());
     let pid = c.child.process_id().unwrap();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(exit) = c.child.try_wait().unwrap() {
