@@ -95,7 +95,8 @@ pub struct Analysis {
 pub fn analyse(cfg: &SloConfig, m: &Measurement, queries: &BTreeMap<String, String>) -> Analysis {
     let window = cfg.query_window().to_string();
     let min = cfg.defaults.min_requests;
-    let starved = m.canary_requests.is_some_and(|n| n < min);
+    // An unreadable request count cannot show there were enough requests.
+    let starved = min > 0 && m.canary_requests.is_none_or(|n| n < min);
     let no_stable = m.stable_requests == Some(0);
     let objectives: Vec<ObjectiveVerdict> = cfg
         .objectives
@@ -167,8 +168,11 @@ fn judge(
     v.canary = canary;
     v.stable = stable;
     if ctx.starved {
-        let n = v.requests.unwrap_or(0);
-        return no_data(v, format!("{n} canary requests < min_requests {}", ctx.min));
+        let why = match v.requests {
+            Some(n) => format!("{n} canary requests < min_requests {}", ctx.min),
+            None => "the canary's request count could not be read".into(),
+        };
+        return no_data(v, why);
     }
     let Some(value) = canary.filter(|x| x.is_finite()) else {
         return no_data(v, "the canary query returned no series".into());
@@ -189,14 +193,14 @@ fn judge(
         }
         stable
     };
-    let (ok, threshold, broken) = meets(&v.sli, pass, value, stable);
+    let (ok, threshold, broken) = meets(&v.sli, pass, value, stable, ctx.no_stable);
     v.threshold = threshold;
     if ok {
         v.verdict = Verdict::Pass;
         v.reason = format!("{} meets {}", format_sli(&v.sli, value), v.comparator);
         return v;
     }
-    let warn_ok = warn.is_some_and(|w| meets(&v.sli, w, value, stable).0);
+    let warn_ok = warn.is_some_and(|w| meets(&v.sli, w, value, stable, ctx.no_stable).0);
     v.verdict = if warn_ok {
         Verdict::Warn
     } else {
@@ -212,7 +216,23 @@ fn judge(
 }
 
 /// Whether `value` meets `c`; the tightest bound; the first bound it breaks, described.
-fn meets(sli: &str, c: &Criterion, value: f64, stable: Option<f64>) -> (bool, Option<f64>, String) {
+fn meets(
+    sli: &str,
+    c: &Criterion,
+    value: f64,
+    stable: Option<f64>,
+    skip_relative: bool,
+) -> (bool, Option<f64>, String) {
+    // A relative bound with nothing to compare against is not met, unless stable serves
+    // no traffic at all, when it does not apply.
+    let stable = stable.filter(|s| s.is_finite());
+    if c.vs_stable.is_some() && !skip_relative && stable.is_none() {
+        return (
+            false,
+            None,
+            "a bound relative to stable (no stable value)".into(),
+        );
+    }
     let mut bounds: Vec<(bool, f64, String)> = Vec::new();
     if let Some(l) = c.lte {
         bounds.push((true, l, format!("<= {}", format_sli(sli, l))));
@@ -239,6 +259,7 @@ fn meets(sli: &str, c: &Criterion, value: f64, stable: Option<f64>) -> (bool, Op
         .find(|(upper, b, _)| if *upper { value > *b } else { value < *b });
     match broken {
         Some((_, _, text)) => (false, threshold, text.clone()),
+        None if bounds.is_empty() => (false, None, "no bound that applies".into()),
         None => (true, threshold, String::new()),
     }
 }

@@ -209,16 +209,24 @@ impl Train {
         ((now - self.step_started).num_milliseconds() as f64 / total).clamp(0.0, 1.0)
     }
 
-    /// If the breach goes on, the latest the train rolls back (or pauses): the failed
-    /// measurements still needed, one interval each.
-    pub fn failure_action_within(&self) -> Option<Duration> {
-        (self.status == Status::Progressing).then(|| {
+    /// Whether measurements count toward a verdict: the train is watching the canary (a
+    /// manual gate still watches it).
+    fn watching(&self) -> bool {
+        matches!(self.status, Status::Progressing | Status::AwaitingGate)
+    }
+
+    /// If a breach starts now and goes on, the latest the train rolls back (or pauses):
+    /// what is left of the warm-up, then the failed measurements still needed, one
+    /// interval each.
+    pub fn failure_action_within(&self, now: DateTime<Utc>) -> Option<Duration> {
+        self.watching().then(|| {
             let left = self
                 .policy
                 .failure_limit
                 .saturating_sub(self.failures)
                 .max(1);
-            self.policy.interval * left as i32
+            let warmup = (self.warmup_end() - now).max(Duration::zero());
+            warmup + self.policy.interval * left as i32
         })
     }
 
@@ -277,7 +285,7 @@ impl Train {
 
     /// Take one measurement's verdict into account, then move on if the window allows.
     pub fn observe(&mut self, analysis: Analysis, now: DateTime<Utc>) -> Vec<Effect> {
-        let counted = self.status == Status::Progressing && analysis.at >= self.warmup_end();
+        let counted = self.watching() && analysis.at >= self.warmup_end();
         self.remember(&analysis, counted);
         let verdict = analysis.verdict;
         let reason = analysis.reason.clone();
@@ -312,7 +320,7 @@ impl Train {
                 reason: why.clone(),
             };
             self.note(now, format!("paused: {why}"));
-            return Vec::new();
+            return vec![Effect::Freeze];
         }
         self.advance(now)
     }
@@ -325,7 +333,6 @@ impl Train {
         {
             return Vec::new();
         }
-        self.revisions.last_passing = Some(self.revisions.current);
         if self.current_step().gate == Gate::Manual {
             self.status = Status::AwaitingGate;
             self.note(
@@ -352,6 +359,8 @@ impl Train {
             }
             None => {
                 self.status = Status::Promoted;
+                // For the next train: this revision passed every window.
+                self.revisions.last_passing = Some(self.revisions.current);
                 self.note(
                     now,
                     format!(

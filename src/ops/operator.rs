@@ -28,6 +28,7 @@ pub struct Outcome {
 
 impl Outcome {
     fn refused(action: &str, target: &str, message: String) -> Self {
+        log::warn!("{action} {target} refused: {message}");
         Outcome {
             action: action.into(),
             target: target.into(),
@@ -141,10 +142,7 @@ impl Operator {
         let mut outcomes = Vec::new();
         if !op.read_only {
             let from = "0 %".to_string();
-            outcomes.push(
-                op.act_automatically("start", from, effects, None, now)
-                    .await?,
-            );
+            outcomes.push(op.act_automatically("start", from, effects, None).await?);
         }
         Ok((op, outcomes))
     }
@@ -181,10 +179,16 @@ impl Operator {
             },
         };
         let analysis = analyse(&self.slo, &measurement, &self.evidence);
+        if self.read_only {
+            // Looking only: the verdict is shown, the train is not driven.
+            self.train.last = Some(analysis.clone());
+            report.analysis = Some(analysis);
+            return Ok(report);
+        }
         let before = self.train.weight;
         let effects = self.train.observe(analysis.clone(), now);
         report.analysis = Some(analysis);
-        if !effects.is_empty() && !self.read_only {
+        if !effects.is_empty() {
             let action = match effects.first() {
                 Some(Effect::SetWeight(w)) if *w > before => "promote",
                 Some(Effect::Freeze) => "pause",
@@ -192,7 +196,7 @@ impl Operator {
             };
             let reason = self.train.timeline.last().map(|t| t.event.clone());
             let outcome = self
-                .act_automatically(action, format!("{before} %"), effects, reason, now)
+                .act_automatically(action, format!("{before} %"), effects, reason)
                 .await?;
             report.outcomes.push(outcome);
         }
@@ -205,7 +209,6 @@ impl Operator {
         from: String,
         effects: Vec<Effect>,
         reason: Option<String>,
-        now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
         let actor = Actor::automatic(&self.actor);
         let to = self.state_label();
@@ -219,7 +222,7 @@ impl Operator {
             Confirmation::Automatic,
             actor,
         );
-        self.run_audited(entry, effects, now).await
+        self.run_audited(entry, effects).await
     }
 
     fn state_label(&self) -> String {
@@ -265,18 +268,19 @@ impl Operator {
         &mut self,
         intent: Entry,
         effects: Vec<Effect>,
-        now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
-        self.journal.append(intent.clone(), now)?;
+        // Audit records carry the wall-clock time they are written at, whatever clock
+        // drives the engine (the demo's runs faster): an audit trail is about when people
+        // acted.
+        self.journal.append(intent.clone(), Utc::now())?;
         let result = self.apply(&effects).await;
-        self.finish(intent, result, now)
+        self.finish(intent, result)
     }
 
     fn finish(
         &mut self,
         intent: Entry,
         result: Result<String, String>,
-        now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
         let (ok, message) = match result {
             Ok(m) => (true, m),
@@ -291,7 +295,7 @@ impl Operator {
             }),
             ..intent.clone()
         };
-        self.journal.append(outcome, now)?;
+        self.journal.append(outcome, Utc::now())?;
         let line = format!(
             "{} {} ({} → {}): {message}",
             intent.action, intent.target, intent.from, intent.to
@@ -417,7 +421,7 @@ impl Operator {
                 };
                 let entry = intent(self);
                 self.train = next;
-                self.run_audited(entry, effects, now).await
+                self.run_audited(entry, effects).await
             }
             Command::DeletePreview { namespace } => {
                 if !namespace.starts_with(&self.prefix) {
@@ -431,13 +435,13 @@ impl Operator {
                     ));
                 }
                 let entry = intent(self);
-                self.journal.append(entry.clone(), now)?;
+                self.journal.append(entry.clone(), Utc::now())?;
                 let result = self.delete(namespace).await;
-                self.finish(entry, result, now)
+                self.finish(entry, result)
             }
             Command::CleanStale { namespaces } => {
                 let entry = intent(self);
-                self.journal.append(entry.clone(), now)?;
+                self.journal.append(entry.clone(), Utc::now())?;
                 let mut lines = Vec::new();
                 let mut failed = false;
                 for ns in namespaces {
@@ -454,7 +458,7 @@ impl Operator {
                     }
                 }
                 let joined = lines.join("; ");
-                self.finish(entry, if failed { Err(joined) } else { Ok(joined) }, now)
+                self.finish(entry, if failed { Err(joined) } else { Ok(joined) })
             }
         }
     }

@@ -33,23 +33,6 @@ pub(crate) fn noise(seed: u64, a: u64, b: u64) -> f64 {
     (z as f64 / u64::MAX as f64) * 2.0 - 1.0
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_demo_slo_is_valid() {
-        let cfg = super::demo_slo();
-        assert_eq!(cfg.weights(), [5, 25, 50, 100]);
-    }
-
-    #[test]
-    fn noise_is_deterministic_and_bounded() {
-        let a = super::noise(7, 1, 2);
-        assert_eq!(a, super::noise(7, 1, 2));
-        assert_ne!(a, super::noise(8, 1, 2));
-        assert!((0..1000).all(|i| super::noise(1, i, 0).abs() <= 1.0));
-    }
-}
-
 /// Where the demo team stands in the plan: phases 0–7 validated on their days, phase 8 (the
 /// production canary) under way, the rest pending.
 pub fn phase_states(
@@ -75,4 +58,21 @@ pub fn phase_states(
             _ => PhaseState::pending(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_demo_slo_is_valid() {
+        let cfg = super::demo_slo();
+        assert_eq!(cfg.weights(), [5, 25, 50, 100]);
+    }
+
+    #[test]
+    fn noise_is_deterministic_and_bounded() {
+        let a = super::noise(7, 1, 2);
+        assert_eq!(a, super::noise(7, 1, 2));
+        assert_ne!(a, super::noise(8, 1, 2));
+        assert!((0..1000).all(|i| super::noise(1, i, 0).abs() <= 1.0));
+    }
 }

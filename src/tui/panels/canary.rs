@@ -194,7 +194,7 @@ fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &T
         },
     };
     spans.push(Span::styled(text, theme.fg(theme.text)));
-    if let Some(within) = t.failure_action_within() {
+    if let Some(within) = t.failure_action_within(now) {
         let what = match t.policy.on_fail {
             crate::config::slo::OnFail::Rollback => "auto-rollback",
             crate::config::slo::OnFail::Pause => "auto-pause",
