@@ -1,0 +1,203 @@
+//! Keys in, intent out: dispatch through the keymap, the dialogs, the filter and the palette.
+
+mod support;
+
+use captain::engine::train::TrainCommand;
+use captain::ops::{Command, Confirmation};
+use captain::sim::Scenario;
+use captain::tui::input::handle_key;
+use captain::tui::state::{Mode, Panel};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use support::Demo;
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn typed(d: &mut Demo, text: &str) -> Option<captain::ops::Confirmed> {
+    let now = d.now();
+    let mut last = None;
+    for c in text.chars() {
+        last = handle_key(&mut d.app, key(KeyCode::Char(c)), now);
+    }
+    last
+}
+
+fn press(d: &mut Demo, code: KeyCode) -> Option<captain::ops::Confirmed> {
+    let now = d.now();
+    handle_key(&mut d.app, key(code), now)
+}
+
+#[tokio::test]
+async fn rollback_needs_a_reason_and_the_typed_release_before_it_is_confirmed() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    assert!(typed(&mut d, "R").is_none());
+    assert!(matches!(d.app.ui.mode, Mode::Confirm(_)));
+    assert!(press(&mut d, KeyCode::Enter).is_none(), "no reason yet");
+    let Mode::Confirm(dialog) = &d.app.ui.mode else {
+        panic!("dialog closed")
+    };
+    assert_eq!(dialog.error.as_deref(), Some("a reason is required"));
+    typed(&mut d, "p99 regression");
+    assert!(
+        press(&mut d, KeyCode::Enter).is_none(),
+        "enter moves to the typed field"
+    );
+    typed(&mut d, "summat");
+    assert!(
+        press(&mut d, KeyCode::Enter).is_none(),
+        "a wrong name is not a yes"
+    );
+    for _ in 0.."summat".len() {
+        press(&mut d, KeyCode::Backspace);
+    }
+    typed(&mut d, "summit");
+    let confirmed = press(&mut d, KeyCode::Enter).expect("confirmed");
+    assert_eq!(
+        confirmed.command,
+        Command::Train(TrainCommand::Rollback { to_revision: None })
+    );
+    assert_eq!(confirmed.reason.as_deref(), Some("p99 regression"));
+    assert_eq!(confirmed.confirmation, Confirmation::Typed);
+    assert_eq!(d.app.ui.mode, Mode::Normal);
+}
+
+#[tokio::test]
+async fn escape_cancels_a_dialog_and_nothing_is_sent() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    typed(&mut d, "p");
+    assert!(matches!(d.app.ui.mode, Mode::Confirm(_)));
+    assert!(press(&mut d, KeyCode::Esc).is_none());
+    assert_eq!(d.app.ui.mode, Mode::Normal);
+    assert!(d.app.ui.status.as_ref().unwrap().0.contains("cancelled"));
+}
+
+#[tokio::test]
+async fn promote_needs_only_enter() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    typed(&mut d, "p");
+    let c = press(&mut d, KeyCode::Enter).expect("confirmed");
+    assert_eq!(c.command, Command::Train(TrainCommand::Promote));
+    assert_eq!(c.confirmation, Confirmation::Dialog);
+    assert_eq!(c.reason, None);
+}
+
+#[tokio::test]
+async fn read_only_keys_change_nothing() {
+    let mut d = Demo::new(Scenario::Drill, true).await;
+    for k in ["p", "P", "f", "F", "R", "a"] {
+        assert!(typed(&mut d, k).is_none());
+        assert_eq!(
+            d.app.ui.mode,
+            Mode::Normal,
+            "{k} opened a dialog in read-only mode"
+        );
+    }
+    d.app.ui.focus = Panel::Previews;
+    for k in ["d", "D"] {
+        typed(&mut d, k);
+        assert_eq!(
+            d.app.ui.mode,
+            Mode::Normal,
+            "{k} opened a dialog in read-only mode"
+        );
+    }
+}
+
+#[tokio::test]
+async fn delete_preview_targets_the_selected_row_of_the_filtered_list() {
+    let mut d = Demo::new(Scenario::StalePreviews, false).await;
+    typed(&mut d, "3");
+    assert_eq!(d.app.ui.focus, Panel::Previews);
+    typed(&mut d, "/");
+    assert_eq!(d.app.ui.mode, Mode::Filter);
+    typed(&mut d, "sessions");
+    press(&mut d, KeyCode::Enter);
+    let rows = d.app.preview_rows();
+    assert_eq!(rows.len(), 1, "the filter keeps one preview");
+    let expected = rows[0].namespace.clone();
+    typed(&mut d, "d");
+    let Mode::Confirm(dialog) = &d.app.ui.mode else {
+        panic!("no dialog")
+    };
+    assert_eq!(
+        dialog.command,
+        Command::DeletePreview {
+            namespace: expected
+        }
+    );
+}
+
+#[tokio::test]
+async fn clean_stale_offers_exactly_the_stale_previews_and_wants_their_count_typed() {
+    let mut d = Demo::new(Scenario::StalePreviews, false).await;
+    let stale = d.app.stale_previews(d.now());
+    assert!(!stale.is_empty());
+    typed(&mut d, "3");
+    typed(&mut d, "D");
+    let Mode::Confirm(dialog) = &d.app.ui.mode else {
+        panic!("no dialog")
+    };
+    assert_eq!(
+        dialog.command,
+        Command::CleanStale {
+            namespaces: stale.clone()
+        }
+    );
+    assert_eq!(
+        dialog.proposal.typed.as_deref(),
+        Some(stale.len().to_string().as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_palette_runs_what_it_finds() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    typed(&mut d, ":");
+    typed(&mut d, "pause");
+    press(&mut d, KeyCode::Enter);
+    let Mode::Confirm(dialog) = &d.app.ui.mode else {
+        panic!("the palette did not open pause")
+    };
+    assert_eq!(dialog.command, Command::Train(TrainCommand::Pause));
+}
+
+#[tokio::test]
+async fn tab_and_numbers_move_focus_and_help_opens_and_closes() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    assert_eq!(d.app.ui.focus, Panel::Canary);
+    press(&mut d, KeyCode::Tab);
+    assert_eq!(d.app.ui.focus, Panel::Previews);
+    press(&mut d, KeyCode::BackTab);
+    press(&mut d, KeyCode::BackTab);
+    assert_eq!(d.app.ui.focus, Panel::Phases);
+    typed(&mut d, "5");
+    assert_eq!(d.app.ui.focus, Panel::Log);
+    typed(&mut d, "?");
+    assert_eq!(d.app.ui.mode, Mode::Help);
+    press(&mut d, KeyCode::Esc);
+    assert_eq!(d.app.ui.mode, Mode::Normal);
+    typed(&mut d, "q");
+    assert!(d.app.quit);
+}
+
+#[tokio::test]
+async fn a_confirmed_command_reaches_the_operator_and_the_audit() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    d.run_for(20).await;
+    typed(&mut d, "f");
+    let c = press(&mut d, KeyCode::Enter).expect("confirmed");
+    let outcome = d.op.execute(c, d.now()).await.unwrap();
+    assert!(outcome.ok, "{outcome:?}");
+    let records = d.audit_lines();
+    let pause: Vec<_> = records.iter().filter(|r| r["action"] == "pause").collect();
+    assert_eq!(pause.len(), 2);
+    assert_eq!(pause[0]["phase"], "intent");
+    assert_eq!(pause[1]["phase"], "outcome");
+    assert_eq!(pause[1]["result"], "ok: tag frozen/rollback created");
+    d.sync();
+    assert!(
+        d.app.main.value.as_ref().unwrap().frozen.is_some(),
+        "the panel sees the tag"
+    );
+}
