@@ -201,3 +201,30 @@ async fn a_confirmed_command_reaches_the_operator_and_the_audit() {
         "the panel sees the tag"
     );
 }
+
+#[tokio::test]
+async fn the_selected_preview_stays_on_screen_in_a_long_list() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    let now = d.now();
+    let many: Vec<captain::engine::previews::Preview> = (1..=500)
+        .map(|n| captain::engine::previews::Preview {
+            namespace: format!("pr-{n}"),
+            created: now - chrono::Duration::minutes(n),
+            terminating: false,
+            pr: None,
+            url: None,
+            health: captain::engine::previews::UrlHealth::Unknown,
+        })
+        .collect();
+    d.app
+        .set_previews(captain::sources::Reading::fresh(many, now));
+    typed(&mut d, "3");
+    for _ in 0..450 {
+        press(&mut d, KeyCode::Down);
+    }
+    let selected = d.app.selected_preview().unwrap().namespace.clone();
+    assert_eq!(selected, "pr-50", "oldest first: the 451st row");
+    let screen = d.screen(120, 40).backend().to_string();
+    assert!(screen.contains("pr-50 "), "{screen}");
+    assert!(!screen.contains("pr-500 "), "the oldest rows scrolled away");
+}

@@ -21,6 +21,8 @@ async fn an_action_and_its_outcome_appear_in_the_log_pane() {
     };
     let outcome = d.op.execute(confirmed, d.now()).await.unwrap();
     assert!(outcome.ok, "{outcome:?}");
+    // tui-logger moves records to its display buffer every 10 ms; do it now.
+    tui_logger::move_events();
     d.app.ui.focus = Panel::Log;
     d.app.ui.zoomed = true;
     let screen = d.screen(140, 20).backend().to_string();

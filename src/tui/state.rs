@@ -2,6 +2,7 @@
 //! and the widget state (focus, selections, filters, the open dialog).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -134,7 +135,10 @@ pub struct App {
     pub weight_read_back: Option<u8>,
     pub analysis: Option<Box<Analysis>>,
     pub series: Series,
+    /// Oldest first (see `set_previews`).
     pub previews: Reading<Vec<Preview>>,
+    /// The feed's own list, to tell a new list from a beat that only says it is current.
+    previews_source: Option<Arc<Vec<Preview>>>,
     pub main: Reading<MainHealth>,
     pub preview_prefix: String,
     pub ttl: Duration,
@@ -164,6 +168,7 @@ impl App {
             analysis: None,
             series: Series::new(Series::CAP),
             previews: Reading::default(),
+            previews_source: None,
             main: Reading::default(),
             preview_prefix: "pr-".into(),
             ttl: Duration::days(3),
@@ -203,8 +208,23 @@ impl App {
         }
     }
 
+    /// Keep the previews oldest first: sorted once per new list, not once per frame.
     pub fn set_previews(&mut self, r: Reading<Vec<Preview>>) {
-        self.previews = r;
+        let same = matches!(
+            (&r.value, &self.previews_source),
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b)
+        );
+        let value = if same {
+            self.previews.value.clone()
+        } else {
+            r.value.as_ref().map(|v| {
+                let mut sorted = (**v).clone();
+                previews::sort_by_age(&mut sorted);
+                Arc::new(sorted)
+            })
+        };
+        self.previews_source = r.value.clone();
+        self.previews = Reading { value, ..r };
     }
 
     pub fn set_main(&mut self, r: Reading<MainHealth>) {
@@ -217,27 +237,24 @@ impl App {
 
     /// Previews as the panel lists them: filtered, oldest first.
     pub fn preview_rows(&self) -> Vec<&Preview> {
-        let filter = self.ui.filters[Panel::Previews.index()].to_lowercase();
-        let mut rows: Vec<&Preview> = self
+        let all = self
             .previews
             .value
             .as_deref()
-            .map(|v| v.iter().collect())
-            .unwrap_or_default();
-        rows.retain(|p| {
-            filter.is_empty()
-                || p.namespace.contains(&filter)
-                || p.pr.as_ref().is_some_and(|pr| {
-                    pr.title.to_lowercase().contains(&filter)
-                        || pr.author.to_lowercase().contains(&filter)
-                })
-        });
-        rows.sort_by(|a, b| {
-            a.created
-                .cmp(&b.created)
-                .then(a.namespace.cmp(&b.namespace))
-        });
-        rows
+            .map_or(&[][..], |v| v.as_slice());
+        let filter = self.ui.filters[Panel::Previews.index()].to_lowercase();
+        if filter.is_empty() {
+            return all.iter().collect();
+        }
+        all.iter()
+            .filter(|p| {
+                p.namespace.contains(&filter)
+                    || p.pr.as_ref().is_some_and(|pr| {
+                        pr.title.to_lowercase().contains(&filter)
+                            || pr.author.to_lowercase().contains(&filter)
+                    })
+            })
+            .collect()
     }
 
     /// Phase indices as the panel lists them, filtered.

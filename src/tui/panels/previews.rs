@@ -27,8 +27,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             theme.fg(if stale > 0 { theme.stale } else { theme.muted }),
         ),
     );
+    // Only the rows that fit are built: a cluster may have thousands of previews.
+    let visible = area.height.saturating_sub(3).max(1) as usize;
+    let sel = app.ui.selected[Panel::Previews.index()].min(rows_data.len().saturating_sub(1));
+    let offset = (sel + 1).saturating_sub(visible);
     let rows: Vec<Row> = rows_data
         .iter()
+        .skip(offset)
+        .take(visible)
         .map(|p| {
             let is_stale = p.is_stale(now, app.ttl);
             let orphaned = p.is_orphaned();
@@ -114,9 +120,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     )
     .row_highlight_style(theme.selected())
     .block(block(Panel::Previews, app, Line::from(extra.spans), theme));
-    let sel = app.ui.selected[Panel::Previews.index()].min(rows_data.len().saturating_sub(1));
     let focused = app.ui.focus == Panel::Previews;
-    let mut state =
-        TableState::default().with_selected((focused && !rows_data.is_empty()).then_some(sel));
+    let mut state = TableState::default()
+        .with_selected((focused && !rows_data.is_empty()).then_some(sel - offset));
     f.render_stateful_widget(table, area, &mut state);
 }
