@@ -15,10 +15,9 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
     let rows_data = app.preview_rows();
-    let stale = rows_data
-        .iter()
-        .filter(|p| p.is_stale(now, app.ttl))
-        .count();
+    // Oldest first, so the stale ones are a prefix: no need to look at every row.
+    let cutoff = now - app.ttl;
+    let stale = rows_data.partition_point(|p| p.created < cutoff);
     let mut extra = freshness(&app.previews, "cluster", now, theme);
     extra.spans.insert(
         0,
