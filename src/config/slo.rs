@@ -18,6 +18,9 @@ pub struct SloConfig {
     pub rollout: Rollout,
     pub defaults: Defaults,
     pub slis: BTreeMap<String, Sli>,
+    /// Requests served over the window, per track, for `min_requests`.
+    #[serde(default)]
+    pub requests: Option<Sli>,
     pub objectives: Vec<Objective>,
     pub score: ScoreThresholds,
     #[serde(default)]
@@ -365,6 +368,14 @@ impl SloConfig {
         self.rollout.interval.max(Span::secs(30))
     }
 
+    /// The query counting requests per track over the window: `requests`, or the usual
+    /// `http_requests_total` increase.
+    pub fn requests_query(&self) -> String {
+        self.requests
+            .as_ref()
+            .map_or_else(|| DEFAULT_REQUESTS.to_string(), |s| s.query.clone())
+    }
+
     /// The weight of each step, in order.
     pub fn weights(&self) -> Vec<u8> {
         self.rollout.steps.iter().map(|s| s.weight).collect()
@@ -390,6 +401,8 @@ fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
     text.find(needle)
         .map(|offset| super::error::line_column(text, offset))
 }
+
+const DEFAULT_REQUESTS: &str = "sum(increase(http_requests_total{$selector}[$window]))";
 
 /// Fills `$selector` and `$window` into a query.
 pub fn resolve_query(query: &str, selector: &str, window: Span) -> String {

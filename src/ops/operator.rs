@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Actor, AuditError, Entry, Journal, Phase};
 use super::command::{Command, Confirmation, Confirmed};
-use crate::config::slo::{SloConfig, resolve_query};
+use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
 use crate::engine::signals::GoldenSample;
 use crate::engine::train::{Effect, Policy, Revisions, Train};
-use crate::sources::{Backends, Deletion, SliQuery, SourceError, TagChange};
+use crate::sources::{Backends, Deletion, Queries, SourceError, TagChange};
 
 /// What became of an action, as the log pane and a subcommand report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +70,7 @@ pub struct Setup {
 pub struct Operator {
     backends: Backends,
     slo: SloConfig,
-    queries: Vec<SliQuery>,
+    queries: Queries,
     evidence: BTreeMap<String, String>,
     pub train: Train,
     journal: Journal,
@@ -111,17 +111,9 @@ impl Operator {
             last_passing: None,
             image: current.app_version.clone(),
         };
-        let window = slo.query_window();
-        let queries: Vec<SliQuery> = slo
-            .slis
-            .iter()
-            .map(|(name, sli)| SliQuery {
-                name: name.clone(),
-                canary: resolve_query(&sli.query, &slo.selectors.canary, window),
-                stable: resolve_query(&sli.query, &slo.selectors.stable, window),
-            })
-            .collect();
+        let queries = Queries::resolve(&slo);
         let evidence = queries
+            .slis
             .iter()
             .map(|q| (q.name.clone(), q.canary.clone()))
             .collect();
@@ -173,6 +165,7 @@ impl Operator {
                 stable_requests: None,
                 readings: self
                     .queries
+                    .slis
                     .iter()
                     .map(|q| (q.name.clone(), SliReading::Error(e.to_string())))
                     .collect(),

@@ -15,8 +15,8 @@ use crate::engine::main_health::{Freeze, MainHealth};
 use crate::engine::previews::Preview;
 use crate::engine::signals::{GoldenSample, Signal, Track};
 use crate::sources::{
-    Backends, Cluster, Deletion, Deployer, Feed, Forge, Metrics, Reading, ReleaseRevision,
-    SliQuery, SourceError, TagChange,
+    Backends, Cluster, Deletion, Deployer, Feed, Forge, Metrics, Queries, Reading, ReleaseRevision,
+    SourceError, TagChange,
 };
 
 /// How long after reaching 50 % the scenarios' breach starts (past the warm-up).
@@ -175,13 +175,10 @@ fn initial_history(seed: u64, origin: DateTime<Utc>) -> Vec<ReleaseRevision> {
 
 #[async_trait]
 impl Metrics for World {
-    async fn measure(
-        &self,
-        slis: &[SliQuery],
-        now: DateTime<Utc>,
-    ) -> Result<Measurement, SourceError> {
+    async fn measure(&self, q: &Queries, now: DateTime<Utc>) -> Result<Measurement, SourceError> {
         let c = self.conditions(now);
-        let readings = slis
+        let readings = q
+            .slis
             .iter()
             .map(|q| {
                 let reading = match Signal::from_sli(&q.name) {

@@ -6,6 +6,9 @@
 //! reading, so a slow consumer never sees a queue pile up, and a newer reading replaces an
 //! unread one.
 
+pub mod github;
+pub mod prometheus;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -13,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::config::slo::{SloConfig, resolve_query};
 use crate::engine::analysis::Measurement;
 use crate::engine::main_health::MainHealth;
 use crate::engine::previews::Preview;
@@ -97,14 +101,41 @@ pub struct SliQuery {
     pub stable: String,
 }
 
+impl SliQuery {
+    pub fn resolve(name: &str, query: &str, slo: &SloConfig) -> Self {
+        let window = slo.query_window();
+        SliQuery {
+            name: name.to_string(),
+            canary: resolve_query(query, &slo.selectors.canary, window),
+            stable: resolve_query(query, &slo.selectors.stable, window),
+        }
+    }
+}
+
+/// Every query one measurement runs: each SLI, and the request count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queries {
+    pub slis: Vec<SliQuery>,
+    pub requests: SliQuery,
+}
+
+impl Queries {
+    pub fn resolve(slo: &SloConfig) -> Self {
+        Queries {
+            slis: slo
+                .slis
+                .iter()
+                .map(|(name, sli)| SliQuery::resolve(name, &sli.query, slo))
+                .collect(),
+            requests: SliQuery::resolve("requests", &slo.requests_query(), slo),
+        }
+    }
+}
+
 #[async_trait]
 pub trait Metrics: Send + Sync {
-    /// Every SLI on both tracks, and the canary's request count over the window.
-    async fn measure(
-        &self,
-        slis: &[SliQuery],
-        now: DateTime<Utc>,
-    ) -> Result<Measurement, SourceError>;
+    /// Every SLI on both tracks, and each track's request count over the window.
+    async fn measure(&self, q: &Queries, now: DateTime<Utc>) -> Result<Measurement, SourceError>;
     /// The golden signals now, for the charts.
     async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError>;
 }

@@ -1,0 +1,1 @@
+//! GitHub as the forge (being built).
