@@ -54,6 +54,11 @@ pub enum Cmd {
         #[command(subcommand)]
         action: MainCmd,
     },
+    /// The canary's SLOs, evaluated once.
+    Slo {
+        #[command(subcommand)]
+        action: SloCmd,
+    },
     /// The rollout plan.
     Plan {
         #[command(subcommand)]
@@ -157,6 +162,13 @@ pub enum PreviewsCmd {
 pub enum MainCmd {
     /// Exit 0 green, 1 red, 3 could not evaluate.
     Status(Json),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloCmd {
+    /// Measure every objective now: exit 0 pass, 1 fail, 2 inconclusive (warn or no data),
+    /// 3 could not evaluate.
+    Check(Json),
 }
 
 #[derive(Debug, Subcommand)]

@@ -64,6 +64,12 @@ impl Settings {
         }
     }
 
+    /// The SLO file named in the config (relative to the config file).
+    pub fn slo(&self) -> Result<SloConfig> {
+        let file = self.config.slo.file.to_string_lossy().into_owned();
+        Ok(SloConfig::load(&self.relative(&file))?)
+    }
+
     pub fn audit_path(&self) -> PathBuf {
         paths::audit_file(self.demo.is_some())
     }
@@ -151,4 +157,13 @@ impl Session {
         .await?;
         Ok((op, outcomes))
     }
+}
+
+/// The live metrics source: Prometheus at the configured URL.
+pub fn live_metrics(
+    settings: &Settings,
+    slo: &SloConfig,
+) -> Result<Arc<dyn crate::sources::Metrics>> {
+    let _ = (settings, slo);
+    bail!("the live Prometheus source is not available in this build yet")
 }

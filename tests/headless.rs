@@ -330,3 +330,25 @@ fn a_bad_theme_is_a_clear_error() {
     assert!(err.contains("mine.toml:2:"), "{err}");
     assert!(err.contains("not a colour"), "{err}");
 }
+
+#[test]
+fn slo_check_on_the_demo_passes_with_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["--demo=steady", "slo", "check", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "pass");
+    let error_rate = &v["objectives"][0];
+    assert_eq!(error_rate["sli"], "error_rate");
+    assert!(error_rate["query"].as_str().unwrap().contains("track=\"canary\""));
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap_or_default();
+    assert_eq!(audit, "", "a check changes nothing");
+}
+
+#[test]
+fn slo_check_without_its_file_could_not_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["slo", "check"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("slo.yml"), "{}", text(&o));
+}

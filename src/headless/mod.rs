@@ -7,6 +7,7 @@ mod info;
 mod main_status;
 mod plan;
 mod previews;
+mod slo;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Canary { action } => canary::run(cli, action).await,
         Cmd::Previews { action } => previews::run(cli, action).await,
         Cmd::Main { action } => main_status::run(cli, action).await,
+        Cmd::Slo { action } => slo::run(cli, action).await,
         Cmd::Plan { action } => plan::run(cli, action),
         Cmd::Audit { action } => audit::run(cli, action),
         Cmd::Info => info::run(cli),

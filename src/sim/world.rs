@@ -19,6 +19,9 @@ use crate::sources::{
     SourceError, TagChange,
 };
 
+/// The demo canary's first step, as in the demo slo.yml.
+const FIRST_STEP: u8 = 5;
+
 /// How long after reaching 50 % the scenarios' breach starts (past the warm-up).
 const BREACH_AFTER: i64 = 20;
 
@@ -61,7 +64,8 @@ impl World {
             origin,
             clock,
             state: Mutex::new(State {
-                weight: 0,
+                // The canary went out at its first step before any console looked at it.
+                weight: FIRST_STEP,
                 at_half: None,
                 rolled_back: false,
                 previews,

@@ -1,0 +1,82 @@
+//! `captain slo check`: every objective measured once and judged, as the release-train job
+//! asks before it goes on. Exit 0 pass, 1 fail, 2 inconclusive (warn or no data), 3 could
+//! not evaluate.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use color_eyre::eyre::Result;
+
+use crate::cli::{Cli, SloCmd};
+use crate::config::slo::SloConfig;
+use crate::engine::analysis::{Analysis, Verdict, analyse};
+use crate::engine::signals::format_sli;
+use crate::launch::{Session, Settings};
+use crate::sources::{Metrics, Queries};
+
+pub fn exit_code(v: Verdict) -> u8 {
+    match v {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Warn | Verdict::NoData => 2,
+        Verdict::Error => 3,
+    }
+}
+
+pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
+    let SloCmd::Check(j) = cmd;
+    let settings = Settings::load(cli)?;
+    let (slo, metrics, now): (SloConfig, Arc<dyn Metrics>, _) = if settings.demo.is_some() {
+        let session = Session::open(cli)?;
+        let now = session.clock.now();
+        (session.slo.clone(), session.backends.metrics.clone(), now)
+    } else {
+        let slo = settings.slo()?;
+        let metrics = match crate::launch::live_metrics(&settings, &slo) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("slo: could not evaluate: {e:#}");
+                return Ok(ExitCode::from(3));
+            }
+        };
+        (slo, metrics, chrono::Utc::now())
+    };
+    let queries = Queries::resolve(&slo);
+    let measurement = match metrics.measure(&queries, now).await {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("slo: could not evaluate: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let evidence: BTreeMap<String, String> = queries
+        .slis
+        .iter()
+        .map(|q| (q.name.clone(), q.canary.clone()))
+        .collect();
+    let analysis = analyse(&slo, &measurement, &evidence);
+    if j.json {
+        println!("{}", serde_json::to_string_pretty(&analysis)?);
+    } else {
+        print(&analysis);
+    }
+    Ok(ExitCode::from(exit_code(analysis.verdict)))
+}
+
+fn print(a: &Analysis) {
+    println!("verdict {}: {}", a.verdict.label().to_uppercase(), a.reason);
+    for o in &a.objectives {
+        let v = |x: Option<f64>| x.map_or("—".to_string(), |x| format_sli(&o.sli, x));
+        println!(
+            "  {:<14} {:<7} canary {:>8} stable {:>8} · pass if {} · {}",
+            format!("{}{}", o.sli, if o.key { " (key)" } else { "" }),
+            o.verdict.label(),
+            v(o.canary),
+            v(o.stable),
+            o.comparator,
+            o.reason
+        );
+        println!("  {:<14} query: {}", "", o.query);
+    }
+}
