@@ -6,6 +6,7 @@ pub mod app;
 pub mod duration;
 pub mod error;
 pub mod plan;
+pub mod probe;
 pub mod slo;
 
 pub use duration::Span;

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::probe::Check;
 
 const BUILTIN: &str = include_str!("builtin_plan.yml");
 
@@ -28,7 +29,7 @@ pub struct PhaseSpec {
     #[serde(default)]
     pub risk: Option<String>,
     pub steps: Vec<String>,
-    pub validation: Vec<String>,
+    pub validation: Vec<Check>,
     pub rollback: String,
     #[serde(default)]
     pub evidence: Vec<String>,
@@ -122,6 +123,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::probe::Probe;
 
     #[test]
     fn builtin_plan_has_the_seeds_twelve_phases_in_order() {
@@ -130,6 +132,44 @@ mod tests {
         assert_eq!(plan.phases[0].title, "Preflight");
         assert_eq!(plan.phases[8].owner, Role::ReleaseCaptain);
         assert!(plan.phases[8].title.contains("Canary"));
+    }
+
+    #[test]
+    fn a_check_is_a_plain_string_or_a_typed_probe() {
+        let text = r#"version: 1
+phases:
+  - id: 0
+    title: x
+    owner: Platform
+    days: [1]
+    steps: []
+    validation:
+      - "Look at the dashboard"
+      - check: "helm template renders"
+        probe: {kind: command, argv: [helm, template, chart], timeout: 30s}
+      - check: "stage is protected"
+        probe: {kind: github.environment_protected, environment: stage}
+    rollback: none
+"#;
+        let plan = Plan::parse(Path::new("plan.yml"), text).unwrap();
+        let v = &plan.phases[0].validation;
+        assert_eq!(v[0].probe, Probe::Manual);
+        assert!(
+            matches!(&v[1].probe, Probe::Command { argv, timeout, expect_exit: 0 }
+            if argv == &["helm", "template", "chart"] && timeout.as_secs() == 30)
+        );
+        assert_eq!(v[2].probe.kind(), "github.environment_protected");
+    }
+
+    #[test]
+    fn an_unknown_probe_kind_is_an_error_not_a_skip() {
+        let text = "version: 1\nphases:\n  - id: 0\n    title: x\n    owner: Data\n    days: [1]\n    steps: []\n    validation:\n      - check: y\n        probe: {kind: github.vibes}\n    rollback: none\n";
+        let err = Plan::parse(Path::new("plan.yml"), text).unwrap_err();
+        assert!(
+            err.message.contains("unknown variant `github.vibes`"),
+            "{err}"
+        );
+        assert_eq!(err.line, Some(10), "{err}");
     }
 
     #[test]

@@ -106,11 +106,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
             .map(|s| Line::styled(format!(" · {s}"), theme.fg(theme.text))),
     );
     lines.push(section("validation"));
-    lines.extend(
-        p.validation
-            .iter()
-            .map(|s| Line::styled(format!(" ✓ {s}"), theme.fg(theme.text))),
-    );
+    lines.extend(p.validation.iter().map(|c| {
+        Line::from(vec![
+            Span::styled(format!(" ✓ {}", c.check), theme.fg(theme.text)),
+            Span::styled(format!("  [{}]", c.probe), theme.fg(theme.muted)),
+        ])
+    }));
     if let Some((at, what)) = &st.validated {
         lines.push(Line::styled(
             format!("   last: {what} at {}", at.format("%H:%M")),
