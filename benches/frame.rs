@@ -43,7 +43,7 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let journal = Journal::open(&dir.path().join("demo-audit.jsonl")).expect("the journal");
     let plan = Plan::builtin();
-    let phases = sim::phase_states(plan.phases.len(), origin);
+    let phases = sim::phase_states(&plan, origin);
     let keymap = Keymap::new(false, &BTreeMap::new()).expect("the default keymap");
     let mut app = App::new(
         keymap,

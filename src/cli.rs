@@ -175,6 +175,15 @@ pub enum SloCmd {
 pub enum PlanCmd {
     /// The phases, in order.
     Show(Json),
+    /// Run the phases' validation probes: exit 0 all pass, 1 any fails, 2 some need a person
+    /// or a source that is not available. Reports only: progress is not changed.
+    Validate {
+        /// Only this phase.
+        #[arg(long, value_name = "N")]
+        phase: Option<usize>,
+        #[command(flatten)]
+        j: Json,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -108,7 +108,7 @@ impl Session {
         let world = World::new(scenario, cli.seed, clock.clone());
         let slo = sim::demo_slo();
         let plan = settings.plan()?;
-        let phases = sim::phase_states(plan.phases.len(), origin);
+        let phases = sim::phase_states(&plan, origin);
         let tick = slo.rollout.interval.0.div_f64(cli.speed);
         Ok(Session {
             backends: world.backends(),

@@ -340,7 +340,12 @@ fn slo_check_on_the_demo_passes_with_evidence() {
     assert_eq!(v["verdict"], "pass");
     let error_rate = &v["objectives"][0];
     assert_eq!(error_rate["sli"], "error_rate");
-    assert!(error_rate["query"].as_str().unwrap().contains("track=\"canary\""));
+    assert!(
+        error_rate["query"]
+            .as_str()
+            .unwrap()
+            .contains("track=\"canary\"")
+    );
     let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap_or_default();
     assert_eq!(audit, "", "a check changes nothing");
 }
@@ -350,5 +355,52 @@ fn slo_check_without_its_file_could_not_evaluate() {
     let dir = tempfile::tempdir().unwrap();
     let o = captain(dir.path(), &["slo", "check"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("slo.yml"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("slo.yml"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn plan_validate_reports_each_probe_and_exits_by_the_worst() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = captain(
+        dir.path(),
+        &["--demo", "plan", "validate", "--phase", "8", "--json"],
+    );
+    assert_eq!(
+        before.status.code(),
+        Some(1),
+        "no drill yet: {}",
+        text(&before)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+    assert_eq!(v[0]["checks"][0]["probe"], "canary.drill_passed");
+    assert_eq!(v[0]["checks"][0]["status"], "fail");
+
+    let promoted = captain(
+        dir.path(),
+        &["--demo=steady", "canary", "run", "--speed", "200"],
+    );
+    assert_eq!(promoted.status.code(), Some(0), "{}", text(&promoted));
+    let rolled_back = captain(
+        dir.path(),
+        &["--demo=breach", "canary", "run", "--speed", "200"],
+    );
+    assert_eq!(rolled_back.status.code(), Some(1), "{}", text(&rolled_back));
+    let after = captain(dir.path(), &["--demo", "plan", "validate", "--phase", "8"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    assert!(String::from_utf8_lossy(&after.stdout).contains("automatic rollback (record"));
+
+    let manual = captain(dir.path(), &["--demo", "plan", "validate", "--phase", "11"]);
+    assert_eq!(
+        manual.status.code(),
+        Some(2),
+        "only manual checks: {}",
+        text(&manual)
+    );
+    let bad = captain(dir.path(), &["--demo", "plan", "validate", "--phase", "12"]);
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no phase 12"));
 }

@@ -23,7 +23,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Previews { action } => previews::run(cli, action).await,
         Cmd::Main { action } => main_status::run(cli, action).await,
         Cmd::Slo { action } => slo::run(cli, action).await,
-        Cmd::Plan { action } => plan::run(cli, action),
+        Cmd::Plan { action } => plan::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action),
         Cmd::Info => info::run(cli),
     }

@@ -1,17 +1,32 @@
-//! `captain plan show`.
+//! `captain plan show|validate`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, bail};
+use serde_json::json;
 
 use crate::cli::{Cli, PlanCmd};
-use crate::launch::Settings;
+use crate::config::plan::Plan;
+use crate::engine::phases::ProbeStatus;
+use crate::launch::{Session, Settings};
+use crate::ops::probes::{self, ProbeContext};
 
-pub fn run(cli: &Cli, cmd: &PlanCmd) -> Result<ExitCode> {
-    let PlanCmd::Show(j) = cmd;
-    let plan = Settings::load(cli)?.plan()?;
-    if j.json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+pub async fn run(cli: &Cli, cmd: &PlanCmd) -> Result<ExitCode> {
+    let settings = Settings::load(cli)?;
+    let plan = settings.plan()?;
+    match cmd {
+        PlanCmd::Show(j) => {
+            show(&plan, j.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanCmd::Validate { phase, j } => validate(cli, &settings, &plan, *phase, j.json).await,
+    }
+}
+
+fn show(plan: &Plan, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(plan)?);
     } else {
         for p in &plan.phases {
             println!(
@@ -23,5 +38,81 @@ pub fn run(cli: &Cli, cmd: &PlanCmd) -> Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+async fn validate(
+    cli: &Cli,
+    settings: &Settings,
+    plan: &Plan,
+    only: Option<usize>,
+    json: bool,
+) -> Result<ExitCode> {
+    if let Some(n) = only.filter(|n| *n >= plan.phases.len()) {
+        bail!(
+            "no phase {n}: the plan has phases 0–{}",
+            plan.phases.len() - 1
+        );
+    }
+    let (metrics, now) = if settings.demo.is_some() {
+        let session = Session::open(cli)?;
+        let now = session.clock.now();
+        (
+            Some((session.backends.metrics.clone(), session.slo.clone())),
+            now,
+        )
+    } else {
+        let live = settings.slo().ok().and_then(|slo| {
+            crate::launch::live_metrics(settings, &slo)
+                .ok()
+                .map(|m| (m, slo))
+        });
+        (live.map(|(m, s)| (m as Arc<_>, s)), chrono::Utc::now())
+    };
+    let ctx = ProbeContext {
+        audit_path: settings.audit_path(),
+        metrics,
+        now,
+    };
+    let mut worst = ProbeStatus::Pass;
+    let mut report = Vec::new();
+    for p in plan
+        .phases
+        .iter()
+        .filter(|p| only.is_none_or(|n| usize::from(p.id) == n))
+    {
+        let results = probes::run_all(&p.validation, &ctx).await;
+        for (c, r) in p.validation.iter().zip(&results) {
+            worst = match (worst, r.status) {
+                (_, ProbeStatus::Fail) | (ProbeStatus::Fail, _) => ProbeStatus::Fail,
+                (ProbeStatus::Pass, s) => s,
+                (w, _) => w,
+            };
+            if !json {
+                println!(
+                    "{:>2} {:<11} {} [{}]\n   {}",
+                    p.id,
+                    r.status.label(),
+                    c.check,
+                    c.probe,
+                    r.evidence
+                );
+            }
+        }
+        report.push(json!({
+            "phase": p.id,
+            "title": p.title,
+            "checks": p.validation.iter().zip(&results).map(|(c, r)| json!({
+                "check": c.check, "probe": c.probe.kind(), "status": r.status, "evidence": r.evidence, "at": r.at,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(ExitCode::from(match worst {
+        ProbeStatus::Pass => 0,
+        ProbeStatus::Fail => 1,
+        ProbeStatus::Manual | ProbeStatus::Unavailable => 2,
+    }))
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod command;
 pub mod driver;
 pub mod operator;
+pub mod probes;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
 pub use operator::{Operator, Outcome, Setup};

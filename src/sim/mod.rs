@@ -33,29 +33,55 @@ pub(crate) fn noise(seed: u64, a: u64, b: u64) -> f64 {
     (z as f64 / u64::MAX as f64) * 2.0 - 1.0
 }
 
-/// Where the demo team stands in the plan: phases 0–7 validated on their days, phase 8 (the
-/// production canary) under way, the rest pending.
+/// Where the demo team stands in the plan: phases 0–7 validated on their days (every
+/// check passed or confirmed), phase 8 (the production canary) under way, the rest pending.
 pub fn phase_states(
-    count: usize,
+    plan: &crate::config::plan::Plan,
     origin: chrono::DateTime<chrono::Utc>,
 ) -> Vec<crate::engine::phases::PhaseState> {
-    use crate::engine::phases::{PhaseState, PhaseStatus};
-    (0..count)
-        .map(|i| match i {
+    use crate::engine::phases::{
+        CheckRecord, Confirmation, PhaseState, PhaseStatus, ProbeResult, ProbeStatus,
+    };
+    plan.phases
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match i {
             0..=7 => {
                 let at = origin - chrono::Duration::days(8 - i as i64) + chrono::Duration::hours(3);
+                let checks = p
+                    .validation
+                    .iter()
+                    .map(|c| {
+                        let manual = c.probe.is_manual();
+                        CheckRecord {
+                            result: Some(ProbeResult {
+                                status: if manual {
+                                    ProbeStatus::Manual
+                                } else {
+                                    ProbeStatus::Pass
+                                },
+                                evidence: "demo: passed on its day".into(),
+                                at,
+                            }),
+                            confirmed: manual.then(|| Confirmation {
+                                by: "mira".into(),
+                                at,
+                            }),
+                        }
+                    })
+                    .collect();
                 PhaseState {
                     status: PhaseStatus::Validated,
                     since: Some(at),
-                    validated: Some((at, "all validation checks passed".into())),
+                    checks,
                 }
             }
             8 => PhaseState {
                 status: PhaseStatus::InProgress,
                 since: Some(origin),
-                validated: None,
+                ..PhaseState::pending(p.validation.len())
             },
-            _ => PhaseState::pending(),
+            _ => PhaseState::pending(p.validation.len()),
         })
         .collect()
 }

@@ -48,7 +48,7 @@ impl Demo {
             .unwrap();
         let keymap = Keymap::new(read_only, &BTreeMap::new()).unwrap();
         let plan = Plan::builtin();
-        let phases = sim::phase_states(plan.phases.len(), t0());
+        let phases = sim::phase_states(&plan, t0());
         let app = App::new(
             keymap,
             format!("demo: {scenario}"),

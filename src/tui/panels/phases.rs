@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 
-use crate::engine::phases::{PhaseStatus, current};
+use crate::engine::phases::{PhaseStatus, ProbeStatus, current};
 use crate::tui::draw::block;
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
@@ -106,16 +106,28 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
             .map(|s| Line::styled(format!(" · {s}"), theme.fg(theme.text))),
     );
     lines.push(section("validation"));
-    lines.extend(p.validation.iter().map(|c| {
+    lines.extend(p.validation.iter().enumerate().map(|(k, c)| {
+        let record = st.checks.get(k);
+        let (mark, colour) = match record.and_then(|r| r.result.as_ref()).map(|r| r.status) {
+            Some(ProbeStatus::Pass) => ("✓", theme.pass),
+            Some(ProbeStatus::Fail) => ("✗", theme.fail),
+            Some(ProbeStatus::Manual) if record.is_some_and(|r| r.confirmed.is_some()) => {
+                ("✓", theme.pass)
+            }
+            Some(ProbeStatus::Manual) => ("?", theme.warn),
+            Some(ProbeStatus::Unavailable) => ("·", theme.muted),
+            None => ("○", theme.muted),
+        };
         Line::from(vec![
-            Span::styled(format!(" ✓ {}", c.check), theme.fg(theme.text)),
+            Span::styled(format!(" {mark} "), theme.bold(colour)),
+            Span::styled(c.check.clone(), theme.fg(theme.text)),
             Span::styled(format!("  [{}]", c.probe), theme.fg(theme.muted)),
         ])
     }));
-    if let Some((at, what)) = &st.validated {
+    if let Some(at) = st.last_validation() {
         lines.push(Line::styled(
-            format!("   last: {what} at {}", at.format("%H:%M")),
-            theme.fg(theme.pass),
+            format!("   last validated {}", at.format("%Y-%m-%d %H:%M")),
+            theme.fg(theme.muted),
         ));
     }
     lines.push(section("rollback"));

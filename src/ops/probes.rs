@@ -1,0 +1,248 @@
+//! Runs validation probes, with bounded concurrency and a timeout each: a hung command is
+//! killed at its timeout. A probe whose source is not configured says so; it never passes.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+
+use super::audit;
+use crate::config::probe::{Check, Probe};
+use crate::config::slo::SloConfig;
+use crate::engine::analysis::analyse;
+use crate::engine::phases::{ProbeResult, ProbeStatus};
+use crate::sources::{Metrics, Queries};
+
+/// How many probes run at once.
+pub const CONCURRENCY: usize = 4;
+
+/// Evidence is kept short: enough to read on a panel and in an export.
+const EVIDENCE_LIMIT: usize = 2000;
+
+/// What the probes may look at.
+#[derive(Clone)]
+pub struct ProbeContext {
+    pub audit_path: PathBuf,
+    pub metrics: Option<(Arc<dyn Metrics>, SloConfig)>,
+    pub now: DateTime<Utc>,
+}
+
+/// Run every check of a phase; results come back in the checks' order.
+pub async fn run_all(checks: &[Check], ctx: &ProbeContext) -> Vec<ProbeResult> {
+    futures::stream::iter(checks.iter().map(|c| run(&c.probe, ctx)))
+        .buffered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
+    let (status, evidence) = match probe {
+        Probe::Manual => (
+            ProbeStatus::Manual,
+            "needs a person to confirm it".to_string(),
+        ),
+        Probe::Command {
+            argv,
+            timeout,
+            expect_exit,
+        } => command(argv, timeout.0, *expect_exit).await,
+        Probe::HttpGet {
+            url,
+            status,
+            body_contains,
+        } => http_get(url, *status, body_contains.as_deref()).await,
+        Probe::SloCheck => slo_check(ctx).await,
+        Probe::CanaryDrillPassed => drill_passed(ctx),
+        Probe::PrometheusQuery { .. } => unavailable("the Prometheus query probe"),
+        other if other.kind().starts_with("github.") => unavailable("the GitHub source"),
+        other if other.kind().starts_with("kube.") => unavailable("the Kubernetes source"),
+        _ => unavailable("the Helm source"),
+    };
+    ProbeResult {
+        status,
+        evidence: clip(evidence),
+        at: ctx.now,
+    }
+}
+
+fn unavailable(what: &str) -> (ProbeStatus, String) {
+    (
+        ProbeStatus::Unavailable,
+        format!("{what} is not available in this build yet"),
+    )
+}
+
+fn clip(mut s: String) -> String {
+    if s.len() > EVIDENCE_LIMIT {
+        let mut cut = EVIDENCE_LIMIT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// The program, its arguments (never a shell), a timeout after which it is killed.
+async fn command(argv: &[String], timeout: Duration, expect: i32) -> (ProbeStatus, String) {
+    let Some((program, args)) = argv.split_first() else {
+        return (ProbeStatus::Fail, "empty argv".into());
+    };
+    let child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return (ProbeStatus::Fail, format!("cannot run {program}: {e}")),
+    };
+    // Dropping the unfinished future drops the child, which kills it.
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => (
+            ProbeStatus::Fail,
+            format!(
+                "{} timed out after {}s and was killed",
+                argv.join(" "),
+                timeout.as_secs()
+            ),
+        ),
+        Ok(Err(e)) => (ProbeStatus::Fail, format!("{program}: {e}")),
+        Ok(Ok(out)) => {
+            let code = out.status.code();
+            let text = format!(
+                "exit {}; stdout: {}; stderr: {}",
+                code.map_or("by signal".to_string(), |c| c.to_string()),
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            let ok = code == Some(expect);
+            (
+                if ok {
+                    ProbeStatus::Pass
+                } else {
+                    ProbeStatus::Fail
+                },
+                if ok {
+                    text
+                } else {
+                    format!("expected exit {expect}; {text}")
+                },
+            )
+        }
+    }
+}
+
+async fn http_get(url: &str, want: u16, contains: Option<&str>) -> (ProbeStatus, String) {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return (ProbeStatus::Fail, format!("http client: {e}")),
+    };
+    let resp = match client.get(url).send().await {
+        Ok(r) => r,
+        Err(e) => return (ProbeStatus::Fail, format!("GET {url}: {e}")),
+    };
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap_or_default();
+    if status != want {
+        return (
+            ProbeStatus::Fail,
+            format!("GET {url}: status {status}, expected {want}"),
+        );
+    }
+    match contains {
+        Some(needle) if !body.contains(needle) => (
+            ProbeStatus::Fail,
+            format!("GET {url}: {status}, but the body does not contain {needle:?}"),
+        ),
+        _ => (ProbeStatus::Pass, format!("GET {url}: {status}")),
+    }
+}
+
+async fn slo_check(ctx: &ProbeContext) -> (ProbeStatus, String) {
+    let Some((metrics, slo)) = &ctx.metrics else {
+        return unavailable("a metrics source");
+    };
+    let queries = Queries::resolve(slo);
+    match metrics.measure(&queries, ctx.now).await {
+        Err(e) => (ProbeStatus::Fail, format!("could not evaluate: {e}")),
+        Ok(m) => {
+            let evidence = queries
+                .slis
+                .iter()
+                .map(|q| (q.name.clone(), q.canary.clone()))
+                .collect();
+            let a = analyse(slo, &m, &evidence);
+            let status = if a.verdict.is_passing() {
+                ProbeStatus::Pass
+            } else {
+                ProbeStatus::Fail
+            };
+            (
+                status,
+                format!("verdict {}: {}", a.verdict.label(), a.reason),
+            )
+        }
+    }
+}
+
+/// The audit journal (checked whole) shows a train promoted to 100 % and an automatic
+/// rollback: the seed's phase 8 drill.
+fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
+    let records = match audit::verify(&ctx.audit_path) {
+        Ok(r) => r,
+        Err(e) => return (ProbeStatus::Fail, format!("audit journal: {e}")),
+    };
+    let outcome_ok = |r: &&audit::Record| {
+        r.entry.phase == audit::Phase::Outcome
+            && r.entry
+                .result
+                .as_deref()
+                .is_some_and(|x| x.starts_with("ok"))
+    };
+    let promoted = records
+        .iter()
+        .filter(outcome_ok)
+        .find(|r| r.entry.action == "promote" && r.entry.to.contains("100 %"));
+    let rolled_back = records
+        .iter()
+        .filter(outcome_ok)
+        .find(|r| r.entry.action == "rollback" && r.entry.confirmation == "automatic");
+    match (promoted, rolled_back) {
+        (Some(p), Some(r)) => (
+            ProbeStatus::Pass,
+            format!(
+                "promoted to 100 % (record {} at {}); automatic rollback (record {} at {})",
+                p.seq, p.time, r.seq, r.time
+            ),
+        ),
+        (p, r) => (
+            ProbeStatus::Fail,
+            format!(
+                "{}; {}",
+                if p.is_some() {
+                    "promoted to 100 %"
+                } else {
+                    "no train promoted to 100 % in the journal"
+                },
+                if r.is_some() {
+                    "an automatic rollback"
+                } else {
+                    "no automatic rollback drill in the journal"
+                }
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

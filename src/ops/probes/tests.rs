@@ -1,0 +1,158 @@
+use super::*;
+use chrono::TimeZone;
+
+fn ctx(dir: &std::path::Path) -> ProbeContext {
+    ProbeContext {
+        audit_path: dir.join("audit.jsonl"),
+        metrics: None,
+        now: Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
+    }
+}
+
+fn cmd(argv: &[&str], timeout: u64, expect_exit: i32) -> Probe {
+    Probe::Command {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        timeout: crate::config::Span::secs(timeout),
+        expect_exit,
+    }
+}
+
+#[tokio::test]
+async fn a_command_passes_on_its_expected_exit_code_with_its_output_as_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(
+        &cmd(&["sh", "-c", "echo rendered; exit 0"], 10, 0),
+        &ctx(dir.path()),
+    )
+    .await;
+    assert_eq!(r.status, ProbeStatus::Pass, "{r:?}");
+    assert!(r.evidence.contains("rendered"));
+    let r = run(&cmd(&["sh", "-c", "exit 3"], 10, 0), &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Fail);
+    assert!(
+        r.evidence.contains("expected exit 0") && r.evidence.contains("exit 3"),
+        "{r:?}"
+    );
+    let r = run(&cmd(&["sh", "-c", "exit 3"], 10, 3), &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Pass);
+}
+
+#[tokio::test]
+async fn a_hung_command_is_killed_at_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("still-running");
+    let script = format!("sleep 2; touch {}", marker.display());
+    let r = run(&cmd(&["sh", "-c", &script], 1, 0), &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Fail);
+    assert!(
+        r.evidence.contains("timed out after 1s and was killed"),
+        "{r:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(
+        !marker.exists(),
+        "the command kept running after its timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_program_fails_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&cmd(&["no-such-tool-here"], 5, 0), &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Fail);
+    assert!(r.evidence.contains("cannot run no-such-tool-here"), "{r:?}");
+}
+
+#[tokio::test]
+async fn probes_without_their_source_are_unavailable_never_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    for p in [
+        Probe::GithubSecretScanningEnabled,
+        Probe::KubeNamespaceExists {
+            namespace: "stage".into(),
+        },
+        Probe::SloCheck,
+    ] {
+        let r = run(&p, &ctx(dir.path())).await;
+        assert_eq!(r.status, ProbeStatus::Unavailable, "{p:?}");
+    }
+    assert_eq!(
+        run(&Probe::Manual, &ctx(dir.path())).await.status,
+        ProbeStatus::Manual
+    );
+}
+
+#[tokio::test]
+async fn the_drill_probe_reads_the_journal() {
+    use crate::ops::audit::{Actor, Entry, Journal, Phase};
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(dir.path());
+    assert_eq!(
+        run(&Probe::CanaryDrillPassed, &c).await.status,
+        ProbeStatus::Fail,
+        "no journal"
+    );
+    let mut j = Journal::open(&c.audit_path).unwrap();
+    let entry = |action: &str, to: &str, confirmation: &str| Entry {
+        phase: Phase::Outcome,
+        trace_id: "t".into(),
+        actor: Actor::default(),
+        action: action.into(),
+        target: "summit".into(),
+        from: "x".into(),
+        to: to.into(),
+        reason: None,
+        confirmation: confirmation.into(),
+        slo: None,
+        result: Some("ok: done".into()),
+    };
+    j.append(entry("promote", "promoted at 100 %", "automatic"), c.now)
+        .unwrap();
+    let r = run(&Probe::CanaryDrillPassed, &c).await;
+    assert_eq!(r.status, ProbeStatus::Fail);
+    assert!(r.evidence.contains("no automatic rollback drill"), "{r:?}");
+    j.append(entry("rollback", "rolled back at 0 %", "typed"), c.now)
+        .unwrap();
+    assert_eq!(
+        run(&Probe::CanaryDrillPassed, &c).await.status,
+        ProbeStatus::Fail,
+        "a human rollback is not the drill"
+    );
+    j.append(entry("rollback", "rolled back at 0 %", "automatic"), c.now)
+        .unwrap();
+    let r = run(&Probe::CanaryDrillPassed, &c).await;
+    assert_eq!(r.status, ProbeStatus::Pass, "{r:?}");
+}
+
+#[tokio::test]
+async fn checks_run_concurrently_and_come_back_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    // Each probe marks its start, waits, then counts the starts it can see: run one at a
+    // time, the first would see only itself.
+    let checks: Vec<Check> = (0..4)
+        .map(|i| Check {
+            check: format!("c{i}"),
+            probe: cmd(
+                &[
+                    "sh",
+                    "-c",
+                    &format!("touch {d}/start-{i}; sleep 1; echo {i} $(ls {d} | grep -c start-)"),
+                ],
+                10,
+                0,
+            ),
+        })
+        .collect();
+    let results = run_all(&checks, &ctx(dir.path())).await;
+    for (i, r) in results.iter().enumerate() {
+        assert!(r.evidence.contains(&format!("stdout: {i} ")), "{r:?}");
+    }
+    assert!(
+        results[0]
+            .evidence
+            .contains(&format!("stdout: 0 {CONCURRENCY}")),
+        "the first probe saw the others start while it ran: {:?}",
+        results[0]
+    );
+}
