@@ -45,6 +45,8 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
     let plan = Plan::builtin();
     let phases = sim::phase_states(&plan, origin);
     let keymap = Keymap::new(false, &BTreeMap::new()).expect("the default keymap");
+    let progress = captain::ops::progress::Progress::open(plan.clone(), phases.clone(), None)
+        .expect("the demo progress");
     let mut app = App::new(
         keymap,
         format!("demo: {}", Scenario::Drill),
@@ -68,6 +70,7 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
             sim::demo_slo(),
             journal,
             setup,
+            progress,
             clock.now(),
         )
         .await

@@ -14,6 +14,7 @@ use crate::config::plan::Plan;
 use crate::config::slo::SloConfig;
 use crate::engine::phases::PhaseState;
 use crate::ops::audit::{Actor, Journal};
+use crate::ops::progress::Progress;
 use crate::ops::{Operator, Outcome, Setup};
 use crate::sim::{Scenario, World};
 use crate::sources::Backends;
@@ -147,11 +148,20 @@ impl Session {
             actor: Actor::local(),
             read_only,
         };
+        // The demo's progress lives as long as the demo; a real plan's is kept on disk.
+        let store = self
+            .settings
+            .demo
+            .is_none()
+            .then(|| paths::state_dir().join("plan-state.json"));
+        let progress =
+            Progress::open(self.plan.clone(), self.phases.clone(), store).map_err(|e| eyre!(e))?;
         let (op, outcomes) = Operator::start(
             self.backends.clone(),
             self.slo.clone(),
             journal,
             setup,
+            progress,
             self.clock.now(),
         )
         .await?;

@@ -51,11 +51,24 @@ impl ConfigError {
     }
 }
 
-/// serde_yaml_ng appends " at line L column C" to its messages; the position is ours to print.
+/// serde_yaml_ng puts " at line L column C" after its message; the position is ours to
+/// print. What follows it (", while parsing a flow mapping at line 9 column 7") is kept:
+/// it says what the parser was reading.
 fn strip_position(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+    let Some(start) = msg.find(" at line ") else {
+        return msg.to_string();
+    };
+    let rest = &msg[start + " at line ".len()..];
+    let after_position = rest
+        .split_once(" column ")
+        .map(|(line, tail)| {
+            let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            (line, &tail[digits..])
+        })
+        .filter(|(line, _)| !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()));
+    match after_position {
+        Some((_, tail)) => format!("{}{tail}", &msg[..start]),
+        None => msg[..start].to_string(),
     }
 }
 
@@ -77,5 +90,25 @@ impl fmt::Display for ConfigError {
             write!(f, ":{l}:{c}")?;
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_position;
+
+    #[test]
+    fn strips_the_position_and_keeps_what_the_parser_was_reading() {
+        assert_eq!(
+            strip_position(
+                "did not find expected ',' or '}' at line 1 column 9, while parsing a flow mapping at line 1 column 4"
+            ),
+            "did not find expected ',' or '}', while parsing a flow mapping at line 1 column 4"
+        );
+        assert_eq!(
+            strip_position("rollout: missing field `interval` at line 7 column 3"),
+            "rollout: missing field `interval`"
+        );
+        assert_eq!(strip_position("no position here"), "no position here");
     }
 }

@@ -1,14 +1,19 @@
 //! `.ci/config/slo.yml`: rollout steps, measurement policy, SLIs and objectives.
-//! Parsed with serde_yaml_ng and then checked as a whole (SPEC §5); see `docs/slo.md`.
+//! Parsed with serde_yaml_ng and then checked as a whole (SPEC §5, `rules`); a rejected file
+//! is reported with the line and column of the offending node (`nodes`). See `docs/slo.md`.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{ConfigError, Span};
+
+mod nodes;
+mod rules;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,24 +87,44 @@ pub enum RollbackTo {
 
 impl<'de> Deserialize<'de> for RollbackTo {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(u32),
-            Word(String),
+        // A visitor rather than an untagged enum, so a bad value is reported at its own
+        // position and says what was expected.
+        struct RollbackToVisitor;
+        impl Visitor<'_> for RollbackToVisitor {
+            type Value = RollbackTo;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("previous, last_passing or a revision number")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<RollbackTo, E> {
+                match u32::try_from(n) {
+                    Ok(n) if n >= 1 => Ok(RollbackTo::Revision(n)),
+                    _ => Err(E::custom(format!(
+                        "expected previous, last_passing or a revision number from 1, found {n}"
+                    ))),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<RollbackTo, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::custom(format!(
+                        "expected previous, last_passing or a revision number from 1, found {n}"
+                    ))),
+                }
+            }
+            fn visit_str<E: de::Error>(self, w: &str) -> Result<RollbackTo, E> {
+                match w {
+                    "previous" => Ok(RollbackTo::Previous),
+                    "last_passing" => Ok(RollbackTo::LastPassing),
+                    other => match other.parse::<u64>() {
+                        Ok(n) => self.visit_u64(n),
+                        Err(_) => Err(E::custom(format!(
+                            "expected previous, last_passing or a revision number, found `{other}`"
+                        ))),
+                    },
+                }
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(RollbackTo::Revision(n)),
-            Raw::Word(w) => match w.as_str() {
-                "previous" => Ok(RollbackTo::Previous),
-                "last_passing" => Ok(RollbackTo::LastPassing),
-                other => other.parse().map(RollbackTo::Revision).map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        "rollback_to: expected previous, last_passing or a revision number, found `{other}`"
-                    ))
-                }),
-            },
-        }
+        d.deserialize_any(RollbackToVisitor)
     }
 }
 
@@ -188,6 +213,9 @@ impl FromStr for Relative {
         };
         let number = rest.trim().strip_suffix('%').ok_or_else(err)?;
         let percent: f64 = number.trim().parse().map_err(|_| err())?;
+        if !percent.is_finite() {
+            return Err(err());
+        }
         Ok(Relative { at_most, percent })
     }
 }
@@ -207,9 +235,18 @@ impl Serialize for Relative {
 
 impl<'de> Deserialize<'de> for Relative {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        // A visitor, so the error is raised while the deserializer still knows the position.
+        struct RelativeVisitor;
+        impl Visitor<'_> for RelativeVisitor {
+            type Value = Relative;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a bound relative to stable such as \"<=+20%\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Relative, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(RelativeVisitor)
     }
 }
 
@@ -245,121 +282,21 @@ impl SloConfig {
     }
 
     /// Parses and checks; `origin` only names the file in errors.
+    ///
+    /// serde_yaml_ng gives the typed values, and positions for syntax and type errors. The
+    /// whole-file rules (`rules`) name the node they reject by its path; the text is then
+    /// read a second time into a tree with positions to say where that node is.
     pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
         let cfg: SloConfig =
             serde_yaml_ng::from_str(text).map_err(|e| ConfigError::from_yaml(origin, &e))?;
-        cfg.check().map_err(|(needle, msg)| {
-            let e = ConfigError::new(origin, msg);
-            match locate(text, &needle) {
-                Some((l, c)) => e.at(l, c),
+        rules::check(&cfg).map_err(|problem| {
+            let e = ConfigError::new(origin, problem.to_string());
+            match nodes::Positions::parse(text).find(&problem.at) {
+                Some((line, column)) => e.at(line, column),
                 None => e,
             }
         })?;
         Ok(cfg)
-    }
-
-    /// Whole-file rules that no single field can express. On failure: a text to locate the
-    /// problem by, and the message.
-    fn check(&self) -> Result<(), (String, String)> {
-        let steps = &self.rollout.steps;
-        if steps.is_empty() {
-            return Err((
-                "steps".into(),
-                "rollout.steps: at least one step is required".into(),
-            ));
-        }
-        for pair in steps.windows(2) {
-            if pair[1].weight <= pair[0].weight {
-                return Err((
-                    format!("weight: {}", pair[1].weight),
-                    format!(
-                        "rollout.steps: weights must be strictly increasing, but {} follows {}",
-                        pair[1].weight, pair[0].weight
-                    ),
-                ));
-            }
-        }
-        let last = steps[steps.len() - 1].weight;
-        if last != 100 {
-            return Err((
-                format!("weight: {last}"),
-                format!("rollout.steps: the last step must have weight 100, found {last}"),
-            ));
-        }
-        let needed =
-            self.rollout.initial_delay.0 + self.rollout.interval.0 * self.defaults.failure_limit;
-        for s in steps {
-            if s.observe.0 < needed {
-                return Err((
-                    format!("weight: {}", s.weight),
-                    format!(
-                        "rollout.steps: the {} % window ({}) is shorter than initial_delay + failure_limit × interval ({})",
-                        s.weight,
-                        s.observe,
-                        Span(needed)
-                    ),
-                ));
-            }
-        }
-        if self.rollout.interval.0.is_zero() {
-            return Err((
-                "interval".into(),
-                "rollout.interval must be more than 0s".into(),
-            ));
-        }
-        if self.defaults.failure_limit == 0 || self.defaults.error_limit == 0 {
-            return Err((
-                "failure_limit".into(),
-                "defaults: failure_limit and error_limit must be at least 1".into(),
-            ));
-        }
-        for (name, sli) in &self.slis {
-            if !sli.query.contains("$selector") {
-                return Err((
-                    format!("{name}:"),
-                    format!(
-                        "slis.{name}: the query must use $selector so canary and stable can be told apart"
-                    ),
-                ));
-            }
-        }
-        for o in &self.objectives {
-            if !self.slis.contains_key(&o.sli) {
-                return Err((
-                    format!("sli: {}", o.sli),
-                    format!(
-                        "objectives: `{}` is not one of the slis ({})",
-                        o.sli,
-                        self.sli_names()
-                    ),
-                ));
-            }
-            if o.pass.lte.is_none() && o.pass.gte.is_none() && o.pass.vs_stable.is_none() {
-                return Err((
-                    format!("sli: {}", o.sli),
-                    format!("objectives.{}: pass needs lte, gte or vs_stable", o.sli),
-                ));
-            }
-            if let Some(w) = &o.warn
-                && let Some(msg) = warn_tighter_than_pass(&o.pass, w)
-            {
-                return Err((
-                    format!("sli: {}", o.sli),
-                    format!("objectives.{}: {msg}", o.sli),
-                ));
-            }
-        }
-        if !(0.0..=100.0).contains(&self.score.pass) || self.score.warn > self.score.pass {
-            return Err((
-                "score".into(),
-                "score: expected 0 <= warn <= pass <= 100".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn sli_names(&self) -> String {
-        self.slis.keys().cloned().collect::<Vec<_>>().join(", ")
     }
 
     /// The range each query's `$window` covers: the measurement interval, but never less
@@ -380,26 +317,6 @@ impl SloConfig {
     pub fn weights(&self) -> Vec<u8> {
         self.rollout.steps.iter().map(|s| s.weight).collect()
     }
-}
-
-fn warn_tighter_than_pass(pass: &Criterion, warn: &Criterion) -> Option<String> {
-    if let (Some(p), Some(w)) = (pass.lte, warn.lte)
-        && w < p
-    {
-        return Some(format!("warn.lte ({w}) must be looser than pass.lte ({p})"));
-    }
-    if let (Some(p), Some(w)) = (pass.gte, warn.gte)
-        && w > p
-    {
-        return Some(format!("warn.gte ({w}) must be looser than pass.gte ({p})"));
-    }
-    None
-}
-
-/// Line and column of the first occurrence of `needle`, to point at a whole-file problem.
-fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
-    text.find(needle)
-        .map(|offset| super::error::line_column(text, offset))
 }
 
 const DEFAULT_REQUESTS: &str = "sum(increase(http_requests_total{$selector}[$window]))";

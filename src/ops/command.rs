@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::progress::PhaseCommand;
 use crate::engine::train::{Train, TrainCommand};
 
 /// Something a human asked captain to change.
@@ -12,6 +13,7 @@ pub enum Command {
     Train(TrainCommand),
     DeletePreview { namespace: String },
     CleanStale { namespaces: Vec<String> },
+    Phase(PhaseCommand),
 }
 
 /// How a human said yes.
@@ -73,10 +75,16 @@ impl Command {
             Command::Train(TrainCommand::Abort) => "abort",
             Command::DeletePreview { .. } => "delete-preview",
             Command::CleanStale { .. } => "clean-stale",
+            Command::Phase(PhaseCommand::Start { force: false, .. }) => "phase-start",
+            Command::Phase(PhaseCommand::Start { force: true, .. }) => "phase-force-start",
+            Command::Phase(PhaseCommand::Validate { .. }) => "phase-validate",
+            Command::Phase(PhaseCommand::Confirm { .. }) => "phase-confirm",
+            Command::Phase(PhaseCommand::RollBack { .. }) => "phase-rollback",
         }
     }
 
-    /// Spell out the command against the train as it is now.
+    /// Spell out the command against the train as it is now. Phase commands are spelt out
+    /// against the plan by `progress::propose`; this is their bare form.
     pub fn propose(&self, train: Option<&Train>) -> Proposal {
         let release = train.map_or("the release".to_string(), |t| t.release.clone());
         let weight = train.map_or(0, |t| t.weight);
@@ -191,6 +199,12 @@ impl Command {
                     vec![format!("Delete the namespaces {}.", namespaces.join(", "))],
                 )
             },
+            Command::Phase(pc) => p(
+                format!("Phase {}", pc.phase()),
+                String::new(),
+                String::new(),
+                Vec::new(),
+            ),
         }
     }
 }

@@ -5,15 +5,19 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::command::Confirmed;
-use super::operator::{Operator, Outcome, TickReport};
+use super::command::{Command, Confirmed};
+use super::operator::{Operator, Outcome, TickReport, Validation};
+use super::probes;
+use super::progress::PhaseCommand;
 use crate::clock::Clock;
 use crate::engine::analysis::Analysis;
+use crate::engine::phases::{PhaseState, ProbeResult};
 use crate::engine::signals::GoldenSample;
 use crate::engine::train::Train;
 
 #[derive(Debug)]
 pub enum Update {
+    Phases(Vec<PhaseState>),
     Train(Box<Train>, Option<u8>),
     Sample(GoldenSample),
     Analysis(Box<Analysis>),
@@ -46,6 +50,11 @@ pub async fn run(
 ) {
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Validations run apart, so a slow probe never delays a measurement.
+    let (done_tx, mut done_rx) = mpsc::channel::<(Validation, Vec<ProbeResult>)>(4);
+    if out.send(Update::Phases(op.phases())).await.is_err() {
+        return;
+    }
     loop {
         let sent = tokio::select! {
             _ = ticker.tick() => {
@@ -56,8 +65,35 @@ pub async fn run(
             }
             request = requests.recv() => {
                 let Some(confirmed) = request else { return };
-                match op.execute(confirmed, clock.now()).await {
-                    Ok(outcome) => vec![Update::Outcome(outcome)],
+                let now = clock.now();
+                let validation = matches!(
+                    confirmed.command,
+                    Command::Phase(PhaseCommand::Validate { .. })
+                );
+                let result = if validation {
+                    op.begin_validation(&confirmed, now).map(|begun| match begun {
+                        Ok(v) => {
+                            let done = done_tx.clone();
+                            tokio::spawn(async move {
+                                let results = probes::run_all(&v.checks, &v.context).await;
+                                let _ = done.send((v, results)).await;
+                            });
+                            None
+                        }
+                        Err(refused) => Some(refused),
+                    })
+                } else {
+                    op.execute(confirmed, now).await.map(Some)
+                };
+                match result {
+                    Ok(Some(outcome)) => vec![Update::Outcome(outcome), Update::Phases(op.phases())],
+                    Ok(None) => vec![Update::Phases(op.phases())],
+                    Err(e) => vec![Update::Fault(format!("audit journal: {e}"))],
+                }
+            }
+            Some((v, results)) = done_rx.recv() => {
+                match op.finish_validation(v, results, clock.now()) {
+                    Ok(outcome) => vec![Update::Outcome(outcome), Update::Phases(op.phases())],
                     Err(e) => vec![Update::Fault(format!("audit journal: {e}"))],
                 }
             }

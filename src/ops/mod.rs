@@ -7,6 +7,7 @@ pub mod command;
 pub mod driver;
 pub mod operator;
 pub mod probes;
+pub mod progress;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
 pub use operator::{Operator, Outcome, Setup};

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Actor, AuditError, Entry, Journal, Phase};
 use super::command::{Command, Confirmation, Confirmed};
+use super::progress::{self, PhaseCommand, Progress};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
 use crate::engine::signals::GoldenSample;
@@ -67,8 +68,14 @@ pub struct Setup {
     pub read_only: bool,
 }
 
+mod phases;
+
+pub use phases::Validation;
+
 pub struct Operator {
     backends: Backends,
+    /// The plan's progress; changed only through `execute` and validation runs.
+    pub progress: Progress,
     slo: SloConfig,
     queries: Queries,
     evidence: BTreeMap<String, String>,
@@ -88,6 +95,7 @@ impl Operator {
         slo: SloConfig,
         journal: Journal,
         setup: Setup,
+        progress: Progress,
         now: DateTime<Utc>,
     ) -> Result<(Self, Vec<Outcome>), StartError> {
         let history = backends
@@ -121,6 +129,7 @@ impl Operator {
             Train::start(&setup.release, Policy::from_config(&slo), revisions, now);
         let mut op = Operator {
             backends,
+            progress,
             slo,
             queries,
             evidence,
@@ -374,7 +383,12 @@ impl Operator {
         c: Confirmed,
         now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
-        let proposal = c.command.propose(Some(&self.train));
+        let proposal = match &c.command {
+            Command::Phase(pc) => {
+                progress::propose(pc, self.progress.plan(), self.progress.states())
+            }
+            other => other.propose(Some(&self.train)),
+        };
         let action = c.command.action();
         if self.read_only {
             return Ok(Outcome::refused(
@@ -415,6 +429,21 @@ impl Operator {
                 let entry = intent(self);
                 self.train = next;
                 self.run_audited(entry, effects).await
+            }
+            Command::Phase(PhaseCommand::Validate { .. }) => Ok(Outcome::refused(
+                action,
+                &proposal.target,
+                "a validation runs its probes first: see Operator::begin_validation".into(),
+            )),
+            Command::Phase(pc) => {
+                if let Err(why) = self.progress.check(pc, now) {
+                    return Ok(Outcome::refused(action, &proposal.target, why));
+                }
+                let entry = intent(self);
+                self.journal.append(entry.clone(), Utc::now())?;
+                let by = self.actor.os_user.clone();
+                let result = self.progress.apply(pc, &by, now);
+                self.finish(entry, result)
             }
             Command::DeletePreview { namespace } => {
                 if !namespace.starts_with(&self.prefix) {

@@ -32,7 +32,15 @@ pub struct ProbeContext {
 
 /// Run every check of a phase; results come back in the checks' order.
 pub async fn run_all(checks: &[Check], ctx: &ProbeContext) -> Vec<ProbeResult> {
-    futures::stream::iter(checks.iter().map(|c| run(&c.probe, ctx)))
+    // Each job owns what it needs, so the whole run can move to a task of its own.
+    let jobs: Vec<_> = checks
+        .iter()
+        .map(|c| {
+            let (probe, ctx) = (c.probe.clone(), ctx.clone());
+            async move { run(&probe, &ctx).await }
+        })
+        .collect();
+    futures::stream::iter(jobs)
         .buffered(CONCURRENCY)
         .collect()
         .await

@@ -9,6 +9,7 @@ use super::dialogs::palette;
 use super::keymap::Action;
 use super::state::{App, Mode, Panel};
 use crate::engine::train::TrainCommand;
+use crate::ops::progress::{self, PhaseCommand};
 use crate::ops::{Command, Confirmed};
 
 /// Handle one key; returns a command when the human has just confirmed one.
@@ -155,6 +156,32 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             }
             None => app.ui.status = Some(("no preview selected".into(), true)),
         },
+        Action::PhaseStart
+        | Action::PhaseForceStart
+        | Action::PhaseValidate
+        | Action::PhaseConfirm
+        | Action::PhaseRollBack => {
+            let rows = app.phase_rows();
+            let Some(&phase) = rows.get(app.ui.selected[Panel::Phases.index()]) else {
+                app.ui.status = Some(("no phase selected".into(), true));
+                return None;
+            };
+            let pc = match action {
+                Action::PhaseStart => PhaseCommand::Start {
+                    phase,
+                    force: false,
+                },
+                Action::PhaseForceStart => PhaseCommand::Start { phase, force: true },
+                Action::PhaseValidate => PhaseCommand::Validate { phase },
+                Action::PhaseConfirm => PhaseCommand::Confirm { phase },
+                _ => PhaseCommand::RollBack { phase },
+            };
+            let proposal = progress::propose(&pc, &app.plan, &app.phases);
+            app.ui.mode = Mode::Confirm(Box::new(ConfirmDialog::with_proposal(
+                Command::Phase(pc),
+                proposal,
+            )));
+        }
         Action::CleanStale => {
             let namespaces = app.stale_previews(now);
             if namespaces.is_empty() {

@@ -30,6 +30,11 @@ pub enum Action {
     Abort,
     DeletePreview,
     CleanStale,
+    PhaseStart,
+    PhaseForceStart,
+    PhaseValidate,
+    PhaseConfirm,
+    PhaseRollBack,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +155,7 @@ fn defaults() -> Vec<Binding> {
     use Action::*;
     use Scope::Global;
     let previews = Scope::Panel(Panel::Previews);
+    let phases = Scope::Panel(Panel::Phases);
     vec![
         row(
             &[Key::ch('?')],
@@ -325,6 +331,46 @@ fn defaults() -> Vec<Binding> {
             "clean-stale",
             "delete every stale preview namespace",
             previews,
+            true,
+        ),
+        row(
+            &[Key::ch('s')],
+            PhaseStart,
+            "phase-start",
+            "start the selected phase",
+            phases,
+            true,
+        ),
+        row(
+            &[Key::ch('S')],
+            PhaseForceStart,
+            "phase-force-start",
+            "start it before the phase before it is validated",
+            phases,
+            true,
+        ),
+        row(
+            &[Key::ch('v')],
+            PhaseValidate,
+            "phase-validate",
+            "run the selected phase's validation probes",
+            phases,
+            true,
+        ),
+        row(
+            &[Key::ch('m')],
+            PhaseConfirm,
+            "phase-confirm",
+            "confirm the selected phase's manual checks",
+            phases,
+            true,
+        ),
+        row(
+            &[Key::ch('u')],
+            PhaseRollBack,
+            "phase-rollback",
+            "mark the selected phase rolled back, after its rollback",
+            phases,
             true,
         ),
         row(

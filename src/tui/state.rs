@@ -187,6 +187,7 @@ impl App {
                     self.weight_read_back = back;
                 }
             }
+            Update::Phases(p) => self.phases = p,
             Update::Sample(s) => self.series.push(s),
             Update::Analysis(a) => self.analysis = Some(a),
             Update::Outcome(o) => {

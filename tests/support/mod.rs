@@ -8,6 +8,7 @@ use std::sync::Arc;
 use captain::clock::{Clock, ManualClock};
 use captain::config::plan::Plan;
 use captain::ops::audit::{Actor, Journal};
+use captain::ops::progress::Progress;
 use captain::ops::{Operator, Setup, driver};
 use captain::sim::{self, Scenario, World};
 use captain::tui::App;
@@ -43,12 +44,20 @@ impl Demo {
             },
             read_only,
         };
-        let (op, _) = Operator::start(world.backends(), sim::demo_slo(), journal, setup, t0())
-            .await
-            .unwrap();
-        let keymap = Keymap::new(read_only, &BTreeMap::new()).unwrap();
         let plan = Plan::builtin();
         let phases = sim::phase_states(&plan, t0());
+        let progress = Progress::open(plan.clone(), phases.clone(), None).unwrap();
+        let (op, _) = Operator::start(
+            world.backends(),
+            sim::demo_slo(),
+            journal,
+            setup,
+            progress,
+            t0(),
+        )
+        .await
+        .unwrap();
+        let keymap = Keymap::new(read_only, &BTreeMap::new()).unwrap();
         let app = App::new(
             keymap,
             format!("demo: {scenario}"),
@@ -86,6 +95,7 @@ impl Demo {
     /// Bring the console's view of the train and the feeds up to date.
     pub fn sync(&mut self) {
         self.app.apply(driver::train(&self.op));
+        self.app.apply(driver::Update::Phases(self.op.phases()));
         self.world.heartbeat();
         let b = self.world.backends();
         self.app.set_previews(b.cluster.previews().borrow().clone());

@@ -39,6 +39,11 @@ pub enum Answer {
 impl ConfirmDialog {
     pub fn new(command: Command, train: Option<&Train>) -> Self {
         let proposal = command.propose(train);
+        Self::with_proposal(command, proposal)
+    }
+
+    /// For commands spelt out elsewhere (a phase's, against the plan).
+    pub fn with_proposal(command: Command, proposal: Proposal) -> Self {
         ConfirmDialog {
             command,
             proposal,

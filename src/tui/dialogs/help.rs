@@ -42,8 +42,8 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(12),
-            Constraint::Length(15),
+            Constraint::Length(10),
+            Constraint::Length(18),
             Constraint::Fill(1),
         ],
     )

@@ -1,0 +1,104 @@
+//! Validating a phase: its probes can take minutes, so a validation is begun (intent
+//! written), run apart from the measurement loop, and finished (results recorded, outcome
+//! written) when they are in.
+
+use chrono::{DateTime, Utc};
+
+use super::{Operator, Outcome};
+use crate::config::probe::Check;
+use crate::engine::phases::{PhaseState, ProbeResult};
+use crate::ops::audit::{AuditError, Entry, Phase};
+use crate::ops::command::{Command, Confirmed};
+use crate::ops::probes::ProbeContext;
+use crate::ops::progress::{self, PhaseCommand};
+
+/// A validation under way: what to run, and the intent it answers.
+pub struct Validation {
+    pub phase: usize,
+    pub checks: Vec<Check>,
+    pub context: ProbeContext,
+    intent: Entry,
+}
+
+impl Operator {
+    pub fn phases(&self) -> Vec<PhaseState> {
+        self.progress.states().to_vec()
+    }
+
+    /// Write the intent and hand back the probes to run, or say why not.
+    pub fn begin_validation(
+        &mut self,
+        c: &Confirmed,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Validation, Outcome>, AuditError> {
+        let Command::Phase(pc @ PhaseCommand::Validate { phase }) = &c.command else {
+            return Ok(Err(Outcome::refused(
+                c.command.action(),
+                "",
+                "not a validation".into(),
+            )));
+        };
+        let proposal = progress::propose(pc, self.progress.plan(), self.progress.states());
+        if self.read_only {
+            return Ok(Err(Outcome::refused(
+                proposal.action,
+                &proposal.target,
+                "read-only: no action is allowed".into(),
+            )));
+        }
+        if let Err(why) = self.progress.check(pc, now) {
+            return Ok(Err(Outcome::refused(
+                proposal.action,
+                &proposal.target,
+                why,
+            )));
+        }
+        let intent = self.entry(
+            Phase::Intent,
+            proposal.action,
+            &proposal.target,
+            proposal.from.clone(),
+            proposal.to.clone(),
+            c.reason.clone(),
+            c.confirmation,
+            self.actor.clone(),
+        );
+        self.journal.append(intent.clone(), Utc::now())?;
+        let checks = self
+            .progress
+            .plan()
+            .phases
+            .get(*phase)
+            .map(|p| p.validation.clone())
+            .unwrap_or_default();
+        Ok(Ok(Validation {
+            phase: *phase,
+            checks,
+            context: ProbeContext {
+                audit_path: self.journal.path().to_path_buf(),
+                metrics: Some((self.backends.metrics.clone(), self.slo.clone())),
+                now,
+            },
+            intent,
+        }))
+    }
+
+    /// Record the probes' results and write the outcome.
+    pub fn finish_validation(
+        &mut self,
+        v: Validation,
+        results: Vec<ProbeResult>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        let passed = results
+            .iter()
+            .filter(|r| r.status == crate::engine::phases::ProbeStatus::Pass)
+            .count();
+        let total = results.len();
+        let result = self
+            .progress
+            .record(v.phase, results, now)
+            .map(|status| format!("{} ({passed}/{total} probes passed)", status.label()));
+        self.finish(v.intent, result)
+    }
+}
