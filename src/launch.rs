@@ -174,6 +174,8 @@ pub fn live_metrics(
     settings: &Settings,
     slo: &SloConfig,
 ) -> Result<Arc<dyn crate::sources::Metrics>> {
-    let _ = (settings, slo);
-    bail!("the live Prometheus source is not available in this build yet")
+    let url = &settings.config.prometheus.url;
+    let metrics = crate::sources::prometheus::PrometheusMetrics::new(url, slo)
+        .map_err(|e| eyre!("[prometheus] url = {url:?}: {e}"))?;
+    Ok(Arc::new(metrics))
 }

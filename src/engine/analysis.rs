@@ -174,7 +174,9 @@ fn judge(
         };
         return no_data(v, why);
     }
-    let Some(value) = canary.filter(|x| x.is_finite()) else {
+    // NaN is no answer; an infinite value is an answer (every request in the top bucket)
+    // and is judged like any other.
+    let Some(value) = canary.filter(|x| !x.is_nan()) else {
         return no_data(v, "the canary query returned no series".into());
     };
     // Stable serves nothing at 100 %: a bound relative to it cannot apply, and an

@@ -663,10 +663,13 @@ fn a_missing_canary_value_passes_only_by_the_explicit_no_data_pass_policy() {
 #[test]
 fn a_non_finite_canary_value_is_not_a_pass() {
     let cfg = single("latency_p99", "{lte: 0.5}", None);
-    for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        let a = judge_one(&cfg, "latency_p99", vals(v, 0.2));
-        assert_eq!(a.verdict, Verdict::NoData, "canary {v}");
-    }
+    let a = judge_one(&cfg, "latency_p99", vals(f64::NAN, 0.2));
+    assert_eq!(a.verdict, Verdict::NoData, "NaN is no answer");
+    let a = judge_one(&cfg, "latency_p99", vals(f64::INFINITY, 0.2));
+    assert_eq!(a.verdict, Verdict::Fail, "+Inf latency breaks an upper bound");
+    let floor = single("latency_p99", "{gte: 0.1}", None);
+    let a = judge_one(&floor, "latency_p99", vals(f64::NEG_INFINITY, 0.2));
+    assert_eq!(a.verdict, Verdict::Fail, "-Inf breaks a lower bound");
 }
 
 #[test]
