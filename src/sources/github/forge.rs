@@ -1,0 +1,107 @@
+//! [`GithubForge`]: the live [`Forge`]. It owns the client and the poller task, hands out
+//! the main-health feed, and performs the freeze actions, each followed by an immediate
+//! refresh so the feed shows their effect without waiting a poll period.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::client::GithubClient;
+use super::poller::Poller;
+use super::rate::RequestCounter;
+use super::tags::{self, FreezeMemo};
+use crate::clock::Clock;
+use crate::config::app::GithubConfig;
+use crate::engine::main_health::MainHealth;
+use crate::sources::{Feed, Forge, Reading, SourceError, TagChange};
+
+/// The poll period for `main`'s health. Unchanged answers are 304s and cost nothing, so
+/// this is about freshness; a poll that does cost (CI running on a new HEAD) stretches the
+/// next wait to stay within [`super::rate::BUDGET_PER_HOUR`].
+pub const DEFAULT_POLL: Duration = Duration::from_secs(30);
+
+/// GitHub as the forge: polls `main`'s health in the background and tags freezes.
+/// Dropping it stops the poller.
+pub struct GithubForge {
+    client: Arc<GithubClient>,
+    freeze: FreezeMemo,
+    feed: Feed<MainHealth>,
+    refresh: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+    poller: JoinHandle<()>,
+}
+
+impl GithubForge {
+    /// Connect to the repository in `config` with a personal `token` and start polling
+    /// every `poll`. Must be called within a Tokio runtime. Fails only on a configuration
+    /// that cannot work (bad repo name, API URL or token); GitHub being down is a fault on
+    /// the feed, not an error here.
+    pub fn spawn(
+        config: &GithubConfig,
+        token: &str,
+        poll: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SourceError> {
+        let client = Arc::new(GithubClient::new(config, token, clock.clone())?);
+        let (tx, feed) = watch::channel(Reading::default());
+        let refresh = Arc::new(Notify::new());
+        let freeze = FreezeMemo::default();
+        let poller = tokio::spawn(
+            Poller {
+                client: client.clone(),
+                freeze: freeze.clone(),
+                tx,
+                refresh: refresh.clone(),
+                poll: poll.max(Duration::from_secs(1)),
+                clock: clock.clone(),
+            }
+            .run(),
+        );
+        Ok(GithubForge {
+            client,
+            freeze,
+            feed,
+            refresh,
+            clock,
+            poller,
+        })
+    }
+
+    /// Poll now instead of at the end of the current wait (unless rate limited).
+    pub fn refresh(&self) {
+        self.refresh.notify_one();
+    }
+
+    /// The requests sent so far: those that cost budget, and the free 304s.
+    pub fn requests(&self) -> RequestCounter {
+        self.client.counter()
+    }
+}
+
+impl Drop for GithubForge {
+    fn drop(&mut self) {
+        self.poller.abort();
+    }
+}
+
+#[async_trait]
+impl Forge for GithubForge {
+    fn main_health(&self) -> Feed<MainHealth> {
+        self.feed.clone()
+    }
+
+    async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError> {
+        let change = tags::create(&self.client, &self.freeze, sha, self.clock.now()).await;
+        self.refresh();
+        change
+    }
+
+    async fn unfreeze(&self) -> Result<TagChange, SourceError> {
+        let change = tags::delete(&self.client, &self.freeze).await;
+        self.refresh();
+        change
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading GitHub's answers as typed values, and lists across their pages by following
+//! `Link: <…>; rel="next"` as GitHub sends it (never by building page URLs), up to
+//! [`MAX_PAGES`] pages of 100.
+
+use serde::de::DeserializeOwned;
+
+use super::client::{GithubClient, Reply};
+use crate::sources::SourceError;
+
+/// The most pages read from one paginated list (100 items each).
+pub const MAX_PAGES: usize = 10;
+
+impl GithubClient {
+    /// GET `url` as `T`; `None` when GitHub answers 404.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+    ) -> Result<Option<(T, bool)>, SourceError> {
+        match self.get(url).await? {
+            Reply::Found(page) => Ok(Some((self.parse(url, &page.body)?, page.fresh))),
+            Reply::Refused { status: 404, .. } => Ok(None),
+            Reply::Refused { status, message } => Err(self.refusal("GET", url, status, &message)),
+        }
+    }
+
+    /// Every page of a paginated list, each parsed as `T`, starting at `first`; `None` when
+    /// GitHub answers 404 to the first page. Stops after [`MAX_PAGES`] pages.
+    pub async fn get_pages<T: DeserializeOwned>(
+        &self,
+        first: &str,
+    ) -> Result<Option<Vec<T>>, SourceError> {
+        let mut pages = Vec::new();
+        let mut url = first.to_string();
+        loop {
+            let page = match self.get(&url).await? {
+                Reply::Found(page) => page,
+                Reply::Refused { status: 404, .. } if pages.is_empty() => return Ok(None),
+                Reply::Refused { status, message } => {
+                    return Err(self.refusal("GET", &url, status, &message));
+                }
+            };
+            pages.push(self.parse(&url, &page.body)?);
+            match page.next {
+                Some(next) if pages.len() < MAX_PAGES => url = next,
+                Some(_) => {
+                    log::warn!("GitHub: read only the first {MAX_PAGES} pages of {first}");
+                    return Ok(Some(pages));
+                }
+                None => return Ok(Some(pages)),
+            }
+        }
+    }
+
+    /// `body`, the answer to GET `url`, as `T`.
+    pub fn parse<T: DeserializeOwned>(&self, url: &str, body: &str) -> Result<T, SourceError> {
+        serde_json::from_str(body).map_err(|e| {
+            SourceError::Rejected(format!(
+                "GitHub's answer to GET {url} is not in the shape captain reads: {e}"
+            ))
+        })
+    }
+}
+
+/// The `rel="next"` target of a `Link` header, if any.
+pub fn next_link(header: &str) -> Option<&str> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("rel="))
+            .any(|rel| {
+                rel.trim_matches('"')
+                    .split_whitespace()
+                    .any(|r| r == "next")
+            })
+            .then_some(target)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_link_is_found_among_the_others() {
+        let h = r#"<https://api.github.com/repositories/1/pulls?page=2>; rel="next", <https://api.github.com/repositories/1/pulls?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(h),
+            Some("https://api.github.com/repositories/1/pulls?page=2")
+        );
+        let last_page = r#"<https://api.github.com/repositories/1/pulls?page=1>; rel="prev", <https://api.github.com/repositories/1/pulls?page=1>; rel="first""#;
+        assert_eq!(next_link(last_page), None);
+    }
+}
