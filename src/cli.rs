@@ -64,6 +64,11 @@ pub enum Cmd {
         #[command(subcommand)]
         action: PlanCmd,
     },
+    /// The sprint's acceptance evidence, written out.
+    Evidence {
+        #[command(subcommand)]
+        action: EvidenceCmd,
+    },
     /// The audit journal.
     Audit {
         #[command(subcommand)]
@@ -183,6 +188,17 @@ pub enum PlanCmd {
         phase: Option<usize>,
         #[command(flatten)]
         j: Json,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCmd {
+    /// Write index.md, the audit trail, the release train's who/what/why/when, probe
+    /// outputs and SVG charts into DIR. On the demo world, a whole run of the scenario is
+    /// rehearsed first, at full speed, and charted.
+    Export {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 

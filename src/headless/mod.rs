@@ -3,6 +3,7 @@
 
 mod audit;
 mod canary;
+mod evidence;
 mod info;
 mod main_status;
 mod plan;
@@ -24,6 +25,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Main { action } => main_status::run(cli, action).await,
         Cmd::Slo { action } => slo::run(cli, action).await,
         Cmd::Plan { action } => plan::run(cli, action).await,
+        Cmd::Evidence { action } => evidence::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action),
         Cmd::Info => info::run(cli),
     }

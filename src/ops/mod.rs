@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod command;
 pub mod driver;
+pub mod evidence;
 pub mod operator;
 pub mod probes;
 pub mod progress;
