@@ -179,3 +179,21 @@ pub fn live_metrics(
         .map_err(|e| eyre!("[prometheus] url = {url:?}: {e}"))?;
     Ok(Arc::new(metrics))
 }
+
+/// The live forge: GitHub at the configured API URL, with the token from `$GITHUB_TOKEN`
+/// or `gh auth token` (never logged).
+pub async fn live_forge(settings: &Settings) -> Result<Arc<dyn crate::sources::Forge>> {
+    let api_url = settings.config.github.api_url.clone();
+    let token = tokio::task::spawn_blocking(move || crate::sources::github::token_for(&api_url))
+        .await
+        .map_err(|e| eyre!("resolving the GitHub token: {e}"))?
+        .ok_or_else(|| eyre!("no GitHub token: set $GITHUB_TOKEN or run `gh auth login`"))?;
+    let forge = crate::sources::github::GithubForge::spawn(
+        &settings.config.github,
+        &token,
+        crate::sources::github::DEFAULT_POLL,
+        Arc::new(crate::clock::SystemClock),
+    )
+    .map_err(|e| eyre!("[github] {e}"))?;
+    Ok(Arc::new(forge))
+}

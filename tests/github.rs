@@ -693,3 +693,67 @@ fn the_token_comes_from_gh_run_with_arguments_not_a_shell() {
         Some("ghp_env")
     );
 }
+
+/// `captain main status` against the mock, as CI runs it: the real binary, a config file
+/// naming the API, the token from the environment.
+async fn main_status(api_url: String, dir: std::path::PathBuf) -> std::process::Output {
+    std::fs::write(
+        dir.join("captain.toml"),
+        format!("[github]\nrepo = \"acme/summit\"\napi_url = \"{api_url}\"\n"),
+    )
+    .unwrap();
+    // The binary runs off the runtime, which keeps serving the mock meanwhile.
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_captain"))
+            .arg("--config")
+            .arg(dir.join("captain.toml"))
+            .args(["main", "status", "--json"])
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("CAPTAIN_STATE_DIR", &dir)
+            .output()
+            .expect("the captain binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_status_exits_0_when_green_and_1_when_red_and_never_prints_the_token() {
+    for (checks, code, overall) in [(Checks::Green, 0, "green"), (Checks::Red, 1, "red")] {
+        let github = Github::start().await;
+        github.repository(checks).await;
+        let dir = tempfile::tempdir().unwrap();
+        let o = main_status(github.api_url(), dir.path().to_path_buf()).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(code), "{checks:?}: {text}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["overall"]["state"], overall, "{text}");
+        assert!(!text.contains(TOKEN), "the token leaked: {text}");
+    }
+}
+
+#[test]
+fn main_status_without_a_token_could_not_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        "[github]\nrepo = \"acme/summit\"\napi_url = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    // No $GITHUB_TOKEN, and no `gh` on an empty PATH.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_captain"))
+        .arg("--config")
+        .arg(dir.path().join("captain.toml"))
+        .args(["main", "status"])
+        .env_remove("GITHUB_TOKEN")
+        .env("PATH", dir.path())
+        .env("CAPTAIN_STATE_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no GitHub token"));
+}

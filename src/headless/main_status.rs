@@ -1,24 +1,31 @@
 //! `captain main status`: exit 0 green, 1 red, 3 could not evaluate.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
 
 use crate::cli::{Cli, MainCmd};
 use crate::engine::main_health::Overall;
-use crate::launch::Session;
-use crate::sources::first_reading;
+use crate::launch::{Session, Settings, live_forge};
+use crate::sources::{Forge, first_reading};
 
 pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
     let MainCmd::Status(j) = cmd;
-    let session = Session::open(cli)?;
-    let health = match first_reading(
-        session.backends.forge.main_health(),
-        Duration::from_secs(30),
-    )
-    .await
-    {
+    let settings = Settings::load(cli)?;
+    let forge: Arc<dyn Forge> = if settings.demo.is_some() {
+        Session::open(cli)?.backends.forge.clone()
+    } else {
+        match live_forge(&settings).await {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("main: could not evaluate: {e:#}");
+                return Ok(ExitCode::from(3));
+            }
+        }
+    };
+    let health = match first_reading(forge.main_health(), Duration::from_secs(30)).await {
         Ok(h) => h,
         Err(e) => {
             eprintln!("main: could not evaluate: {e}");
