@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("captain: {e}");
     }
+    // Both rustls crypto providers are linked (the HTTP clients differ); pick one for the
+    // whole process so no client has to guess.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

@@ -88,6 +88,9 @@ pub struct Analysis {
     pub score: Option<f64>,
     pub reason: String,
     pub objectives: Vec<ObjectiveVerdict>,
+    /// Burn-rate alerts, when `slo.yml` has them: shown, not part of the verdict.
+    #[serde(default)]
+    pub burn: Vec<crate::engine::burn::AlertState>,
 }
 
 /// Judge a measurement against the objectives of `cfg`. `queries` holds the resolved
@@ -351,6 +354,7 @@ fn summarise(cfg: &SloConfig, at: DateTime<Utc>, objectives: Vec<ObjectiveVerdic
         score,
         reason,
         objectives,
+        burn: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! state, an input and a `now`, and returns the new state and the effects to perform.
 
 pub mod analysis;
+pub mod burn;
 pub mod main_health;
 pub mod phases;
 pub mod previews;

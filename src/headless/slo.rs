@@ -55,7 +55,18 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
         .iter()
         .map(|q| (q.name.clone(), q.canary.clone()))
         .collect();
-    let analysis = analyse(&slo, &measurement, &evidence);
+    let mut analysis = analyse(&slo, &measurement, &evidence);
+    if let (Some(cfg), false) = (&slo.burn_rate, queries.burn.is_empty()) {
+        if let Ok(values) = metrics.ratios(&queries.burn, now).await {
+            let by_window: Vec<_> = queries.burn.iter().map(|(w, _)| *w).zip(values).collect();
+            analysis.burn = crate::engine::burn::evaluate(cfg, |w| {
+                by_window
+                    .iter()
+                    .find(|(x, _)| *x == w)
+                    .and_then(|(_, v)| *v)
+            });
+        }
+    }
     if j.json {
         println!("{}", serde_json::to_string_pretty(&analysis)?);
     } else {
@@ -78,5 +89,24 @@ fn print(a: &Analysis) {
             o.reason
         );
         println!("  {:<14} query: {}", "", o.query);
+    }
+    for b in &a.burn {
+        let burn = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{x:.1}×"));
+        let state = if b.firing {
+            "FIRING"
+        } else if b.known {
+            "ok"
+        } else {
+            "no data"
+        };
+        println!(
+            "  burn {:<7} {}/{}: {} / {} (fires above {}×) {state}",
+            b.severity,
+            b.long,
+            b.short,
+            burn(b.long_burn),
+            burn(b.short_burn),
+            b.factor
+        );
     }
 }

@@ -11,6 +11,7 @@ use super::command::{Command, Confirmation, Confirmed};
 use super::progress::{self, PhaseCommand, Progress};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
+use crate::engine::burn::{AlertState, evaluate as evaluate_burn};
 use crate::engine::signals::GoldenSample;
 use crate::engine::train::{Effect, Policy, Revisions, Train};
 use crate::sources::{Backends, Deletion, Queries, SourceError, TagChange};
@@ -86,6 +87,9 @@ pub struct Operator {
     read_only: bool,
     /// The weight the cluster reported after the last change: what the panel shows.
     pub weight_read_back: Option<u8>,
+    /// Burn-rate alerts as last evaluated, and when.
+    burn: Vec<AlertState>,
+    burn_at: Option<DateTime<Utc>>,
 }
 
 impl Operator {
@@ -139,6 +143,8 @@ impl Operator {
             prefix: setup.preview_prefix,
             read_only: setup.read_only,
             weight_read_back: None,
+            burn: Vec::new(),
+            burn_at: None,
         };
         let mut outcomes = Vec::new();
         if !op.read_only {
@@ -146,6 +152,40 @@ impl Operator {
             outcomes.push(op.act_automatically("start", from, effects, None).await?);
         }
         Ok((op, outcomes))
+    }
+
+    /// Burn rates move slowly over windows of minutes to days: once a minute is enough, and
+    /// keeps the extra queries off every tick.
+    async fn refresh_burn(&mut self, now: DateTime<Utc>) {
+        let Some(cfg) = &self.slo.burn_rate else {
+            return;
+        };
+        if self.queries.burn.is_empty()
+            || self
+                .burn_at
+                .is_some_and(|at| now - at < chrono::Duration::seconds(60))
+        {
+            return;
+        }
+        match self.backends.metrics.ratios(&self.queries.burn, now).await {
+            Ok(values) => {
+                let by_window: Vec<_> = self
+                    .queries
+                    .burn
+                    .iter()
+                    .map(|(w, _)| *w)
+                    .zip(values)
+                    .collect();
+                self.burn = evaluate_burn(cfg, |w| {
+                    by_window
+                        .iter()
+                        .find(|(x, _)| *x == w)
+                        .and_then(|(_, v)| *v)
+                });
+                self.burn_at = Some(now);
+            }
+            Err(e) => log::debug!("burn rates: {e}"),
+        }
     }
 
     pub fn slo(&self) -> &SloConfig {
@@ -180,7 +220,9 @@ impl Operator {
                     .collect(),
             },
         };
-        let analysis = analyse(&self.slo, &measurement, &self.evidence);
+        let mut analysis = analyse(&self.slo, &measurement, &self.evidence);
+        self.refresh_burn(now).await;
+        analysis.burn = self.burn.clone();
         if self.read_only {
             // Looking only: the verdict is shown, the train is not driven.
             self.train.last = Some(analysis.clone());

@@ -209,6 +209,17 @@ impl Metrics for World {
     async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError> {
         Ok(signals::sample(&self.conditions(now), now))
     }
+
+    /// The world keeps no history: every window reads the canary's error ratio now.
+    async fn ratios(
+        &self,
+        queries: &[(crate::config::Span, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<f64>>, SourceError> {
+        let c = self.conditions(now);
+        let v = signals::value(&c, Signal::ErrorRate, Track::Canary, now);
+        Ok(queries.iter().map(|_| v).collect())
+    }
 }
 
 #[async_trait]

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::config::Span;
 use crate::config::slo::{SloConfig, resolve_query};
 use crate::engine::analysis::Measurement;
 use crate::engine::main_health::MainHealth;
@@ -112,11 +113,14 @@ impl SliQuery {
     }
 }
 
-/// Every query one measurement runs: each SLI, and the request count.
+/// Every query one measurement runs: each SLI, and the request count; and the canary's
+/// error ratio over each burn-rate window (when `slo.yml` has `burn_rate` and an
+/// `error_rate` SLI).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queries {
     pub slis: Vec<SliQuery>,
     pub requests: SliQuery,
+    pub burn: Vec<(Span, String)>,
 }
 
 impl Queries {
@@ -128,6 +132,13 @@ impl Queries {
                 .map(|(name, sli)| SliQuery::resolve(name, &sli.query, slo))
                 .collect(),
             requests: SliQuery::resolve("requests", &slo.requests_query(), slo),
+            burn: match (&slo.burn_rate, slo.slis.get("error_rate")) {
+                (Some(b), Some(sli)) => crate::engine::burn::windows(b)
+                    .into_iter()
+                    .map(|w| (w, resolve_query(&sli.query, &slo.selectors.canary, w)))
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -138,6 +149,17 @@ pub trait Metrics: Send + Sync {
     async fn measure(&self, q: &Queries, now: DateTime<Utc>) -> Result<Measurement, SourceError>;
     /// The golden signals now, for the charts.
     async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError>;
+    /// The value of each of `queries` (error ratios over burn-rate windows), in order.
+    async fn ratios(
+        &self,
+        queries: &[(Span, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<f64>>, SourceError> {
+        let _ = (queries, now);
+        Err(SourceError::Rejected(
+            "this metrics source cannot evaluate burn rates".into(),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,7 @@ use prometheus_http_query::{Client, Error};
 use tokio::sync::Mutex;
 
 use super::{Metrics, Queries, SliQuery, SourceError};
+use crate::config::Span;
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Measurement, SliReading};
 use crate::engine::signals::{GoldenSample, Signal};
@@ -164,6 +165,20 @@ impl Metrics for PrometheusMetrics {
             .collect();
         let answers = self.answers(&wanted, now).await;
         sample(&self.golden, &answers, now).map_err(|why| self.unreachable(&why))
+    }
+
+    async fn ratios(
+        &self,
+        queries: &[(Span, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<f64>>, SourceError> {
+        let wanted: Vec<&str> = queries.iter().map(|(_, q)| q.as_str()).collect();
+        let answers = self.answers(&wanted, now).await;
+        let values: Vec<Answer> = wanted.iter().map(|q| answer_of(&answers, q)).collect();
+        if let Some(why) = all_unreachable(values.iter()) {
+            return Err(self.unreachable(&why));
+        }
+        Ok(values.into_iter().map(|a| a.ok().flatten()).collect())
     }
 }
 

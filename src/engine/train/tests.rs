@@ -105,6 +105,7 @@ fn analysis(verdict: Verdict, at: DateTime<Utc>) -> Analysis {
         score,
         reason: format!("synthetic {}", verdict.label()),
         objectives: Vec::new(),
+        burn: Vec::new(),
     }
 }
 

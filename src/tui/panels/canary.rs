@@ -232,10 +232,37 @@ fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme.fg(theme.text),
             ),
             Span::styled(format!(" · {}", a.reason), theme.fg(theme.text)),
+            burn_summary(&a.burn, theme),
         ]),
         None => Line::styled("verdict: no measurement yet", theme.fg(theme.muted)),
     };
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// The burn-rate alerts in a few words: the firing ones by name, else the fastest burn.
+fn burn_summary(burn: &[crate::engine::burn::AlertState], theme: &Theme) -> Span<'static> {
+    if burn.is_empty() {
+        return Span::raw("");
+    }
+    let firing: Vec<String> = burn
+        .iter()
+        .filter(|b| b.firing)
+        .map(|b| format!("{} {}/{}", b.severity, b.long, b.short))
+        .collect();
+    if !firing.is_empty() {
+        return Span::styled(
+            format!(" · BURN {}", firing.join(", ")),
+            theme.bold(theme.fail),
+        );
+    }
+    let fastest = burn
+        .iter()
+        .filter_map(|b| b.short_burn.zip(b.long_burn).map(|(s, l)| s.min(l)))
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+    match fastest {
+        Some(x) => Span::styled(format!(" · burn ok ({x:.1}×)"), theme.fg(theme.muted)),
+        None => Span::styled(" · burn: no data", theme.fg(theme.muted)),
+    }
 }
 
 fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: &Theme) {
