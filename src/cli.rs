@@ -74,6 +74,12 @@ pub enum Cmd {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// Write a starter captain.toml and .ci/config/slo.yml in the current directory.
+    Init {
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
     /// Where config, audit log, logs and themes are read from.
     Info,
 }

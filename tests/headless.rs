@@ -404,3 +404,29 @@ fn plan_validate_reports_each_probe_and_exits_by_the_worst() {
     assert_ne!(bad.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no phase 12"));
 }
+
+#[test]
+fn init_writes_a_config_and_slo_file_that_load_and_never_overwrites_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain(dir.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let cfg = dir.path().join("captain.toml");
+    captain::config::app::AppConfig::load(&cfg).unwrap();
+    captain::config::slo::SloConfig::load(&dir.path().join(".ci/config/slo.yml")).unwrap();
+    std::fs::write(&cfg, "# mine\n").unwrap();
+    let again = captain(dir.path(), &["init"]);
+    assert_ne!(again.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exist"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "# mine\n",
+        "nothing overwritten"
+    );
+    let forced = captain(dir.path(), &["init", "--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+    assert!(std::fs::read_to_string(&cfg).unwrap().contains("[release]"));
+}

@@ -5,6 +5,7 @@ mod audit;
 mod canary;
 mod evidence;
 mod info;
+mod init;
 mod main_status;
 mod plan;
 mod previews;
@@ -27,6 +28,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Plan { action } => plan::run(cli, action).await,
         Cmd::Evidence { action } => evidence::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action),
+        Cmd::Init { force } => init::run(*force),
         Cmd::Info => info::run(cli),
     }
 }
