@@ -522,3 +522,47 @@ async fn slo_check_exits_0_pass_1_fail_2_inconclusive_3_could_not_evaluate() {
     assert_eq!(code, 3, "Prometheus down: {text}");
     assert!(text.contains("could not evaluate"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_backfills_the_charts_from_range_queries() {
+    let canary = Traffic {
+        rps: 10.0,
+        error_ratio: 0.2,
+        latency: 0.2,
+    };
+    let Some(stack) = Stack::start(canary, healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(8).await;
+    let metrics = source(&stack, &slo(""));
+    let now = Utc::now();
+    let samples = metrics
+        .history(
+            now - chrono::Duration::seconds(60),
+            now,
+            Duration::from_secs(2),
+        )
+        .await
+        .expect("Prometheus answers range queries");
+    assert!(samples.len() >= 3, "{samples:?}");
+    assert!(
+        samples.windows(2).all(|w| w[0].at < w[1].at),
+        "oldest first"
+    );
+    let last = samples.last().unwrap();
+    let error_rate = last
+        .get(Signal::ErrorRate, Track::Canary)
+        .expect("canary error rate");
+    assert_close(
+        "canary error rate from the range query",
+        error_rate,
+        0.2,
+        0.05,
+    );
+    assert!(last.get(Signal::ErrorRate, Track::Stable).is_some());
+    assert_eq!(
+        last.get(Signal::Saturation, Track::Canary),
+        None,
+        "no SLI, no line"
+    );
+}

@@ -55,6 +55,11 @@ pub async fn run(
     if out.send(Update::Phases(op.phases())).await.is_err() {
         return;
     }
+    for sample in op.history(clock.now()).await {
+        if out.send(Update::Sample(sample)).await.is_err() {
+            return;
+        }
+    }
     loop {
         let sent = tokio::select! {
             _ = ticker.tick() => {

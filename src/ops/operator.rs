@@ -188,6 +188,25 @@ impl Operator {
         }
     }
 
+    /// The last ten minutes of golden signals from the metrics store, for the charts to
+    /// open with; at most a few hundred points.
+    pub async fn history(&self, now: DateTime<Utc>) -> Vec<GoldenSample> {
+        let span = chrono::Duration::minutes(10);
+        let step = self
+            .slo
+            .rollout
+            .interval
+            .0
+            .max(std::time::Duration::from_secs(2));
+        match self.backends.metrics.history(now - span, now, step).await {
+            Ok(samples) => samples,
+            Err(e) => {
+                log::warn!("chart history: {e}");
+                Vec::new()
+            }
+        }
+    }
+
     pub fn slo(&self) -> &SloConfig {
         &self.slo
     }

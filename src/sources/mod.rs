@@ -149,6 +149,19 @@ pub trait Metrics: Send + Sync {
     async fn measure(&self, q: &Queries, now: DateTime<Utc>) -> Result<Measurement, SourceError>;
     /// The golden signals now, for the charts.
     async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError>;
+    /// The golden signals between `start` and `end`, one sample per `step`, so the charts
+    /// open with the history the metrics store already has. A source without history
+    /// returns none.
+    async fn history(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: std::time::Duration,
+    ) -> Result<Vec<GoldenSample>, SourceError> {
+        let _ = (start, end, step);
+        Ok(Vec::new())
+    }
+
     /// The value of each of `queries` (error ratios over burn-rate windows), in order.
     async fn ratios(
         &self,

@@ -167,6 +167,65 @@ impl Metrics for PrometheusMetrics {
         sample(&self.golden, &answers, now).map_err(|why| self.unreachable(&why))
     }
 
+    async fn history(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<Vec<GoldenSample>, SourceError> {
+        let step_secs = step.as_secs_f64().max(1.0);
+        let jobs: Vec<(usize, bool, String)> = self
+            .golden
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| q.as_ref().map(|q| (i, q)))
+            .flat_map(|(i, q)| [(i, true, q.canary.clone()), (i, false, q.stable.clone())])
+            .collect();
+        let fetched = join_all(jobs.iter().map(|(_, _, q)| {
+            let request = self
+                .client
+                .query_range(q, start.timestamp(), end.timestamp(), step_secs)
+                .get();
+            tokio::time::timeout(self.timeout * 3, request)
+        }))
+        .await;
+        // Samples keyed by their timestamp in whole seconds.
+        let mut by_time: std::collections::BTreeMap<i64, GoldenSample> = Default::default();
+        let mut answered = false;
+        for ((i, canary, _), result) in jobs.iter().zip(fetched) {
+            let Ok(Ok(response)) = result else { continue };
+            answered = true;
+            let Some(matrix) = response.data().as_matrix() else {
+                continue;
+            };
+            let Some(series) = matrix.first() else {
+                continue;
+            };
+            for s in series.samples() {
+                let t = s.timestamp().round() as i64;
+                let Some(at) = DateTime::from_timestamp(t, 0) else {
+                    continue;
+                };
+                let entry = by_time.entry(t).or_insert_with(|| GoldenSample {
+                    at,
+                    canary: [None; 6],
+                    stable: [None; 6],
+                });
+                let v = s.value();
+                let slot = if *canary {
+                    &mut entry.canary
+                } else {
+                    &mut entry.stable
+                };
+                slot[*i] = (!v.is_nan()).then_some(v);
+            }
+        }
+        if !answered && !jobs.is_empty() {
+            return Err(self.unreachable("no range query was answered"));
+        }
+        Ok(by_time.into_values().collect())
+    }
+
     async fn ratios(
         &self,
         queries: &[(Span, String)],
