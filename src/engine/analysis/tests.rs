@@ -666,7 +666,11 @@ fn a_non_finite_canary_value_is_not_a_pass() {
     let a = judge_one(&cfg, "latency_p99", vals(f64::NAN, 0.2));
     assert_eq!(a.verdict, Verdict::NoData, "NaN is no answer");
     let a = judge_one(&cfg, "latency_p99", vals(f64::INFINITY, 0.2));
-    assert_eq!(a.verdict, Verdict::Fail, "+Inf latency breaks an upper bound");
+    assert_eq!(
+        a.verdict,
+        Verdict::Fail,
+        "+Inf latency breaks an upper bound"
+    );
     let floor = single("latency_p99", "{gte: 0.1}", None);
     let a = judge_one(&floor, "latency_p99", vals(f64::NEG_INFINITY, 0.2));
     assert_eq!(a.verdict, Verdict::Fail, "-Inf breaks a lower bound");
