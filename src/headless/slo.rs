@@ -2,7 +2,6 @@
 //! asks before it goes on. Exit 0 pass, 1 fail, 2 inconclusive (warn or no data), 3 could
 //! not evaluate.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -50,22 +49,12 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
             return Ok(ExitCode::from(3));
         }
     };
-    let evidence: BTreeMap<String, String> = queries
-        .slis
-        .iter()
-        .map(|q| (q.name.clone(), q.canary.clone()))
-        .collect();
-    let mut analysis = analyse(&slo, &measurement, &evidence);
-    if let (Some(cfg), false) = (&slo.burn_rate, queries.burn.is_empty()) {
-        if let Ok(values) = metrics.ratios(&queries.burn, now).await {
-            let by_window: Vec<_> = queries.burn.iter().map(|(w, _)| *w).zip(values).collect();
-            analysis.burn = crate::engine::burn::evaluate(cfg, |w| {
-                by_window
-                    .iter()
-                    .find(|(x, _)| *x == w)
-                    .and_then(|(_, v)| *v)
-            });
-        }
+    let mut analysis = analyse(&slo, &measurement, &queries.evidence());
+    if let Some(cfg) = &slo.burn_rate
+        && !queries.burn.is_empty()
+        && let Ok(values) = metrics.ratios(&queries.burn, now).await
+    {
+        analysis.burn = queries.burn_alerts(cfg, values);
     }
     if j.json {
         println!("{}", serde_json::to_string_pretty(&analysis)?);

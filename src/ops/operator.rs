@@ -11,7 +11,7 @@ use super::command::{Command, Confirmation, Confirmed};
 use super::progress::{self, PhaseCommand, Progress};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
-use crate::engine::burn::{AlertState, evaluate as evaluate_burn};
+use crate::engine::burn::AlertState;
 use crate::engine::signals::GoldenSample;
 use crate::engine::train::{Effect, Policy, Revisions, Train};
 use crate::sources::{Backends, Deletion, Queries, SourceError, TagChange};
@@ -124,11 +124,7 @@ impl Operator {
             image: current.app_version.clone(),
         };
         let queries = Queries::resolve(&slo);
-        let evidence = queries
-            .slis
-            .iter()
-            .map(|q| (q.name.clone(), q.canary.clone()))
-            .collect();
+        let evidence = queries.evidence();
         let (train, effects) =
             Train::start(&setup.release, Policy::from_config(&slo), revisions, now);
         let mut op = Operator {
@@ -169,19 +165,7 @@ impl Operator {
         }
         match self.backends.metrics.ratios(&self.queries.burn, now).await {
             Ok(values) => {
-                let by_window: Vec<_> = self
-                    .queries
-                    .burn
-                    .iter()
-                    .map(|(w, _)| *w)
-                    .zip(values)
-                    .collect();
-                self.burn = evaluate_burn(cfg, |w| {
-                    by_window
-                        .iter()
-                        .find(|(x, _)| *x == w)
-                        .and_then(|(_, v)| *v)
-                });
+                self.burn = self.queries.burn_alerts(cfg, values);
                 self.burn_at = Some(now);
             }
             Err(e) => log::debug!("burn rates: {e}"),

@@ -184,12 +184,7 @@ async fn slo_check(ctx: &ProbeContext) -> (ProbeStatus, String) {
     match metrics.measure(&queries, ctx.now).await {
         Err(e) => (ProbeStatus::Fail, format!("could not evaluate: {e}")),
         Ok(m) => {
-            let evidence = queries
-                .slis
-                .iter()
-                .map(|q| (q.name.clone(), q.canary.clone()))
-                .collect();
-            let a = analyse(slo, &m, &evidence);
+            let a = analyse(slo, &m, &queries.evidence());
             let status = if a.verdict.is_passing() {
                 ProbeStatus::Pass
             } else {

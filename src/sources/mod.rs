@@ -7,6 +7,7 @@
 //! unread one.
 
 pub mod github;
+pub mod kube;
 pub mod prometheus;
 
 use std::sync::Arc;
@@ -124,6 +125,30 @@ pub struct Queries {
 }
 
 impl Queries {
+    /// The resolved canary query per SLI: the evidence a verdict cites.
+    pub fn evidence(&self) -> std::collections::BTreeMap<String, String> {
+        self.slis
+            .iter()
+            .map(|q| (q.name.clone(), q.canary.clone()))
+            .collect()
+    }
+
+    /// The burn-rate alerts from the values `Metrics::ratios` read for `self.burn`.
+    pub fn burn_alerts(
+        &self,
+        cfg: &crate::config::slo::BurnRate,
+        values: Vec<Option<f64>>,
+    ) -> Vec<crate::engine::burn::AlertState> {
+        let by_window: Vec<(Span, Option<f64>)> =
+            self.burn.iter().map(|(w, _)| *w).zip(values).collect();
+        crate::engine::burn::evaluate(cfg, |w| {
+            by_window
+                .iter()
+                .find(|(x, _)| *x == w)
+                .and_then(|(_, v)| *v)
+        })
+    }
+
     pub fn resolve(slo: &SloConfig) -> Self {
         Queries {
             slis: slo

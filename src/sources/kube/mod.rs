@@ -1,0 +1,26 @@
+//! Kubernetes as the cluster and Helm as the deployer. Nothing here touches UI state.
+//!
+//! - [`client`]: connecting as kubectl does (kubeconfig, `--context`), API errors as
+//!   [`crate::sources::SourceError`]s
+//! - [`cluster`]: [`KubeCluster`], the [`crate::sources::Cluster`]: preview namespaces,
+//!   deleting them, the canary's weight
+//! - [`previews`]: the one namespaces watcher (kube-runtime watcher + reflector) and its feed
+//! - [`traffic`]: [`TrafficShifter`] for Gateway API `HTTPRoute`s and ingress-nginx canaries,
+//!   patched with resourceVersion preconditions
+//! - [`releases`]: [`HelmReleases`], the [`crate::sources::Deployer`]
+//! - [`helm_history`]: release history decoded from Helm's release Secrets
+//! - [`helm_cli`]: `helm rollback` as an argument vector
+
+pub mod client;
+pub mod cluster;
+pub mod helm_cli;
+pub mod helm_history;
+pub mod previews;
+pub mod releases;
+pub mod traffic;
+
+pub use client::{KubeTarget, connect};
+pub use cluster::KubeCluster;
+pub use helm_cli::HelmCli;
+pub use releases::HelmReleases;
+pub use traffic::{GatewayRoute, NginxCanary, TrafficShifter};

@@ -1,0 +1,645 @@
+//! Kubernetes and Helm against the wire-faithful test API server (`tests/kube_support`):
+//! the preview namespaces feed (one watcher, no polling, a 410 survived, 10,000 namespaces
+//! in pages), deleting previews, canary weights patched with resourceVersion preconditions
+//! and read back, and the Helm release history read from Helm's own Secrets.
+
+// The server's support module exports more than these tests use.
+#[allow(unused_imports)]
+mod kube_support;
+mod kube_tests_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use captain::clock::{Clock, SystemClock};
+use captain::config::app::{PreviewConfig, ReleaseConfig, TrafficConfig, TrafficKind};
+use captain::sources::kube::previews;
+use captain::sources::kube::traffic::{CANARY_ANNOTATION, WEIGHT_ANNOTATION};
+use captain::sources::kube::{
+    GatewayRoute, HelmCli, HelmReleases, KubeCluster, KubeTarget, TrafficShifter, connect,
+};
+use captain::sources::{Cluster, Deletion, Deployer, Reading, SourceError};
+use kube_support::{AccessPolicy, ApiServer};
+use kube_tests_support::*;
+
+const NAMESPACES: &str = "/api/v1/namespaces";
+const ROUTE: &str = "/apis/gateway.networking.k8s.io/v1/namespaces/prod/httproutes/summit";
+/// A change must reach the feed within this.
+const PROMPTLY: Duration = Duration::from_secs(1);
+const STARTUP: Duration = Duration::from_secs(10);
+
+fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+async fn target(server: &ApiServer) -> KubeTarget {
+    connect(None, Some(&server.kubeconfig()))
+        .await
+        .expect("connecting through the test kubeconfig")
+}
+
+fn release() -> ReleaseConfig {
+    ReleaseConfig {
+        name: "summit".into(),
+        namespace: "prod".into(),
+        stage_namespace: "stage".into(),
+    }
+}
+
+async fn cluster(server: &ApiServer, kind: TrafficKind, route: &str) -> KubeCluster {
+    let traffic = TrafficConfig {
+        kind,
+        route: route.into(),
+    };
+    KubeCluster::spawn(
+        &target(server).await,
+        &PreviewConfig::default(),
+        &release(),
+        &traffic,
+        clock(),
+    )
+}
+
+fn names<T>(r: &Reading<Vec<T>>, name: impl Fn(&T) -> &str) -> Vec<String> {
+    r.value
+        .as_ref()
+        .map(|v| v.iter().map(|p| name(p).to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn listed(r: &Reading<Vec<captain::engine::previews::Preview>>) -> Vec<String> {
+    names(r, |p| p.namespace.as_str())
+}
+
+fn ago(days: i64) -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::days(days)
+}
+
+// --- previews ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_previews_feed_sees_a_namespace_appear_change_and_go_within_a_second_without_polling() {
+    let server = ApiServer::start().await;
+    server.put_namespace("pr-1", &[], ago(4));
+    server.put_namespace("prod", &[], ago(90));
+    server.put_namespace("kube-system", &[], ago(90));
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+    let mut feed = cluster.previews();
+
+    let first = until(&mut feed, STARTUP, "the first list", |r| r.value.is_some()).await;
+    assert_eq!(listed(&first), ["pr-1"]);
+    let created = first.value.as_ref().unwrap()[0].created;
+    assert!((created - ago(4)).num_seconds().abs() < 5, "{created}");
+
+    server.put_namespace("pr-2", &[], Utc::now());
+    let r = until(&mut feed, PROMPTLY, "pr-2 appearing", |r| {
+        listed(r).len() == 2
+    })
+    .await;
+    assert_eq!(listed(&r), ["pr-1", "pr-2"], "oldest first");
+
+    let mut pr2 = server.object("namespaces", None, "pr-2").unwrap();
+    pr2["metadata"]["deletionTimestamp"] =
+        json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    pr2["status"]["phase"] = json!("Terminating");
+    server.put_object(pr2);
+    until(&mut feed, PROMPTLY, "pr-2 terminating", |r| {
+        r.value
+            .as_ref()
+            .is_some_and(|v| v.iter().any(|p| p.namespace == "pr-2" && p.terminating))
+    })
+    .await;
+
+    server.remove_object("namespaces", None, "pr-2");
+    let r = until(&mut feed, PROMPTLY, "pr-2 gone", |r| listed(r) == ["pr-1"]).await;
+    assert!(r.fault.is_none());
+
+    // Quiet for a few bookmark intervals: a poller would list again, a watch does not.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let requests = server.requests();
+    assert_eq!(
+        lists_of(&requests, NAMESPACES).len(),
+        1,
+        "one initial list, no polling"
+    );
+    let watches = watches_of(&requests, NAMESPACES);
+    assert_eq!(watches.len(), 1, "one long-running watch: {watches:#?}");
+    assert_eq!(
+        watches[0].param("allowWatchBookmarks").as_deref(),
+        Some("true")
+    );
+}
+
+#[tokio::test]
+async fn a_mid_stream_410_relists_without_losing_or_duplicating_a_namespace() {
+    let server = ApiServer::start().await;
+    server.put_namespace("pr-1", &[], ago(5));
+    server.put_namespace("pr-2", &[], ago(4));
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+    let mut feed = cluster.previews();
+    until(&mut feed, STARTUP, "the first list", |r| {
+        listed(r) == ["pr-1", "pr-2"]
+    })
+    .await;
+
+    // The watch drops and cannot come back for a while: a fault, the last list kept.
+    server.set_access(AccessPolicy::allow_all().deny("watch", "namespaces"));
+    server.close_watches();
+    let r = until(&mut feed, STARTUP, "a fault", |r| r.fault.is_some()).await;
+    assert_eq!(listed(&r), ["pr-1", "pr-2"], "the last list is kept");
+    assert!(
+        matches!(&r.fault, Some((_, SourceError::Rejected(m))) if m.contains("403")),
+        "{:?}",
+        r.fault
+    );
+
+    // Meanwhile the cluster changes and compacts its history past the watcher's
+    // resourceVersion: the re-watch gets the in-stream 410 and the watcher re-lists.
+    server.put_namespace("pr-3", &[], ago(1));
+    server.remove_object("namespaces", None, "pr-1");
+    server.put_namespace("pr-2", &[("touched", "yes")], ago(4));
+    server.expire_watch_history();
+    server.set_access(AccessPolicy::allow_all());
+
+    let r = until(&mut feed, STARTUP, "the re-listed previews", |r| {
+        r.fault.is_none() && listed(r) == ["pr-2", "pr-3"]
+    })
+    .await;
+    assert_eq!(listed(&r), ["pr-2", "pr-3"], "none lost, none twice");
+    assert_eq!(
+        lists_of(&server.requests(), NAMESPACES).len(),
+        2,
+        "re-listed once"
+    );
+
+    // And it watches again from the new list.
+    server.put_namespace("pr-4", &[], Utc::now());
+    until(&mut feed, PROMPTLY, "pr-4 after the re-list", |r| {
+        listed(r) == ["pr-2", "pr-3", "pr-4"]
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_watch_that_comes_back_resumes_where_it_was_and_clears_its_fault() {
+    let server = ApiServer::start().await;
+    server.put_namespace("pr-1", &[], ago(5));
+    let t = target(&server).await;
+    let quiet = Duration::from_secs(3);
+    let (mut feed, watch) =
+        previews::spawn_with_quiet(t.client.clone(), "pr-".into(), clock(), quiet);
+    until(&mut feed, STARTUP, "the first list", |r| {
+        listed(r) == ["pr-1"]
+    })
+    .await;
+
+    server.set_access(AccessPolicy::allow_all().deny("watch", "namespaces"));
+    server.close_watches();
+    until(&mut feed, STARTUP, "a fault", |r| r.fault.is_some()).await;
+    server.set_access(AccessPolicy::allow_all());
+
+    // Nothing changed meanwhile: no event will say the watch is back; the quiet does.
+    let r = until(&mut feed, quiet * 4, "the fault cleared", |r| {
+        r.fault.is_none()
+    })
+    .await;
+    assert_eq!(listed(&r), ["pr-1"]);
+    assert_eq!(
+        lists_of(&server.requests(), NAMESPACES).len(),
+        1,
+        "resumed from its resourceVersion, not re-listed"
+    );
+    server.put_namespace("pr-2", &[], Utc::now());
+    until(&mut feed, PROMPTLY, "pr-2 on the resumed watch", |r| {
+        listed(r) == ["pr-1", "pr-2"]
+    })
+    .await;
+    watch.abort();
+}
+
+#[tokio::test]
+async fn ten_thousand_namespaces_reach_the_feed_in_pages_and_all_at_once() {
+    let server = ApiServer::start().await;
+    for i in 0..10_000 {
+        server.put_namespace(
+            &format!("pr-{i}"),
+            &[],
+            ago(10) + chrono::Duration::seconds(i),
+        );
+    }
+    for i in 0..50 {
+        server.put_namespace(&format!("team-{i}"), &[], ago(100));
+    }
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+    let mut feed = cluster.previews();
+    let first = until(&mut feed, Duration::from_secs(60), "the first list", |r| {
+        r.value.is_some()
+    })
+    .await;
+    let list = first.value.as_ref().unwrap();
+    assert_eq!(
+        list.len(),
+        10_000,
+        "the first reading is the whole list, never a page"
+    );
+    assert_eq!(list[0].namespace, "pr-0");
+    assert_eq!(list[9_999].namespace, "pr-9999");
+
+    let requests = server.requests();
+    let pages = lists_of(&requests, NAMESPACES);
+    assert_eq!(pages.len(), 21, "10,050 namespaces in pages of 500");
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.param("limit").as_deref() == Some("500"))
+    );
+    assert!(pages[0].param("continue").is_none());
+    assert!(pages[1..].iter().all(|p| p.param("continue").is_some()));
+}
+
+// --- deleting previews ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
+    let server = ApiServer::start().await;
+    server.set_namespace_finalize_delay(None);
+    server.put_namespace("pr-7", &[], ago(5));
+    server.put_namespace("prod", &[], ago(90));
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+
+    assert_eq!(
+        cluster.delete_namespace("pr-7").await,
+        Ok(Deletion::Deleted)
+    );
+    let pr7 = server.object("namespaces", None, "pr-7").unwrap();
+    assert_eq!(pr7["status"]["phase"], "Terminating");
+    assert_eq!(
+        cluster.delete_namespace("pr-7").await,
+        Ok(Deletion::AlreadyGone),
+        "already terminating"
+    );
+    server.delete_namespace_now("pr-7");
+    assert_eq!(
+        cluster.delete_namespace("pr-7").await,
+        Ok(Deletion::AlreadyGone)
+    );
+
+    let refused = cluster.delete_namespace("prod").await;
+    assert!(
+        matches!(refused, Err(SourceError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert!(server.object("namespaces", None, "prod").is_some());
+    let deletes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        ["/api/v1/namespaces/pr-7"],
+        "one DELETE, for pr-7 only"
+    );
+
+    server.put_namespace("pr-8", &[], ago(5));
+    server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces"));
+    let forbidden = cluster.delete_namespace("pr-8").await;
+    assert!(
+        matches!(&forbidden, Err(SourceError::Rejected(m)) if m.contains("403") && m.contains("pr-8")),
+        "{forbidden:?}"
+    );
+}
+
+// --- traffic -------------------------------------------------------------------------------
+
+fn http_route(stable: u64, canary: u64) -> Value {
+    json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "summit", "namespace": "prod"},
+        "spec": {
+            "parentRefs": [{"name": "public", "namespace": "gateway"}],
+            "hostnames": ["summit.example.com"],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [
+                        {"name": "summit-stable", "port": 8080, "weight": stable},
+                        {"name": "summit-canary", "port": 8080, "weight": canary},
+                    ],
+                },
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/docs"}}],
+                    "backendRefs": [{"name": "docs", "port": 80}],
+                },
+            ],
+        },
+    })
+}
+
+fn route_weights(server: &ApiServer) -> (u64, u64) {
+    let route = server
+        .object(
+            "httproutes.gateway.networking.k8s.io",
+            Some("prod"),
+            "summit",
+        )
+        .expect("the route");
+    let refs = &route["spec"]["rules"][0]["backendRefs"];
+    let weight = |name: &str| {
+        refs.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .and_then(|r| r["weight"].as_u64())
+            .unwrap()
+    };
+    (weight("summit-stable"), weight("summit-canary"))
+}
+
+#[tokio::test]
+async fn the_route_weights_are_patched_with_a_precondition_and_read_back() {
+    let server = ApiServer::start().await;
+    server.put_namespace("prod", &[], ago(90));
+    let before = server.put_object(http_route(100, 0));
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+
+    assert_eq!(cluster.canary_weight().await, Ok(0));
+    assert_eq!(cluster.set_canary_weight(25).await, Ok(25));
+    assert_eq!(route_weights(&server), (75, 25));
+    let after = server
+        .object(
+            "httproutes.gateway.networking.k8s.io",
+            Some("prod"),
+            "summit",
+        )
+        .unwrap();
+    assert_eq!(
+        after["spec"]["rules"][1], before["spec"]["rules"][1],
+        "other rules untouched"
+    );
+    assert_eq!(after["spec"]["parentRefs"], before["spec"]["parentRefs"]);
+
+    let requests = server.requests();
+    let on_route: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == ROUTE)
+        .map(|r| r.method.as_str())
+        .collect();
+    assert_eq!(
+        on_route,
+        ["GET", "GET", "PATCH", "GET"],
+        "read, patch, read back"
+    );
+    let patch = requests.iter().find(|r| r.method == "PATCH").unwrap();
+    assert!(
+        patch
+            .content_type
+            .starts_with("application/merge-patch+json")
+    );
+
+    assert_eq!(cluster.set_canary_weight(100).await, Ok(100));
+    assert_eq!(route_weights(&server), (0, 100));
+}
+
+#[tokio::test]
+async fn a_route_changed_under_the_writer_is_re_read_and_the_cluster_weight_returned() {
+    // Two writers race on the same resourceVersion: one patch lands, the other gets a
+    // 409 Conflict, re-reads and patches again.
+    let server = ApiServer::start().await;
+    server.put_namespace("prod", &[], ago(90));
+    server.put_object(http_route(100, 0));
+    let t = target(&server).await;
+    let a = GatewayRoute::new(t.client.clone(), "prod", "summit", clock());
+    let b = GatewayRoute::new(t.client.clone(), "prod", "summit", clock());
+
+    let (ra, rb) = tokio::join!(a.set_weight(25), b.set_weight(50));
+    let (ra, rb) = (ra.expect("writer a"), rb.expect("writer b"));
+    let patches = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path == ROUTE)
+        .count();
+    assert_eq!(
+        patches, 3,
+        "both patched once at the same resourceVersion, one again"
+    );
+    let (stable, canary) = route_weights(&server);
+    assert!(canary == 25 || canary == 50, "{canary}");
+    assert_eq!(stable + canary, 100);
+    assert!(
+        [25, 50].contains(&ra) && [25, 50].contains(&rb),
+        "{ra} {rb}"
+    );
+    assert_eq!(a.weight().await, Ok(canary as u8), "what the cluster has");
+}
+
+#[tokio::test]
+async fn the_ingress_nginx_canary_weight_is_set_and_read_back() {
+    let server = ApiServer::start().await;
+    server.put_namespace("prod", &[], ago(90));
+    server.put_object(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": "summit-canary",
+            "namespace": "prod",
+            "annotations": {CANARY_ANNOTATION: "true", WEIGHT_ANNOTATION: "5"},
+        },
+        "spec": {
+            "ingressClassName": "nginx",
+            "rules": [{"host": "summit.example.com", "http": {"paths": [{
+                "path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "summit-canary", "port": {"number": 8080}}},
+            }]}}],
+        },
+    }));
+    let cluster = cluster(&server, TrafficKind::IngressNginx, "summit-canary").await;
+
+    assert_eq!(cluster.canary_weight().await, Ok(5));
+    assert_eq!(cluster.set_canary_weight(50).await, Ok(50));
+    let ingress = server
+        .object("ingresses.networking.k8s.io", Some("prod"), "summit-canary")
+        .unwrap();
+    assert_eq!(ingress["metadata"]["annotations"][WEIGHT_ANNOTATION], "50");
+    assert_eq!(
+        ingress["metadata"]["annotations"][CANARY_ANNOTATION],
+        "true"
+    );
+    assert_eq!(cluster.set_canary_weight(0).await, Ok(0));
+}
+
+#[tokio::test]
+async fn a_missing_route_is_a_rejection_that_names_it() {
+    let server = ApiServer::start().await;
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+    let err = cluster.set_canary_weight(5).await.unwrap_err();
+    assert!(
+        matches!(&err, SourceError::Rejected(m) if m.contains("404") && m.contains("HTTPRoute summit")),
+        "{err:?}"
+    );
+}
+
+// --- Helm ----------------------------------------------------------------------------------
+
+fn put_release(server: &ApiServer, name: &str, revision: u32, status: &str, gzip: bool) {
+    let payload = helm_payload(&release_json(name, revision, status), gzip);
+    let version = revision.to_string();
+    server.put_secret(
+        "prod",
+        &format!("sh.helm.release.v1.{name}.v{revision}"),
+        &[
+            ("owner", "helm"),
+            ("name", name),
+            ("status", status),
+            ("version", &version),
+        ],
+        "helm.sh/release.v1",
+        &[("release", &payload)],
+    );
+}
+
+fn helm_releases(t: &KubeTarget, helm: HelmCli) -> HelmReleases {
+    HelmReleases::new(t, &release(), helm, clock())
+}
+
+#[tokio::test]
+async fn the_history_is_read_from_helms_secrets_oldest_first_and_a_stuck_upgrade_shows() {
+    let server = ApiServer::start().await;
+    server.put_namespace("prod", &[], ago(90));
+    put_release(&server, "summit", 3, "pending-upgrade", true);
+    put_release(&server, "summit", 1, "superseded", true);
+    put_release(&server, "summit", 2, "deployed", false);
+    put_release(&server, "billing", 9, "deployed", true);
+    server.put_secret(
+        "prod",
+        "db-password",
+        &[("app", "summit")],
+        "Opaque",
+        &[("pw", b"x")],
+    );
+    let t = target(&server).await;
+    let releases = helm_releases(&t, HelmCli::new("/nonexistent/helm"));
+
+    let history = releases.history().await.expect("the history");
+    let rows: Vec<_> = history
+        .iter()
+        .map(|r| {
+            (
+                r.revision,
+                r.status.as_str(),
+                r.chart.as_str(),
+                r.app_version.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1, "superseded", "summit-1.1.0", "sha-1abcdef"),
+            (2, "deployed", "summit-1.2.0", "sha-2abcdef"),
+            (3, "pending-upgrade", "summit-1.3.0", "sha-3abcdef"),
+        ]
+    );
+    assert_eq!(history[1].description, "Upgrade complete");
+    assert_eq!(
+        history[1].deployed.to_rfc3339(),
+        "2026-11-03T09:00:00+00:00"
+    );
+
+    let stuck = releases.stuck().await.unwrap().expect("a stuck release");
+    assert_eq!(
+        (stuck.revision, stuck.status.as_str()),
+        (3, "pending-upgrade")
+    );
+
+    let lists: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/namespaces/prod/secrets")
+        .collect();
+    assert!(!lists.is_empty());
+    assert!(
+        lists
+            .iter()
+            .all(|r| r.param("labelSelector").as_deref() == Some("owner=helm,name=summit"))
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_release_secret_fails_the_history_by_name() {
+    let server = ApiServer::start().await;
+    put_release(&server, "summit", 1, "deployed", true);
+    server.put_secret(
+        "prod",
+        "sh.helm.release.v1.summit.v2",
+        &[("owner", "helm"), ("name", "summit")],
+        "helm.sh/release.v1",
+        &[("release", b"H4sI-not-base64")],
+    );
+    let t = target(&server).await;
+    let err = helm_releases(&t, HelmCli::default())
+        .history()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("sh.helm.release.v1.summit.v2"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_runs_helm_against_the_context_and_kubeconfig_captain_reads() {
+    let server = ApiServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let helm = fake_helm(dir.path(), "v3.15.4+gfa9efb0", "");
+    let t = target(&server).await;
+    let releases = helm_releases(&t, HelmCli::new(&helm));
+
+    let said = releases.rollback(2).await.expect("the rollback");
+    assert_eq!(said, "Rollback was a success! Happy Helming!");
+    let kubeconfig = server.kubeconfig().display().to_string();
+    assert_eq!(
+        helm_calls(dir.path()),
+        [
+            "rollback",
+            "summit",
+            "2",
+            "--namespace",
+            "prod",
+            "--kube-context",
+            "test",
+            "--kubeconfig",
+            kubeconfig.as_str(),
+            "--wait",
+            "--timeout",
+            "5m",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn helm_4_records_the_reason_in_the_release() {
+    let server = ApiServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let helm = fake_helm(
+        dir.path(),
+        "v4.0.0+g1234567",
+        "      --description string   add a custom description",
+    );
+    let t = target(&server).await;
+    let releases = helm_releases(&t, HelmCli::new(&helm));
+    releases
+        .rollback_with_reason(2, Some("error rate 3% > 1% at 25%"))
+        .await
+        .expect("the rollback");
+    let calls = helm_calls(dir.path());
+    assert_eq!(
+        calls[calls.len() - 2..],
+        ["--description", "error rate 3% > 1% at 25%"]
+    );
+}

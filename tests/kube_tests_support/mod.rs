@@ -1,0 +1,136 @@
+//! Helpers for `tests/kube.rs`: Helm release payloads encoded exactly as Helm's Secret
+//! driver writes them, a fake `helm` binary that records its arguments, waiting on a feed
+//! with a deadline, and reading the test API server's request log.
+#![allow(dead_code)]
+
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::{Value, json};
+
+use captain::sources::{Feed, Reading};
+
+use crate::kube_support::RecordedRequest;
+
+/// A Helm release as Helm marshals it (the fields captain reads, and the bulk it does not).
+pub fn release_json(release: &str, revision: u32, status: &str) -> Value {
+    json!({
+        "name": release,
+        "info": {
+            "first_deployed": "2026-11-01T09:00:00.000000001Z",
+            "last_deployed": format!("2026-11-{:02}T10:00:00+01:00", revision + 1),
+            "deleted": "",
+            "description": match status {
+                "deployed" => "Upgrade complete",
+                "superseded" => "Install complete",
+                _ => "Preparing upgrade",
+            },
+            "status": status,
+        },
+        "chart": {
+            "metadata": {
+                "name": release,
+                "version": format!("1.{revision}.0"),
+                "appVersion": format!("sha-{revision}abcdef"),
+                "apiVersion": "v2",
+            },
+            "templates": [],
+            "values": {},
+        },
+        "config": {},
+        "manifest": "---\napiVersion: apps/v1\nkind: Deployment\n",
+        "version": revision,
+        "namespace": "prod",
+    })
+}
+
+/// `data.release` as Helm writes it before the API's own base64: base64 of gzip of JSON,
+/// or (`gzip` false) base64 of JSON.
+pub fn helm_payload(release: &Value, gzip: bool) -> Vec<u8> {
+    let json = serde_json::to_vec(release).expect("a release as JSON");
+    let raw = if gzip {
+        let mut z = GzEncoder::new(Vec::new(), Compression::best());
+        z.write_all(&json).expect("gzip in memory");
+        z.finish().expect("gzip in memory")
+    } else {
+        json
+    };
+    STANDARD.encode(raw).into_bytes()
+}
+
+/// A fake `helm` in `dir`: `version --short` prints `version`; `rollback --help` prints
+/// `help`; any other call appends its arguments, one per line, to `dir/args.log` and
+/// succeeds as Helm does.
+pub fn fake_helm(dir: &Path, version: &str, help: &str) -> PathBuf {
+    let path = dir.join("helm");
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = version ]; then echo '{version}'; exit 0; fi\n\
+         if [ \"$2\" = --help ]; then echo '{help}'; exit 0; fi\n\
+         for a in \"$@\"; do printf '%s\\n' \"$a\" >> '{log}'; done\n\
+         echo 'Rollback was a success! Happy Helming!'\n",
+        log = dir.join("args.log").display()
+    );
+    std::fs::write(&path, script).expect("writing the fake helm");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        .expect("making the fake helm executable");
+    path
+}
+
+/// The arguments the fake helm recorded.
+pub fn helm_calls(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("args.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Wait until the feed's reading satisfies `test`, or panic after `within` saying `what`
+/// was awaited and what the feed held.
+pub async fn until<T: std::fmt::Debug + Clone>(
+    feed: &mut Feed<T>,
+    within: Duration,
+    what: &str,
+    test: impl Fn(&Reading<T>) -> bool,
+) -> Reading<T> {
+    let waited = tokio::time::timeout(within, async {
+        feed.wait_for(|r| test(r)).await.map(|r| r.clone())
+    })
+    .await;
+    match waited {
+        Ok(Ok(reading)) => reading,
+        Ok(Err(_)) => panic!("the feed closed while waiting for {what}"),
+        Err(_) => panic!(
+            "no {what} within {within:?}; the feed holds {:?}",
+            feed.borrow()
+        ),
+    }
+}
+
+/// Whether a request was a watch.
+pub fn is_watch(r: &RecordedRequest) -> bool {
+    r.param("watch").is_some_and(|w| w == "true" || w == "1")
+}
+
+/// GETs of `path` that were lists (not watches).
+pub fn lists_of<'a>(requests: &'a [RecordedRequest], path: &str) -> Vec<&'a RecordedRequest> {
+    requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path && !is_watch(r))
+        .collect()
+}
+
+/// Watches of `path`.
+pub fn watches_of<'a>(requests: &'a [RecordedRequest], path: &str) -> Vec<&'a RecordedRequest> {
+    requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path && is_watch(r))
+        .collect()
+}
