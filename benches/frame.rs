@@ -64,6 +64,7 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
             preview_prefix: "pr-".into(),
             actor: Actor::local(),
             read_only: false,
+            adopt: false,
         };
         let (mut op, outcomes) = Operator::start(
             backends.clone(),

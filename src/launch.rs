@@ -91,13 +91,10 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn open(cli: &Cli) -> Result<Self> {
+    pub async fn open(cli: &Cli) -> Result<Self> {
         let settings = Settings::load(cli)?;
         let Some(scenario) = settings.demo else {
-            bail!(
-                "live backends (Kubernetes, GitHub, Prometheus, Helm) are not available in this build yet; \
-                 run against the embedded demo world with --demo"
-            );
+            return Self::live(cli, settings).await;
         };
         if !(cli.speed > 0.0 && cli.speed.is_finite()) {
             bail!("--speed must be a positive number, got {}", cli.speed);
@@ -124,6 +121,59 @@ impl Session {
         })
     }
 
+    /// The real backends: the cluster and Helm through the kube context, GitHub, Prometheus.
+    async fn live(cli: &Cli, settings: Settings) -> Result<Self> {
+        let cfg = &settings.config;
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let slo = settings.slo()?;
+        let plan = settings.plan()?;
+        let phases = plan
+            .phases
+            .iter()
+            .map(|p| PhaseState::pending(p.validation.len()))
+            .collect();
+        let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
+        let target = crate::sources::kube::connect(context.as_deref(), None)
+            .await
+            .map_err(|e| eyre!("Kubernetes: {e}"))?;
+        let metrics = live_metrics(&settings, &slo)?;
+        let forge = live_forge(&settings).await?;
+        let cluster = crate::sources::kube::KubeCluster::spawn(
+            &target,
+            &cfg.previews,
+            &cfg.release,
+            &cfg.traffic,
+            clock.clone(),
+        );
+        let deployer = crate::sources::kube::HelmReleases::new(
+            &target,
+            &cfg.release,
+            crate::sources::kube::HelmCli::default(),
+            clock.clone(),
+        );
+        let label = format!(
+            "{} · {}",
+            target.context.as_deref().unwrap_or("in-cluster"),
+            cfg.release.namespace
+        );
+        Ok(Session {
+            backends: Backends {
+                metrics,
+                cluster: Arc::new(cluster),
+                forge,
+                deployer: Arc::new(deployer),
+            },
+            label,
+            world: None,
+            clock,
+            tick: slo.rollout.interval.0,
+            slo,
+            plan,
+            phases,
+            settings,
+        })
+    }
+
     /// Open the journal and start the operator on the release's current revision.
     pub async fn operator(&self) -> Result<(Operator, Vec<Outcome>)> {
         self.operator_with(self.settings.read_only).await
@@ -147,6 +197,8 @@ impl Session {
             preview_prefix: self.settings.config.previews.prefix.clone(),
             actor: Actor::local(),
             read_only,
+            // A live console joins the train where the cluster has it; the demo starts one.
+            adopt: self.world.is_none(),
         };
         // The demo's progress lives as long as the demo; a real plan's is kept on disk.
         let store = self

@@ -45,7 +45,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 async fn console(cli: Cli) -> Result<()> {
-    let session = Session::open(&cli)?;
+    let session = Session::open(&cli).await?;
     let s = &session.settings;
     let theme_name = cli.theme.clone().or_else(|| s.config.ui.theme.clone());
     let theme = match theme_name {

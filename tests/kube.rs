@@ -643,3 +643,205 @@ async fn helm_4_records_the_reason_in_the_release() {
         ["--description", "error rate 3% > 1% at 25%"]
     );
 }
+
+/// The real binary against the test API server, as an operator runs it: a kubeconfig,
+/// a captain.toml, a release with its Helm Secrets and its HTTPRoute.
+async fn captain_live(
+    server: &ApiServer,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    std::fs::write(
+        dir.join("captain.toml"),
+        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
+        dir.join("slo.yml"),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_captain"));
+    cmd.arg("--config")
+        .arg(dir.join("captain.toml"))
+        .args(args)
+        .env("KUBECONFIG", server.kubeconfig())
+        .env("GITHUB_TOKEN", "unused-in-these-commands")
+        .env("CAPTAIN_STATE_DIR", dir)
+        // A fake helm in `dir` (when a test put one there) comes first.
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .stdin(std::process::Stdio::null());
+    tokio::task::spawn_blocking(move || cmd.output().expect("the captain binary runs"))
+        .await
+        .unwrap()
+}
+
+fn live_world(server: &ApiServer) {
+    server.put_namespace("prod", &[], Utc::now() - chrono::Duration::days(400));
+    server.put_namespace("pr-101", &[], ago(5));
+    server.put_namespace("pr-102", &[], ago(4));
+    server.put_namespace("pr-103", &[], Utc::now() - chrono::Duration::hours(2));
+    server.put_namespace("preview-old", &[], ago(30));
+    put_release(server, "summit", 6, "superseded", true);
+    put_release(server, "summit", 7, "deployed", true);
+    server.put_object(http_route(75, 25));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_clean_against_the_cluster_lists_then_deletes_exactly_the_stale_ones() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let dry = captain_live(
+        &server,
+        dir.path(),
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "3d",
+            "--dry-run",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    let v: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let mut stale: Vec<String> = serde_json::from_value(v["stale"].clone()).unwrap();
+    stale.sort();
+    assert_eq!(
+        stale,
+        ["pr-101", "pr-102"],
+        "only prefixed previews older than 3 days"
+    );
+    assert!(
+        server.object("namespaces", None, "pr-101").is_some(),
+        "a dry run deletes nothing"
+    );
+
+    let clean = captain_live(
+        &server,
+        dir.path(),
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "3d",
+            "--yes",
+            "--reason",
+            "weekly",
+        ],
+    )
+    .await;
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    let gone_or_terminating = |name: &str| {
+        server
+            .object("namespaces", None, name)
+            .is_none_or(|o| o["status"]["phase"] == "Terminating")
+    };
+    assert!(gone_or_terminating("pr-101") && gone_or_terminating("pr-102"));
+    for kept in ["pr-103", "preview-old", "prod"] {
+        let o = server
+            .object("namespaces", None, kept)
+            .expect("still there");
+        assert_ne!(o["status"]["phase"], "Terminating", "{kept} was touched");
+    }
+    // Joining the train changed nothing: the route keeps its weights.
+    assert_eq!(route_weights(&server), (75, 25));
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("\"clean-stale\"") && audit.contains("weekly"),
+        "{audit}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_status_finds_the_train_where_the_cluster_has_it_and_changes_nothing() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let status = captain_live(&server, dir.path(), &["canary", "status", "--json"]).await;
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let v: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        v["weight"], 25,
+        "the train is found where the cluster has it"
+    );
+    assert_eq!(v["revision"], 7);
+    assert_eq!(v["previous"], 6);
+    assert_eq!(v["status"]["state"], "progressing");
+    assert_eq!(route_weights(&server), (75, 25), "looking changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_rollback_sends_all_traffic_to_stable_runs_helm_and_is_audited() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    let dir = tempfile::tempdir().unwrap();
+    fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");
+    let o = captain_live(
+        &server,
+        dir.path(),
+        &[
+            "canary",
+            "rollback",
+            "--yes",
+            "--reason",
+            "p99 regression",
+            "--json",
+        ],
+    )
+    .await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert_eq!(
+        route_weights(&server),
+        (100, 0),
+        "the canary gets no traffic"
+    );
+    let calls = helm_calls(dir.path());
+    assert_eq!(
+        &calls[..4],
+        ["rollback", "summit", "6", "--namespace"],
+        "{calls:?}"
+    );
+    assert!(
+        !calls.contains(&"--description".to_string()),
+        "helm 3 has no --description"
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "rollback");
+    assert_eq!(last["reason"], "p99 regression");
+    assert!(
+        last["result"]
+            .as_str()
+            .unwrap()
+            .contains("helm rolled back to revision 6"),
+        "{last}"
+    );
+}

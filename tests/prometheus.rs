@@ -115,6 +115,7 @@ async fn operator(stack: &Stack, slo: &SloConfig, dir: &Path) -> Operator {
             ..Actor::default()
         },
         read_only: false,
+        adopt: false,
     };
     let now = Utc::now();
     let plan = Plan::builtin();

@@ -182,6 +182,51 @@ impl Train {
         (t, vec![Effect::SetWeight(weight)])
     }
 
+    /// A train already under way: the canary is at `weight` in the cluster. Nothing is
+    /// changed: at a step's weight the train watches that step from `now` (a new window,
+    /// so a promotion waits a full window of fresh verdicts); at any other weight it is
+    /// paused for a human.
+    pub fn adopt(
+        release: impl Into<String>,
+        policy: Policy,
+        revisions: Revisions,
+        weight: u8,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let step = policy.steps.iter().position(|s| s.weight == weight);
+        let status = match step {
+            Some(_) => Status::Progressing,
+            None => Status::Paused {
+                reason: format!(
+                    "the canary is at {weight} %, not a step of slo.yml: promote, roll back or abort by hand"
+                ),
+            },
+        };
+        let mut t = Train {
+            release: release.into(),
+            policy,
+            revisions,
+            step: step.unwrap_or(0),
+            weight,
+            status,
+            step_started: now,
+            failures: 0,
+            errors: 0,
+            last: None,
+            recent: VecDeque::new(),
+            timeline: Vec::new(),
+        };
+        t.note(
+            now,
+            format!(
+                "found revision {} at {weight} %; {}",
+                t.revisions.current,
+                t.status.label()
+            ),
+        );
+        t
+    }
+
     fn current_step(&self) -> &Step {
         &self.policy.steps[self.step.min(self.policy.steps.len() - 1)]
     }

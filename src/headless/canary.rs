@@ -35,7 +35,7 @@ pub fn exit_code(status: &Status) -> u8 {
 }
 
 pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
-    let session = Session::open(cli)?;
+    let session = Session::open(cli).await?;
     if let CanaryCmd::Status(j) = cmd {
         let op = session.observer().await?;
         let t = &op.train;

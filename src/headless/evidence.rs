@@ -41,6 +41,7 @@ pub async fn run(cli: &Cli, cmd: &EvidenceCmd) -> Result<ExitCode> {
                 preview_prefix: settings.config.previews.prefix.clone(),
                 actor: Actor::local(),
                 read_only: false,
+                adopt: false,
             };
             let progress = Progress::open(plan.clone(), phases, None).map_err(|e| eyre!(e))?;
             let (mut op, _) = Operator::start(

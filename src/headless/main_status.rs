@@ -15,7 +15,7 @@ pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
     let MainCmd::Status(j) = cmd;
     let settings = Settings::load(cli)?;
     let forge: Arc<dyn Forge> = if settings.demo.is_some() {
-        Session::open(cli)?.backends.forge.clone()
+        Session::open(cli).await?.backends.forge.clone()
     } else {
         match live_forge(&settings).await {
             Ok(f) => f,

@@ -55,7 +55,7 @@ async fn validate(
         );
     }
     let (metrics, now) = if settings.demo.is_some() {
-        let session = Session::open(cli)?;
+        let session = Session::open(cli).await?;
         let now = session.clock.now();
         (
             Some((session.backends.metrics.clone(), session.slo.clone())),

@@ -30,7 +30,7 @@ fn row(p: &Preview, now: chrono::DateTime<Utc>, ttl: chrono::Duration) -> serde_
 }
 
 pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
-    let session = Session::open(cli)?;
+    let session = Session::open(cli).await?;
     let prefix = session.settings.config.previews.prefix.clone();
     let list = first_reading(session.backends.cluster.previews(), Duration::from_secs(30)).await?;
     let now = session.clock.now();

@@ -27,7 +27,7 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
     let SloCmd::Check(j) = cmd;
     let settings = Settings::load(cli)?;
     let (slo, metrics, now): (SloConfig, Arc<dyn Metrics>, _) = if settings.demo.is_some() {
-        let session = Session::open(cli)?;
+        let session = Session::open(cli).await?;
         let now = session.clock.now();
         (session.slo.clone(), session.backends.metrics.clone(), now)
     } else {

@@ -54,6 +54,8 @@ pub struct TickReport {
 pub enum StartError {
     #[error("reading the release history: {0}")]
     History(SourceError),
+    #[error("reading the canary's weight: {0}")]
+    Weight(SourceError),
     #[error("release {0} has no deployed revision to run a canary of")]
     NoRevision(String),
     #[error(transparent)]
@@ -67,6 +69,9 @@ pub struct Setup {
     pub preview_prefix: String,
     pub actor: Actor,
     pub read_only: bool,
+    /// Take the train as the cluster has it (a live console joining a canary under way)
+    /// instead of starting one at the first step (the demo's fresh world).
+    pub adopt: bool,
 }
 
 mod phases;
@@ -125,8 +130,18 @@ impl Operator {
         };
         let queries = Queries::resolve(&slo);
         let evidence = queries.evidence();
-        let (train, effects) =
-            Train::start(&setup.release, Policy::from_config(&slo), revisions, now);
+        let policy = Policy::from_config(&slo);
+        let (train, effects) = if setup.adopt {
+            let weight = backends
+                .cluster
+                .canary_weight()
+                .await
+                .map_err(StartError::Weight)?;
+            let train = Train::adopt(&setup.release, policy, revisions, weight, now);
+            (train, Vec::new())
+        } else {
+            Train::start(&setup.release, policy, revisions, now)
+        };
         let mut op = Operator {
             backends,
             progress,
@@ -143,7 +158,7 @@ impl Operator {
             burn_at: None,
         };
         let mut outcomes = Vec::new();
-        if !op.read_only {
+        if !op.read_only && !effects.is_empty() {
             let from = "0 %".to_string();
             outcomes.push(op.act_automatically("start", from, effects, None).await?);
         }

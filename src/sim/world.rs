@@ -247,6 +247,10 @@ impl Cluster for World {
         Ok(outcome)
     }
 
+    async fn canary_weight(&self) -> Result<u8, SourceError> {
+        Ok(self.state().weight)
+    }
+
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError> {
         let now = self.0.clock.now();
         let mut s = self.state();

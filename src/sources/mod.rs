@@ -214,6 +214,8 @@ pub trait Cluster: Send + Sync {
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError>;
     /// Set the canary's traffic weight; returns the weight read back from the cluster.
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError>;
+    /// The canary's traffic weight as the cluster has it now.
+    async fn canary_weight(&self) -> Result<u8, SourceError>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,6 +43,7 @@ impl Demo {
                 ..Actor::default()
             },
             read_only,
+            adopt: false,
         };
         let plan = Plan::builtin();
         let phases = sim::phase_states(&plan, t0());

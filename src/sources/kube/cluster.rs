@@ -129,6 +129,10 @@ impl Cluster for KubeCluster {
         }
     }
 
+    async fn canary_weight(&self) -> Result<u8, SourceError> {
+        self.traffic.weight().await
+    }
+
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError> {
         let back = self.traffic.set_weight(weight).await?;
         log::info!("kube: canary weight set to {weight} %, the cluster has {back} %");
