@@ -137,7 +137,13 @@ impl Session {
             .await
             .map_err(|e| eyre!("Kubernetes: {e}"))?;
         let metrics = live_metrics(&settings, &slo)?;
-        let forge = live_forge(&settings).await?;
+        // The console works without GitHub: its panel says why, the rest goes on.
+        let forge = match live_forge(&settings).await {
+            Ok(f) => f,
+            Err(e) => Arc::new(crate::sources::unavailable::UnavailableForge::new(format!(
+                "{e:#}"
+            ))),
+        };
         let cluster = crate::sources::kube::KubeCluster::spawn(
             &target,
             &cfg.previews,

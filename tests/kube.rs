@@ -651,6 +651,15 @@ async fn captain_live(
     dir: &std::path::Path,
     args: &[&str],
 ) -> std::process::Output {
+    captain_live_as(server, dir, args, Some("unused-in-these-commands")).await
+}
+
+async fn captain_live_as(
+    server: &ApiServer,
+    dir: &std::path::Path,
+    args: &[&str],
+    github_token: Option<&str>,
+) -> std::process::Output {
     std::fs::write(
         dir.join("captain.toml"),
         "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n",
@@ -666,7 +675,6 @@ async fn captain_live(
         .arg(dir.join("captain.toml"))
         .args(args)
         .env("KUBECONFIG", server.kubeconfig())
-        .env("GITHUB_TOKEN", "unused-in-these-commands")
         .env("CAPTAIN_STATE_DIR", dir)
         // A fake helm in `dir` (when a test put one there) comes first.
         .env(
@@ -678,6 +686,11 @@ async fn captain_live(
             ),
         )
         .stdin(std::process::Stdio::null());
+    match github_token {
+        Some(t) => cmd.env("GITHUB_TOKEN", t),
+        // No token, and no `gh` to ask: `dir` is the whole PATH.
+        None => cmd.env_remove("GITHUB_TOKEN").env("PATH", dir),
+    };
     tokio::task::spawn_blocking(move || cmd.output().expect("the captain binary runs"))
         .await
         .unwrap()
@@ -844,4 +857,20 @@ async fn a_live_rollback_sends_all_traffic_to_stable_runs_helm_and_is_audited() 
             .contains("helm rolled back to revision 6"),
         "{last}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_github_the_console_still_reads_the_cluster() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain_live_as(&server, dir.path(), &["canary", "status", "--json"], None).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["weight"], 25);
 }

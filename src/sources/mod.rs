@@ -9,6 +9,7 @@
 pub mod github;
 pub mod kube;
 pub mod prometheus;
+pub mod unavailable;
 
 use std::sync::Arc;
 

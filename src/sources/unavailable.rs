@@ -1,0 +1,64 @@
+//! A forge that cannot be reached at all (no token, a bad URL): its panel says why, and the
+//! rest of the console keeps working. Freezing through it is refused with the same reason.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use tokio::sync::watch;
+
+use super::{Feed, Forge, Reading, SourceError, TagChange};
+use crate::engine::main_health::MainHealth;
+
+pub struct UnavailableForge {
+    reason: String,
+    feed: watch::Sender<Reading<MainHealth>>,
+}
+
+impl UnavailableForge {
+    pub fn new(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        let reading = Reading {
+            value: None,
+            updated: None,
+            fault: Some((Utc::now(), SourceError::Rejected(reason.clone()))),
+        };
+        UnavailableForge {
+            reason,
+            feed: watch::channel(reading).0,
+        }
+    }
+}
+
+#[async_trait]
+impl Forge for UnavailableForge {
+    fn main_health(&self) -> Feed<MainHealth> {
+        self.feed.subscribe()
+    }
+
+    async fn freeze(&self, _sha: &str) -> Result<TagChange, SourceError> {
+        Err(SourceError::Rejected(self.reason.clone()))
+    }
+
+    async fn unfreeze(&self) -> Result<TagChange, SourceError> {
+        Err(SourceError::Rejected(self.reason.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_feed_carries_the_reason_and_freezing_is_refused_with_it() {
+        let f = UnavailableForge::new("no GitHub token");
+        let r = f.main_health().borrow().clone();
+        assert!(r.value.is_none());
+        assert_eq!(
+            r.fault.unwrap().1,
+            SourceError::Rejected("no GitHub token".into())
+        );
+        assert_eq!(
+            f.freeze("abc").await,
+            Err(SourceError::Rejected("no GitHub token".into()))
+        );
+    }
+}
