@@ -5,6 +5,7 @@
 pub mod app;
 pub mod duration;
 pub mod error;
+pub(crate) mod nodes;
 pub mod plan;
 pub mod probe;
 pub mod slo;

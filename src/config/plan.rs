@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::nodes::{NodePath, Positions};
 use super::probe::Check;
 
 const BUILTIN: &str = include_str!("builtin_plan.yml");
@@ -99,19 +100,28 @@ impl Plan {
     pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
         let plan: Plan =
             serde_yaml_ng::from_str(text).map_err(|e| ConfigError::from_yaml(origin, &e))?;
+        // Whole-file rules point at their node: the text is read again for positions.
+        let at = |path: NodePath, message: String| {
+            let e = ConfigError::new(origin, message);
+            match Positions::parse(text).find(&path) {
+                Some((line, column)) => e.at(line, column),
+                None => e,
+            }
+        };
         for (i, p) in plan.phases.iter().enumerate() {
+            let phase = NodePath::root().key("phases").index(i);
             if usize::from(p.id) != i {
-                return Err(ConfigError::new(
-                    origin,
+                return Err(at(
+                    phase.key("id"),
                     format!(
-                        "phases: expected phase id {i} in position {i}, found {}",
+                        "phases[{i}].id: expected phase id {i} in position {i}, found {}",
                         p.id
                     ),
                 ));
             }
             if p.days.is_empty() || p.days.len() > 2 {
-                return Err(ConfigError::new(
-                    origin,
+                return Err(at(
+                    phase.key("days"),
                     format!("phases[{i}].days: expected one or two day numbers"),
                 ));
             }

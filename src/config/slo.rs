@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{ConfigError, Span};
 
-mod nodes;
+use super::nodes;
 mod rules;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::nodes::NodePath;
+use crate::config::nodes::NodePath;
 use super::{
     BurnRate, Criterion, Defaults, Objective, ScoreThresholds, Selectors, SloConfig, Span,
 };

@@ -1,4 +1,4 @@
-//! Where a node of `slo.yml` sits in the text. The file is read a second time, by saphyr,
+//! Where a node of a YAML config file sits in the text. The file is read a second time, by saphyr,
 //! into a tree whose nodes carry their positions, and a node is looked up by its path
 //! (`rollout.steps[1].weight`). Only used to point at what a whole-file rule rejected; the
 //! values themselves come from serde_yaml_ng.
