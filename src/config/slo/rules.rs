@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use crate::config::nodes::NodePath;
 use super::{
     BurnRate, Criterion, Defaults, Objective, ScoreThresholds, Selectors, SloConfig, Span,
 };
+use crate::config::nodes::NodePath;
 
 /// A broken rule: the node to fix and what was expected of it.
 #[derive(Debug, Clone, PartialEq)]
