@@ -600,7 +600,7 @@ async fn a_rollback_runs_helm_against_the_context_and_kubeconfig_captain_reads()
     let t = target(&server).await;
     let releases = helm_releases(&t, HelmCli::new(&helm));
 
-    let said = releases.rollback(2).await.expect("the rollback");
+    let said = releases.rollback(2, None).await.expect("the rollback");
     assert_eq!(said, "Rollback was a success! Happy Helming!");
     let kubeconfig = server.kubeconfig().display().to_string();
     assert_eq!(
@@ -873,4 +873,34 @@ async fn without_github_the_console_still_reads_the_cluster() {
     );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["weight"], 25);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_helm_4_the_rollback_reason_is_written_into_the_release() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    let dir = tempfile::tempdir().unwrap();
+    fake_helm(
+        dir.path(),
+        "v4.0.1+g1234567",
+        "      --description string   add a custom description",
+    );
+    let o = captain_live(
+        &server,
+        dir.path(),
+        &["canary", "rollback", "--yes", "--reason", "p99 regression"],
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let calls = helm_calls(dir.path());
+    let at = calls
+        .iter()
+        .position(|a| a == "--description")
+        .expect("--description passed");
+    assert_eq!(calls[at + 1], "p99 regression", "{calls:?}");
 }

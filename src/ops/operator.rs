@@ -335,7 +335,7 @@ impl Operator {
         // drives the engine (the demo's runs faster): an audit trail is about when people
         // acted.
         self.journal.append(intent.clone(), Utc::now())?;
-        let result = self.apply(&effects).await;
+        let result = self.apply(&effects, intent.reason.as_deref()).await;
         self.finish(intent, result)
     }
 
@@ -378,7 +378,7 @@ impl Operator {
     }
 
     /// Perform the engine's effects in order; stop at the first that fails.
-    async fn apply(&mut self, effects: &[Effect]) -> Result<String, String> {
+    async fn apply(&mut self, effects: &[Effect], reason: Option<&str>) -> Result<String, String> {
         let mut said = Vec::new();
         for effect in effects {
             match effect {
@@ -396,7 +396,7 @@ impl Operator {
                     let out = self
                         .backends
                         .deployer
-                        .rollback(*to_revision)
+                        .rollback(*to_revision, reason)
                         .await
                         .map_err(|e| format!("helm rollback to {to_revision}: {e}"))?;
                     log::info!("helm: {out}");

@@ -303,7 +303,7 @@ impl Deployer for World {
         Ok(self.state().history.clone())
     }
 
-    async fn rollback(&self, revision: u32) -> Result<String, SourceError> {
+    async fn rollback(&self, revision: u32, _reason: Option<&str>) -> Result<String, SourceError> {
         let now = self.0.clock.now();
         let mut s = self.state();
         let Some(target) = s.history.iter().find(|r| r.revision == revision).cloned() else {

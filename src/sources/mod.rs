@@ -252,7 +252,8 @@ pub trait Deployer: Send + Sync {
     /// The release's revisions, oldest first.
     async fn history(&self) -> Result<Vec<ReleaseRevision>, SourceError>;
     /// Roll the release back to `revision`; returns what the tool said.
-    async fn rollback(&self, revision: u32) -> Result<String, SourceError>;
+    /// The reason goes into the release's own history where the tool can record it.
+    async fn rollback(&self, revision: u32, reason: Option<&str>) -> Result<String, SourceError>;
 }
 
 /// The four backends a console runs against.

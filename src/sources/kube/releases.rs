@@ -83,7 +83,7 @@ impl Deployer for HelmReleases {
         read_history(&self.secrets, &self.release, self.clock.now()).await
     }
 
-    async fn rollback(&self, revision: u32) -> Result<String, SourceError> {
-        self.rollback_with_reason(revision, None).await
+    async fn rollback(&self, revision: u32, reason: Option<&str>) -> Result<String, SourceError> {
+        self.rollback_with_reason(revision, reason).await
     }
 }
