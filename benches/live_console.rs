@@ -13,6 +13,8 @@
 #[path = "../tests/kube_support/mod.rs"]
 #[allow(unused_imports)]
 mod kube_support;
+#[path = "../tests/kube_tests_support/mod.rs"]
+mod kube_tests_support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -23,15 +25,11 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-use serde_json::{Value, json};
 
 use kube_support::ApiServer;
+use kube_tests_support::{http_route, put_release};
 
 /// The first frame has the panel titles; nothing before it prints this.
 const MARKER: &[u8] = b"Previews";
@@ -52,86 +50,6 @@ type Error = Box<dyn std::error::Error>;
 
 // --- the world ----------------------------------------------------------------------------
 
-/// A Helm release as Helm marshals it (as `tests/kube_tests_support::release_json`).
-fn release_json(release: &str, revision: u32, status: &str) -> Value {
-    json!({
-        "name": release,
-        "info": {
-            "first_deployed": "2026-11-01T09:00:00.000000001Z",
-            "last_deployed": format!("2026-11-{:02}T10:00:00+01:00", revision + 1),
-            "deleted": "",
-            "description": if status == "deployed" { "Upgrade complete" } else { "Install complete" },
-            "status": status,
-        },
-        "chart": {
-            "metadata": {
-                "name": release,
-                "version": format!("1.{revision}.0"),
-                "appVersion": format!("sha-{revision}abcdef"),
-                "apiVersion": "v2",
-            },
-            "templates": [],
-            "values": {},
-        },
-        "config": {},
-        "manifest": "---\napiVersion: apps/v1\nkind: Deployment\n",
-        "version": revision,
-        "namespace": "prod",
-    })
-}
-
-/// `data.release` as Helm's Secret driver writes it: base64 of gzip of JSON.
-fn helm_payload(release: &Value) -> Vec<u8> {
-    let json = serde_json::to_vec(release).expect("a release as JSON");
-    let mut z = GzEncoder::new(Vec::new(), Compression::best());
-    z.write_all(&json).expect("gzip in memory");
-    STANDARD
-        .encode(z.finish().expect("gzip in memory"))
-        .into_bytes()
-}
-
-fn put_release(server: &ApiServer, name: &str, revision: u32, status: &str) {
-    let payload = helm_payload(&release_json(name, revision, status));
-    let version = revision.to_string();
-    server.put_secret(
-        "prod",
-        &format!("sh.helm.release.v1.{name}.v{revision}"),
-        &[
-            ("owner", "helm"),
-            ("name", name),
-            ("status", status),
-            ("version", &version),
-        ],
-        "helm.sh/release.v1",
-        &[("release", &payload)],
-    );
-}
-
-fn http_route(stable: u64, canary: u64) -> Value {
-    json!({
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": {"name": "summit", "namespace": "prod"},
-        "spec": {
-            "parentRefs": [{"name": "public", "namespace": "gateway"}],
-            "hostnames": ["summit.example.com"],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                    "backendRefs": [
-                        {"name": "summit-stable", "port": 8080, "weight": stable},
-                        {"name": "summit-canary", "port": 8080, "weight": canary},
-                    ],
-                },
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": "/docs"}}],
-                    "backendRefs": [{"name": "docs", "port": 80}],
-                },
-            ],
-        },
-    })
-}
-
 /// `prod` with the release (revisions 6 and 7) and its route, and `previews` namespaces
 /// `pr-<n>` aged from minutes to two months.
 fn seed(server: &ApiServer, previews: usize) {
@@ -142,8 +60,8 @@ fn seed(server: &ApiServer, previews: usize) {
         let age = chrono::Duration::minutes(((i * 8_641) % 86_400) as i64 + 5);
         server.put_namespace(&format!("pr-{i}"), &[], now - age);
     }
-    put_release(server, "summit", 6, "superseded");
-    put_release(server, "summit", 7, "deployed");
+    put_release(server, "summit", 6, "superseded", true);
+    put_release(server, "summit", 7, "deployed", true);
     server.put_object(http_route(75, 25));
 }
 

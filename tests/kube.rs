@@ -316,31 +316,6 @@ async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
 
 // --- traffic -------------------------------------------------------------------------------
 
-fn http_route(stable: u64, canary: u64) -> Value {
-    json!({
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": {"name": "summit", "namespace": "prod"},
-        "spec": {
-            "parentRefs": [{"name": "public", "namespace": "gateway"}],
-            "hostnames": ["summit.example.com"],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                    "backendRefs": [
-                        {"name": "summit-stable", "port": 8080, "weight": stable},
-                        {"name": "summit-canary", "port": 8080, "weight": canary},
-                    ],
-                },
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": "/docs"}}],
-                    "backendRefs": [{"name": "docs", "port": 80}],
-                },
-            ],
-        },
-    })
-}
-
 fn route_weights(server: &ApiServer) -> (u64, u64) {
     let route = server
         .object(
@@ -485,23 +460,6 @@ async fn a_missing_route_is_a_rejection_that_names_it() {
 }
 
 // --- Helm ----------------------------------------------------------------------------------
-
-fn put_release(server: &ApiServer, name: &str, revision: u32, status: &str, gzip: bool) {
-    let payload = helm_payload(&release_json(name, revision, status), gzip);
-    let version = revision.to_string();
-    server.put_secret(
-        "prod",
-        &format!("sh.helm.release.v1.{name}.v{revision}"),
-        &[
-            ("owner", "helm"),
-            ("name", name),
-            ("status", status),
-            ("version", &version),
-        ],
-        "helm.sh/release.v1",
-        &[("release", &payload)],
-    );
-}
 
 fn helm_releases(t: &KubeTarget, helm: HelmCli) -> HelmReleases {
     HelmReleases::new(t, &release(), helm, clock())

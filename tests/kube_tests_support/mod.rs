@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use captain::sources::{Feed, Reading};
 
-use crate::kube_support::RecordedRequest;
+use crate::kube_support::{ApiServer, RecordedRequest};
 
 /// A Helm release as Helm marshals it (the fields captain reads, and the bulk it does not).
 pub fn release_json(release: &str, revision: u32, status: &str) -> Value {
@@ -133,4 +133,49 @@ pub fn watches_of<'a>(requests: &'a [RecordedRequest], path: &str) -> Vec<&'a Re
         .iter()
         .filter(|r| r.method == "GET" && r.path == path && is_watch(r))
         .collect()
+}
+
+/// The release's Secret for `revision`, labelled and encoded as Helm writes it.
+pub fn put_release(server: &ApiServer, name: &str, revision: u32, status: &str, gzip: bool) {
+    let payload = helm_payload(&release_json(name, revision, status), gzip);
+    let version = revision.to_string();
+    server.put_secret(
+        "prod",
+        &format!("sh.helm.release.v1.{name}.v{revision}"),
+        &[
+            ("owner", "helm"),
+            ("name", name),
+            ("status", status),
+            ("version", &version),
+        ],
+        "helm.sh/release.v1",
+        &[("release", &payload)],
+    );
+}
+
+/// The HTTPRoute `summit` in `prod`: the canary and stable backends of its first rule at
+/// the given weights, and a second rule the canary must never touch.
+pub fn http_route(stable: u64, canary: u64) -> Value {
+    json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "summit", "namespace": "prod"},
+        "spec": {
+            "parentRefs": [{"name": "public", "namespace": "gateway"}],
+            "hostnames": ["summit.example.com"],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [
+                        {"name": "summit-stable", "port": 8080, "weight": stable},
+                        {"name": "summit-canary", "port": 8080, "weight": canary},
+                    ],
+                },
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/docs"}}],
+                    "backendRefs": [{"name": "docs", "port": 80}],
+                },
+            ],
+        },
+    })
 }
