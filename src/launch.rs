@@ -127,11 +127,7 @@ impl Session {
         let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
         let slo = settings.slo()?;
         let plan = settings.plan()?;
-        let phases = plan
-            .phases
-            .iter()
-            .map(|p| PhaseState::pending(p.validation.len()))
-            .collect();
+        let phases = crate::ops::progress::pending(&plan);
         let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
         let target = crate::sources::kube::connect(context.as_deref(), None)
             .await
@@ -207,11 +203,7 @@ impl Session {
             adopt: self.world.is_none(),
         };
         // The demo's progress lives as long as the demo; a real plan's is kept on disk.
-        let store = self
-            .settings
-            .demo
-            .is_none()
-            .then(|| paths::state_dir().join("plan-state.json"));
+        let store = self.settings.demo.is_none().then(paths::plan_state_file);
         let progress =
             Progress::open(self.plan.clone(), self.phases.clone(), store).map_err(|e| eyre!(e))?;
         let (op, outcomes) = Operator::start(

@@ -40,6 +40,11 @@ pub fn audit_file(demo: bool) -> PathBuf {
     })
 }
 
+/// The plan's progress, when it is not the demo's.
+pub fn plan_state_file() -> PathBuf {
+    state_dir().join("plan-state.json")
+}
+
 pub fn log_file() -> PathBuf {
     state_dir().join("captain.log")
 }

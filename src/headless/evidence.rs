@@ -82,14 +82,13 @@ pub async fn run(cli: &Cli, cmd: &EvidenceCmd) -> Result<ExitCode> {
             evidence::write(out, &e)?
         }
         None => {
-            let store = crate::paths::state_dir().join("plan-state.json");
-            let initial = plan
-                .phases
-                .iter()
-                .map(|p| PhaseState::pending(p.validation.len()))
-                .collect();
-            let progress =
-                Progress::open(plan.clone(), initial, Some(store)).map_err(|e| eyre!(e))?;
+            let store = crate::paths::plan_state_file();
+            let progress = Progress::open(
+                plan.clone(),
+                crate::ops::progress::pending(&plan),
+                Some(store),
+            )
+            .map_err(|e| eyre!(e))?;
             let path = settings.audit_path();
             let records = if path.exists() {
                 audit::verify(&path)?

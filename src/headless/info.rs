@@ -21,6 +21,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     println!("audit:       {}", show(&paths::audit_file(false)));
     println!("demo audit:  {}", show(&paths::audit_file(true)));
     println!("log:         {}", show(&paths::log_file()));
+    println!("plan state:  {}", show(&paths::plan_state_file()));
     println!(
         "themes:      built-in default, light, high-contrast; user themes in {}",
         paths::user_theme_dir()

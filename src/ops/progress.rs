@@ -41,6 +41,14 @@ struct Stored {
     phases: Vec<PhaseState>,
 }
 
+/// Every phase of `plan` pending, with room for each check's result.
+pub fn pending(plan: &Plan) -> Vec<PhaseState> {
+    plan.phases
+        .iter()
+        .map(|p| PhaseState::pending(p.validation.len()))
+        .collect()
+}
+
 pub struct Progress {
     plan: Plan,
     states: Vec<PhaseState>,
@@ -292,10 +300,7 @@ mod tests {
     }
 
     fn initial(plan: &Plan) -> Vec<PhaseState> {
-        plan.phases
-            .iter()
-            .map(|p| PhaseState::pending(p.validation.len()))
-            .collect()
+        pending(plan)
     }
 
     #[test]
