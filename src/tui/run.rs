@@ -93,7 +93,14 @@ pub async fn run(c: Console) -> Result<()> {
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal"),
                 None => break,
             },
-            Some(update) = update_rx.recv() => app.apply(update),
+            Some(update) = update_rx.recv() => {
+                // Take everything already queued (a tick's several updates, the chart
+                // history at start) before drawing once, not once per update.
+                app.apply(update);
+                while let Ok(more) = update_rx.try_recv() {
+                    app.apply(more);
+                }
+            }
             Ok(()) = previews.changed() => app.set_previews(previews.borrow_and_update().clone()),
             Ok(()) = main.changed() => app.set_main(main.borrow_and_update().clone()),
             _ = redraw.tick() => {}
