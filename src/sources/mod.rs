@@ -199,6 +199,119 @@ pub trait Metrics: Send + Sync {
             "this metrics source cannot evaluate burn rates".into(),
         ))
     }
+
+    /// The value of one instant query, for a `prometheus.query` probe: `None` when the
+    /// query returns no series.
+    async fn value(&self, query: &str, now: DateTime<Utc>) -> Result<Option<f64>, SourceError> {
+        let _ = (query, now);
+        Err(SourceError::Rejected(
+            "this metrics source cannot evaluate queries".into(),
+        ))
+    }
+}
+
+/// What a backend found when a validation probe asked it to check something: whether it
+/// holds, and what was seen (never a secret's value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub passed: bool,
+    pub evidence: String,
+}
+
+impl Finding {
+    pub fn pass(evidence: impl Into<String>) -> Self {
+        Finding {
+            passed: true,
+            evidence: evidence.into(),
+        }
+    }
+
+    pub fn fail(evidence: impl Into<String>) -> Self {
+        Finding {
+            passed: false,
+            evidence: evidence.into(),
+        }
+    }
+}
+
+/// Something in the cluster a validation probe checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Inspection {
+    /// The namespace exists and is not being deleted.
+    NamespaceExists { namespace: String },
+    /// The Deployment has rolled out: its observed generation is current and every
+    /// desired replica is updated and available.
+    DeploymentReady { namespace: String, name: String },
+    /// The Helm release's latest revision has this status (`deployed`, `failed`, …).
+    HelmReleaseStatus {
+        release: String,
+        namespace: String,
+        status: String,
+    },
+}
+
+/// An action someone may or may not be allowed to take in the cluster, asked of the API
+/// server as a SelfSubjectAccessReview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessCheck {
+    pub verb: String,
+    /// `""` for the core group.
+    pub group: String,
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+impl AccessCheck {
+    pub fn new(verb: &str, group: &str, resource: &str) -> Self {
+        AccessCheck {
+            verb: verb.into(),
+            group: group.into(),
+            resource: resource.into(),
+            namespace: None,
+            name: None,
+        }
+    }
+
+    pub fn in_namespace(mut self, namespace: &str) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+impl std::fmt::Display for AccessCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let resource = if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        };
+        write!(f, "{} {resource}", self.verb)?;
+        if let Some(n) = &self.name {
+            write!(f, "/{n}")?;
+        }
+        if let Some(ns) = &self.namespace {
+            write!(f, " in {ns}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The API server's answer to an [`AccessCheck`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "allowed", rename_all = "snake_case")]
+pub enum Access {
+    Allowed,
+    /// Denied, with the authorizer's reason when it gave one.
+    Denied {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +330,19 @@ pub trait Cluster: Send + Sync {
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError>;
     /// The canary's traffic weight as the cluster has it now.
     async fn canary_weight(&self) -> Result<u8, SourceError>;
+    /// Check something for a validation probe.
+    async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {
+        let _ = what;
+        Err(SourceError::Rejected(
+            "this cluster source cannot inspect resources".into(),
+        ))
+    }
+    /// May the user captain runs as do this? A cluster that cannot say allows it, and the
+    /// API server still has the last word.
+    async fn access(&self, check: &AccessCheck) -> Result<Access, SourceError> {
+        let _ = check;
+        Ok(Access::Allowed)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +354,44 @@ pub enum TagChange {
     AlreadyGone,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelChange {
+    Added,
+    AlreadyThere,
+    Removed,
+    AlreadyGone,
+}
+
+/// An open pull request, as the sentinel needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPull {
+    pub number: u32,
+    pub title: String,
+    pub author: String,
+    pub labels: Vec<String>,
+}
+
+/// A governance setting on the forge a validation probe checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Governance {
+    /// The deployment environment exists and has at least one protection rule.
+    EnvironmentProtected { environment: String },
+    /// The branch requires this status check, by branch protection or by a ruleset.
+    BranchRequiresCheck { branch: String, check: String },
+    /// A ruleset is active (`enforcement: active`): the named one, or any.
+    RulesetActive { name: Option<String> },
+    /// An Actions secret exists by this name (its value is never readable).
+    SecretPresent { name: String },
+    /// A file exists on the branch.
+    FileExists { path: String, branch: String },
+    /// No open code-scanning alert of critical severity.
+    NoCriticalAlerts,
+    /// Secret scanning is enabled on the repository.
+    SecretScanningEnabled,
+}
+
 #[async_trait]
 pub trait Forge: Send + Sync {
     fn main_health(&self) -> Feed<MainHealth>;
@@ -235,6 +399,92 @@ pub trait Forge: Send + Sync {
     async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError>;
     /// Delete `frozen/rollback`.
     async fn unfreeze(&self) -> Result<TagChange, SourceError>;
+    /// Every open pull request (all pages).
+    async fn open_pulls(&self) -> Result<Vec<OpenPull>, SourceError> {
+        Err(SourceError::Rejected(
+            "this forge cannot list pull requests".into(),
+        ))
+    }
+    /// Put `label` on pull request `number`.
+    async fn add_label(&self, number: u32, label: &str) -> Result<LabelChange, SourceError> {
+        let _ = (number, label);
+        Err(SourceError::Rejected("this forge cannot label".into()))
+    }
+    /// Take `label` off pull request `number`.
+    async fn remove_label(&self, number: u32, label: &str) -> Result<LabelChange, SourceError> {
+        let _ = (number, label);
+        Err(SourceError::Rejected("this forge cannot label".into()))
+    }
+    /// Check a governance setting for a validation probe.
+    async fn check(&self, what: &Governance) -> Result<Finding, SourceError> {
+        let _ = what;
+        Err(SourceError::Rejected(
+            "this forge cannot check governance settings".into(),
+        ))
+    }
+}
+
+/// One document of the state every console of a release shares (the train, the plan's
+/// progress), with the generation it was written at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedDoc {
+    /// Counts writes of this document: 1 for the first.
+    pub generation: u64,
+    pub body: serde_json::Value,
+    /// Who wrote it (`user@host`), and when.
+    pub written_by: String,
+    pub written_at: DateTime<Utc>,
+}
+
+/// The documents, by key.
+pub type SharedDocs = std::collections::BTreeMap<String, SharedDoc>;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WriteError {
+    /// Someone else wrote the document first: what it holds now (`None`: deleted).
+    #[error("changed by someone else first")]
+    Conflict(Option<Box<SharedDoc>>),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// Who holds the driver's lease.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseHolder {
+    pub holder: String,
+    pub renewed: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+    /// The caller holds it.
+    pub ours: bool,
+}
+
+/// State shared by every console of a release, written with optimistic concurrency, and
+/// the lease that lets exactly one of them drive the train.
+#[async_trait]
+pub trait SharedState: Send + Sync {
+    /// Every document as the store has it now, kept current by a watch.
+    fn docs(&self) -> Feed<SharedDocs>;
+    /// One document, read now.
+    async fn read(&self, key: &str) -> Result<Option<SharedDoc>, SourceError>;
+    /// Write `body` as `key` if the document is still at `expected` (0: it must not exist
+    /// yet). Returns the new generation; someone else's write in between is a
+    /// [`WriteError::Conflict`], never overwritten.
+    async fn write(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        expected: u64,
+        by: &str,
+    ) -> Result<u64, WriteError>;
+    /// Take the lease for `holder` if it is free or expired, or renew it if `holder` has
+    /// it; says who holds it after.
+    async fn lease(
+        &self,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<LeaseHolder, SourceError>;
+    /// Give the lease up, if `holder` has it.
+    async fn release_lease(&self, holder: &str) -> Result<(), SourceError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
