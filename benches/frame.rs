@@ -65,6 +65,7 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
             actor: Actor::local(),
             read_only: false,
             adopt: false,
+            needs: Vec::new(),
         };
         let (mut op, outcomes) = Operator::start(
             backends.clone(),

@@ -173,6 +173,18 @@ pub enum PreviewsCmd {
 pub enum MainCmd {
     /// Exit 0 green, 1 red, 3 could not evaluate.
     Status(Json),
+    /// The clean-main sentinel: while main is red, label every open pull request
+    /// `freeze/main-red`; once it is green, take the label off. Exit 0 done (or nothing to
+    /// do), 1 a label could not be changed, 3 could not evaluate.
+    Sentinel {
+        /// Say what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        m: Mutate,
+        #[command(flatten)]
+        j: Json,
+    },
 }
 
 #[derive(Debug, Subcommand)]

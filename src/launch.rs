@@ -201,6 +201,10 @@ impl Session {
             read_only,
             // A live console joins the train where the cluster has it; the demo starts one.
             adopt: self.world.is_none(),
+            needs: crate::ops::access::requirements(
+                &self.settings.config.release,
+                &self.settings.config.traffic,
+            ),
         };
         // The demo's progress lives as long as the demo; a real plan's is kept on disk.
         let store = self.settings.demo.is_none().then(paths::plan_state_file);

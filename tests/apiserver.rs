@@ -1,9 +1,11 @@
 //! The test Kubernetes API server (tests/kube_support) held to the real protocol: the real
-//! `kubectl` drives it (apiserver/kubectl*.rs), plain HTTP checks the wire
+//! `kubectl` drives it (apiserver/kubectl*.rs, deployments.rs), plain HTTP checks the wire
 //! (apiserver/protocol.rs, watch.rs, lifecycle.rs), and kube-rs, the client captain uses,
 //! lists, watches and writes through it (apiserver/kube_rs.rs). Shared helpers live here.
 mod kube_support;
 
+#[path = "apiserver/deployments.rs"]
+mod deployments;
 #[path = "apiserver/kube_rs.rs"]
 mod kube_rs;
 #[path = "apiserver/kubectl.rs"]

@@ -862,3 +862,87 @@ async fn with_helm_4_the_rollback_reason_is_written_into_the_release() {
         .expect("--description passed");
     assert_eq!(calls[at + 1], "p99 regression", "{calls:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_rbac_does_not_allow_is_refused_up_front_with_the_reason_and_nothing_changes() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    server.set_access(
+        AccessPolicy::allow_all()
+            .deny("patch", "httproutes.gateway.networking.k8s.io")
+            .because("RBAC: role release-viewer has no patch on httproutes"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain_live(
+        &server,
+        dir.path(),
+        &["canary", "promote", "--yes", "--json"],
+    )
+    .await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("promote is unavailable: you may not patch httproutes.gateway.networking.k8s.io/summit in prod (RBAC: role release-viewer has no patch on httproutes)"),
+        "{text}"
+    );
+    assert_eq!(route_weights(&server), (75, 25), "nothing was patched");
+    let patched = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patched, 0);
+    let reviews = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("selfsubjectaccessreviews"))
+        .count();
+    assert!(reviews >= 1, "asked the API server first");
+
+    // Deleting previews is still allowed: the refusal is per action.
+    let o = captain_live(
+        &server,
+        dir.path(),
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "3d",
+            "--yes",
+            "--reason",
+            "stale",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_stuck_pending_upgrade_blocks_promote_and_says_which_revision() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    put_release(&server, "summit", 8, "pending-upgrade", true);
+    let dir = tempfile::tempdir().unwrap();
+    let o = captain_live(&server, dir.path(), &["canary", "promote", "--yes"]).await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("release summit is stuck pending-upgrade at revision 8"),
+        "{text}"
+    );
+    assert_eq!(route_weights(&server), (75, 25), "nothing was patched");
+}

@@ -116,6 +116,7 @@ async fn operator(stack: &Stack, slo: &SloConfig, dir: &Path) -> Operator {
         },
         read_only: false,
         adopt: false,
+        needs: Vec::new(),
     };
     let now = Utc::now();
     let plan = Plan::builtin();
@@ -254,6 +255,44 @@ async fn a_promql_syntax_error_in_one_sli_is_an_error_for_that_sli_and_the_other
         values(m.readings.get(sli));
     }
     assert!(m.canary_requests.is_some() && m.stable_requests.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_query_probe_compares_what_the_server_answers() {
+    use captain::config::probe::{Comparison, Probe};
+    use captain::engine::phases::ProbeStatus;
+    use captain::ops::probes::{ProbeContext, run};
+    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+        return;
+    };
+    let slo = slo("");
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ProbeContext {
+        audit_path: dir.path().join("audit.jsonl"),
+        metrics: Some((Arc::new(source(&stack, &slo)), slo.clone())),
+        forge: None,
+        cluster: None,
+        now: Utc::now(),
+    };
+    let probe = |query: &str, op, value| Probe::PrometheusQuery {
+        query: query.into(),
+        op,
+        value,
+    };
+    let r = run(&probe("count(up == 1)", Comparison::Gte, 1.0), &ctx).await;
+    assert_eq!(r.status, ProbeStatus::Pass, "{r:?}");
+    let r = run(&probe("count(up == 1)", Comparison::Gt, 100.0), &ctx).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(r.evidence.contains("does not hold"), "{r:?}");
+    let r = run(&probe("up{job=\"nowhere\"}", Comparison::Eq, 1.0), &ctx).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(r.evidence.contains("no series"), "{r:?}");
+    let r = run(&probe("sum(up", Comparison::Eq, 1.0), &ctx).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(
+        r.evidence.contains("parse error"),
+        "Prometheus' reason: {r:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

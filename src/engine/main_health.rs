@@ -46,6 +46,24 @@ pub struct PrRef {
     pub title: String,
 }
 
+/// The label that blocks merging while main is red (a ruleset enforces it).
+pub const FREEZE_LABEL: &str = "freeze/main-red";
+
+/// An open pull request, as the sentinel needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPull {
+    pub number: u32,
+    pub title: String,
+    pub author: String,
+    pub labels: Vec<String>,
+}
+
+impl OpenPull {
+    pub fn frozen(&self) -> bool {
+        self.labels.iter().any(|l| l == FREEZE_LABEL)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateLimit {
     pub remaining: u32,
@@ -67,6 +85,9 @@ pub struct MainHealth {
     pub frozen: Option<Freeze>,
     pub freeze_prs: Vec<PrRef>,
     pub renovate_prs: Vec<PrRef>,
+    /// Every open pull request, for the sentinel.
+    #[serde(default)]
+    pub open_prs: Vec<OpenPull>,
     pub rate_limit: Option<RateLimit>,
 }
 
@@ -125,6 +146,7 @@ mod tests {
             frozen: None,
             freeze_prs: vec![],
             renovate_prs: vec![],
+            open_prs: vec![],
             rate_limit: None,
         }
     }

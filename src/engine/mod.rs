@@ -8,5 +8,6 @@ pub mod burn;
 pub mod main_health;
 pub mod phases;
 pub mod previews;
+pub mod sentinel;
 pub mod signals;
 pub mod train;

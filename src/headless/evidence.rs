@@ -42,6 +42,7 @@ pub async fn run(cli: &Cli, cmd: &EvidenceCmd) -> Result<ExitCode> {
                 actor: Actor::local(),
                 read_only: false,
                 adopt: false,
+                needs: Vec::new(),
             };
             let progress = Progress::open(plan.clone(), phases, None).map_err(|e| eyre!(e))?;
             let (mut op, _) = Operator::start(

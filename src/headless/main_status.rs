@@ -1,4 +1,5 @@
-//! `captain main status`: exit 0 green, 1 red, 3 could not evaluate.
+//! `captain main status` (exit 0 green, 1 red, 3 could not evaluate) and `captain main
+//! sentinel`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -6,13 +7,29 @@ use std::time::Duration;
 
 use color_eyre::eyre::Result;
 
-use crate::cli::{Cli, MainCmd};
+use crate::cli::{Cli, Json, MainCmd};
 use crate::engine::main_health::Overall;
 use crate::launch::{Session, Settings, live_forge};
 use crate::sources::{Forge, first_reading};
 
 pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
-    let MainCmd::Status(j) = cmd;
+    match cmd {
+        MainCmd::Status(j) => status(cli, j).await,
+        MainCmd::Sentinel { dry_run, m, j } => super::sentinel::run(cli, *dry_run, m, j).await,
+    }
+}
+
+/// The forge the subcommands talk to, or why there is none (exit 3).
+pub async fn forge(cli: &Cli) -> Result<std::result::Result<Arc<dyn Forge>, String>> {
+    let settings = Settings::load(cli)?;
+    Ok(if settings.demo.is_some() {
+        Ok(Session::open(cli).await?.backends.forge.clone())
+    } else {
+        live_forge(&settings).await.map_err(|e| format!("{e:#}"))
+    })
+}
+
+async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
     let forge: Arc<dyn Forge> = if settings.demo.is_some() {
         Session::open(cli).await?.backends.forge.clone()

@@ -9,6 +9,7 @@ mod init;
 mod main_status;
 mod plan;
 mod previews;
+mod sentinel;
 mod slo;
 
 use std::io::{BufRead, IsTerminal, Write};

@@ -54,25 +54,17 @@ async fn validate(
             plan.phases.len() - 1
         );
     }
-    let (metrics, now) = if settings.demo.is_some() {
+    let ctx = if settings.demo.is_some() {
         let session = Session::open(cli).await?;
-        let now = session.clock.now();
-        (
-            Some((session.backends.metrics.clone(), session.slo.clone())),
-            now,
-        )
+        ProbeContext {
+            audit_path: settings.audit_path(),
+            metrics: Some((session.backends.metrics.clone(), session.slo.clone())),
+            forge: Some(session.backends.forge.clone()),
+            cluster: Some(session.backends.cluster.clone()),
+            now: session.clock.now(),
+        }
     } else {
-        let live = settings.slo().ok().and_then(|slo| {
-            crate::launch::live_metrics(settings, &slo)
-                .ok()
-                .map(|m| (m, slo))
-        });
-        (live.map(|(m, s)| (m as Arc<_>, s)), chrono::Utc::now())
-    };
-    let ctx = ProbeContext {
-        audit_path: settings.audit_path(),
-        metrics,
-        now,
+        live_context(cli, settings).await
     };
     let mut worst = ProbeStatus::Pass;
     let mut report = Vec::new();
@@ -115,4 +107,42 @@ async fn validate(
         ProbeStatus::Fail => 1,
         ProbeStatus::Manual | ProbeStatus::Unavailable => 2,
     }))
+}
+
+/// The live sources the probes may ask, each one that cannot be set up left out (its
+/// probes then say it is unavailable, and why).
+async fn live_context(cli: &Cli, settings: &Settings) -> ProbeContext {
+    let metrics = settings.slo().ok().and_then(|slo| {
+        crate::launch::live_metrics(settings, &slo)
+            .ok()
+            .map(|m| (m, slo))
+    });
+    let forge: Arc<dyn crate::sources::Forge> = match crate::launch::live_forge(settings).await {
+        Ok(f) => f,
+        Err(e) => Arc::new(crate::sources::unavailable::UnavailableForge::new(format!(
+            "{e:#}"
+        ))),
+    };
+    let cfg = &settings.config;
+    let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
+    let cluster = match crate::sources::kube::connect(context.as_deref(), None).await {
+        Ok(target) => Some(Arc::new(crate::sources::kube::KubeCluster::spawn(
+            &target,
+            &cfg.previews,
+            &cfg.release,
+            &cfg.traffic,
+            Arc::new(crate::clock::SystemClock),
+        )) as Arc<dyn crate::sources::Cluster>),
+        Err(e) => {
+            eprintln!("Kubernetes probes unavailable: {e}");
+            None
+        }
+    };
+    ProbeContext {
+        audit_path: settings.audit_path(),
+        metrics,
+        forge: Some(forge),
+        cluster,
+        now: chrono::Utc::now(),
+    }
 }

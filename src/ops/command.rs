@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::progress::PhaseCommand;
+use crate::engine::main_health::FREEZE_LABEL;
+use crate::engine::sentinel::{Reason, Relabel};
 use crate::engine::train::{Train, TrainCommand};
 
 /// Something a human asked captain to change.
@@ -11,9 +13,18 @@ use crate::engine::train::{Train, TrainCommand};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Command {
     Train(TrainCommand),
-    DeletePreview { namespace: String },
-    CleanStale { namespaces: Vec<String> },
+    DeletePreview {
+        namespace: String,
+    },
+    CleanStale {
+        namespaces: Vec<String>,
+    },
     Phase(PhaseCommand),
+    /// The clean-main sentinel: label or unlabel open pull requests `freeze/main-red`.
+    Sentinel {
+        why: Reason,
+        relabel: Relabel,
+    },
 }
 
 /// How a human said yes.
@@ -80,6 +91,7 @@ impl Command {
             Command::Phase(PhaseCommand::Validate { .. }) => "phase-validate",
             Command::Phase(PhaseCommand::Confirm { .. }) => "phase-confirm",
             Command::Phase(PhaseCommand::RollBack { .. }) => "phase-rollback",
+            Command::Sentinel { .. } => "sentinel",
         }
     }
 
@@ -199,6 +211,41 @@ impl Command {
                     vec![format!("Delete the namespaces {}.", namespaces.join(", "))],
                 )
             },
+            Command::Sentinel { why, relabel } => {
+                let list = |ns: &[u32]| {
+                    ns.iter()
+                        .map(|n| format!("#{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let mut effects = Vec::new();
+                if !relabel.label.is_empty() {
+                    effects.push(format!(
+                        "Label {} {FREEZE_LABEL}: merging them is blocked until main is green.",
+                        list(&relabel.label)
+                    ));
+                }
+                if !relabel.unlabel.is_empty() {
+                    effects.push(format!(
+                        "Take {FREEZE_LABEL} off {}.",
+                        list(&relabel.unlabel)
+                    ));
+                }
+                let count = relabel.label.len() + relabel.unlabel.len();
+                Proposal {
+                    target: format!("{count} pull request{}", if count == 1 { "" } else { "s" }),
+                    ..p(
+                        format!("Clean-main sentinel: {}", why.label()),
+                        why.label().to_string(),
+                        format!(
+                            "{} labelled, {} unlabelled",
+                            relabel.label.len(),
+                            relabel.unlabel.len()
+                        ),
+                        effects,
+                    )
+                }
+            }
             Command::Phase(pc) => p(
                 format!("Phase {}", pc.phase()),
                 String::new(),

@@ -22,6 +22,8 @@ pub enum Update {
     Sample(GoldenSample),
     Analysis(Box<Analysis>),
     Outcome(Outcome),
+    /// Actions the cluster does not allow this user, with why.
+    Denied(std::collections::BTreeMap<String, String>),
     /// The audit journal failed: nothing more can be done safely.
     Fault(String),
 }
@@ -52,7 +54,9 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Validations run apart, so a slow probe never delays a measurement.
     let (done_tx, mut done_rx) = mpsc::channel::<(Validation, Vec<ProbeResult>)>(4);
-    if out.send(Update::Phases(op.phases())).await.is_err() {
+    if out.send(Update::Phases(op.phases())).await.is_err()
+        || out.send(Update::Denied(op.denied.clone())).await.is_err()
+    {
         return;
     }
     for sample in op.history(clock.now()).await {

@@ -2,6 +2,7 @@
 //! Every action that changes anything goes through [`Operator::execute`], which writes
 //! the intent before acting and the outcome after.
 
+pub mod access;
 pub mod audit;
 pub mod command;
 pub mod driver;
@@ -9,6 +10,7 @@ pub mod evidence;
 pub mod operator;
 pub mod probes;
 pub mod progress;
+pub mod sentinel;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
 pub use operator::{Operator, Outcome, Setup};

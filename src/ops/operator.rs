@@ -13,7 +13,7 @@ use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
 use crate::engine::burn::AlertState;
 use crate::engine::signals::GoldenSample;
-use crate::engine::train::{Effect, Policy, Revisions, Train};
+use crate::engine::train::{Effect, Policy, Revisions, Train, TrainCommand};
 use crate::sources::{Backends, Deletion, Queries, SourceError, TagChange};
 
 /// What became of an action, as the log pane and a subcommand report it.
@@ -72,6 +72,8 @@ pub struct Setup {
     /// Take the train as the cluster has it (a live console joining a canary under way)
     /// instead of starting one at the first step (the demo's fresh world).
     pub adopt: bool,
+    /// What each action needs the cluster to allow (see `ops::access`).
+    pub needs: Vec<(String, crate::sources::AccessCheck)>,
 }
 
 mod phases;
@@ -95,6 +97,10 @@ pub struct Operator {
     /// Burn-rate alerts as last evaluated, and when.
     burn: Vec<AlertState>,
     burn_at: Option<DateTime<Utc>>,
+    /// Actions the cluster does not allow this user, with why.
+    pub denied: BTreeMap<String, String>,
+    /// The last look at the release for a stuck Helm operation: when, and what blocks.
+    stuck: Option<(DateTime<Utc>, Option<String>)>,
 }
 
 impl Operator {
@@ -142,7 +148,14 @@ impl Operator {
         } else {
             Train::start(&setup.release, policy, revisions, now)
         };
+        let denied = if setup.read_only {
+            BTreeMap::new()
+        } else {
+            super::access::review(backends.cluster.as_ref(), &setup.needs).await
+        };
         let mut op = Operator {
+            denied,
+            stuck: None,
             backends,
             progress,
             slo,
@@ -248,7 +261,26 @@ impl Operator {
             return Ok(report);
         }
         let before = self.train.weight;
-        let effects = self.train.observe(analysis.clone(), now);
+        let unobserved = self.train.clone();
+        let mut effects = self.train.observe(analysis.clone(), now);
+        let promotes =
+            |e: &[Effect]| matches!(e.first(), Some(Effect::SetWeight(w)) if *w > before);
+        if promotes(&effects) {
+            let fresh = self
+                .stuck
+                .as_ref()
+                .is_none_or(|(at, _)| now - *at >= chrono::Duration::seconds(60));
+            if let Some(why) = self.stuck_release(now, !fresh).await {
+                // Hold at this weight: the train tries again on a later tick, and a
+                // breach meanwhile still rolls back.
+                if fresh {
+                    log::warn!("not promoting {}: {why}", self.train.release);
+                }
+                self.train = unobserved;
+                self.train.last = Some(analysis.clone());
+                effects = Vec::new();
+            }
+        }
         report.analysis = Some(analysis);
         if !effects.is_empty() {
             let action = match effects.first() {
@@ -285,6 +317,29 @@ impl Operator {
             actor,
         );
         self.run_audited(entry, effects).await
+    }
+
+    /// Why the release cannot be promoted now, if it cannot: Helm refuses the next
+    /// operation while one is stuck `pending-*`, so a rollback from a higher weight would
+    /// fail too. A history that cannot be read blocks as well. `memo`: take the last look
+    /// (an automatic promotion checks at most once a minute).
+    async fn stuck_release(&mut self, now: DateTime<Utc>, memo: bool) -> Option<String> {
+        if memo && let Some((_, why)) = &self.stuck {
+            return why.clone();
+        }
+        let why = match self.backends.deployer.history().await {
+            Ok(h) => h.last().filter(|r| r.status.starts_with("pending-")).map(|r| {
+                format!(
+                    "release {} is stuck {} at revision {}: finish or roll back that operation first",
+                    self.train.release, r.status, r.revision
+                )
+            }),
+            Err(e) => Some(format!(
+                "the release history cannot be read to rule out a stuck Helm operation: {e}"
+            )),
+        };
+        self.stuck = Some((now, why.clone()));
+        why
     }
 
     fn state_label(&self) -> String {
@@ -457,6 +512,13 @@ impl Operator {
                 "read-only: no action is allowed".into(),
             ));
         }
+        if let Some(why) = self.denied.get(action) {
+            return Ok(Outcome::refused(
+                action,
+                &proposal.target,
+                format!("{action} is unavailable: {why}"),
+            ));
+        }
         if proposal.reason_required && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Ok(Outcome::refused(
                 action,
@@ -479,6 +541,11 @@ impl Operator {
         };
         match &c.command {
             Command::Train(cmd) => {
+                if matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull)
+                    && let Some(why) = self.stuck_release(now, false).await
+                {
+                    return Ok(Outcome::refused(action, &proposal.target, why));
+                }
                 let mut next = self.train.clone();
                 let effects = match next.command(cmd, now) {
                     Ok(e) => e,
@@ -520,6 +587,16 @@ impl Operator {
                 self.journal.append(entry.clone(), Utc::now())?;
                 let result = self.delete(namespace).await;
                 self.finish(entry, result)
+            }
+            Command::Sentinel { relabel, .. } => {
+                super::sentinel::execute(
+                    self.backends.forge.as_ref(),
+                    &mut self.journal,
+                    &self.actor,
+                    relabel,
+                    &c,
+                )
+                .await
             }
             Command::CleanStale { namespaces } => {
                 let entry = intent(self);

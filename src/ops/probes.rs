@@ -14,7 +14,9 @@ use crate::config::probe::{Check, Probe};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::analyse;
 use crate::engine::phases::{ProbeResult, ProbeStatus};
-use crate::sources::{Metrics, Queries};
+use crate::sources::{
+    Cluster, Finding, Forge, Governance, Inspection, Metrics, Queries, SourceError,
+};
 
 /// How many probes run at once.
 pub const CONCURRENCY: usize = 4;
@@ -22,11 +24,14 @@ pub const CONCURRENCY: usize = 4;
 /// Evidence is kept short: enough to read on a panel and in an export.
 const EVIDENCE_LIMIT: usize = 2000;
 
-/// What the probes may look at.
+/// What the probes may look at. A source that is `None` is not configured: its probes
+/// say so, and never pass.
 #[derive(Clone)]
 pub struct ProbeContext {
     pub audit_path: PathBuf,
     pub metrics: Option<(Arc<dyn Metrics>, SloConfig)>,
+    pub forge: Option<Arc<dyn Forge>>,
+    pub cluster: Option<Arc<dyn Cluster>>,
     pub now: DateTime<Utc>,
 }
 
@@ -64,10 +69,23 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
         } => http_get(url, *status, body_contains.as_deref()).await,
         Probe::SloCheck => slo_check(ctx).await,
         Probe::CanaryDrillPassed => drill_passed(ctx),
-        Probe::PrometheusQuery { .. } => unavailable("the Prometheus query probe"),
-        other if other.kind().starts_with("github.") => unavailable("the GitHub source"),
-        other if other.kind().starts_with("kube.") => unavailable("the Kubernetes source"),
-        _ => unavailable("the Helm source"),
+        Probe::PrometheusQuery { query, op, value } => {
+            prometheus_query(ctx, query, *op, *value).await
+        }
+        other => match (governance(other), inspection(other)) {
+            (Some(g), _) => match &ctx.forge {
+                Some(forge) => found(forge.check(&g).await),
+                None => unavailable("the GitHub source"),
+            },
+            (_, Some(i)) => match &ctx.cluster {
+                Some(cluster) => found(cluster.inspect(&i).await),
+                None => unavailable("the Kubernetes source"),
+            },
+            _ => (
+                ProbeStatus::Fail,
+                format!("no source runs {} probes", other.kind()),
+            ),
+        },
     };
     ProbeResult {
         status,
@@ -79,8 +97,97 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
 fn unavailable(what: &str) -> (ProbeStatus, String) {
     (
         ProbeStatus::Unavailable,
-        format!("{what} is not available in this build yet"),
+        format!("{what} is not configured"),
     )
+}
+
+/// A source that could not answer fails the probe: not knowing is never a pass.
+fn found(r: Result<Finding, SourceError>) -> (ProbeStatus, String) {
+    match r {
+        Ok(f) if f.passed => (ProbeStatus::Pass, f.evidence),
+        Ok(f) => (ProbeStatus::Fail, f.evidence),
+        Err(SourceError::Unconfigured(why)) => (ProbeStatus::Unavailable, why),
+        Err(e) => (ProbeStatus::Fail, format!("could not check: {e}")),
+    }
+}
+
+fn governance(p: &Probe) -> Option<Governance> {
+    Some(match p {
+        Probe::GithubEnvironmentProtected { environment } => Governance::EnvironmentProtected {
+            environment: environment.clone(),
+        },
+        Probe::GithubBranchRequiresCheck { branch, check } => Governance::BranchRequiresCheck {
+            branch: branch.clone(),
+            check: check.clone(),
+        },
+        Probe::GithubRulesetActive { name } => Governance::RulesetActive { name: name.clone() },
+        Probe::GithubSecretPresent { name } => Governance::SecretPresent { name: name.clone() },
+        Probe::GithubFileExists { path, branch } => Governance::FileExists {
+            path: path.clone(),
+            branch: branch.clone(),
+        },
+        Probe::GithubNoCriticalAlerts => Governance::NoCriticalAlerts,
+        Probe::GithubSecretScanningEnabled => Governance::SecretScanningEnabled,
+        _ => return None,
+    })
+}
+
+fn inspection(p: &Probe) -> Option<Inspection> {
+    Some(match p {
+        Probe::KubeNamespaceExists { namespace } => Inspection::NamespaceExists {
+            namespace: namespace.clone(),
+        },
+        Probe::KubeDeploymentReady { namespace, name } => Inspection::DeploymentReady {
+            namespace: namespace.clone(),
+            name: name.clone(),
+        },
+        Probe::HelmReleaseStatus {
+            release,
+            namespace,
+            status,
+        } => Inspection::HelmReleaseStatus {
+            release: release.clone(),
+            namespace: namespace.clone(),
+            status: status.clone(),
+        },
+        _ => return None,
+    })
+}
+
+async fn prometheus_query(
+    ctx: &ProbeContext,
+    query: &str,
+    op: crate::config::probe::Comparison,
+    want: f64,
+) -> (ProbeStatus, String) {
+    let Some((metrics, _)) = &ctx.metrics else {
+        return unavailable("a metrics source");
+    };
+    match metrics.value(query, ctx.now).await {
+        Err(e) => (
+            ProbeStatus::Fail,
+            format!("could not evaluate {query}: {e}"),
+        ),
+        Ok(None) => (
+            ProbeStatus::Fail,
+            format!("{query} returned no series: nothing to compare"),
+        ),
+        Ok(Some(v)) => {
+            let holds = op.holds(v, want);
+            (
+                if holds {
+                    ProbeStatus::Pass
+                } else {
+                    ProbeStatus::Fail
+                },
+                format!(
+                    "{query} = {v}; {} {v} {} {want}",
+                    if holds { "holds:" } else { "does not hold:" },
+                    op.symbol()
+                ),
+            )
+        }
+    }
 }
 
 fn clip(mut s: String) -> String {

@@ -4,8 +4,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Scenario, noise};
 use crate::engine::main_health::{
-    CheckState, Commit, Freeze, MainHealth, PrRef, RateLimit, RequiredCheck,
+    CheckState, Commit, Freeze, MainHealth, RateLimit, RequiredCheck,
 };
+use crate::sources::OpenPull;
 
 pub const REQUIRED: [&str; 4] = ["ci-pr", "build", "test", "scan"];
 
@@ -34,6 +35,7 @@ pub fn health(
     origin: DateTime<Utc>,
     now: DateTime<Utc>,
     frozen: Option<Freeze>,
+    pulls: &[OpenPull],
 ) -> MainHealth {
     let head = head(seed, origin);
     let green_since = head.at + Duration::minutes(9);
@@ -64,39 +66,13 @@ pub fn health(
             }
         })
         .collect();
-    let red = scenario == Scenario::MainRed
-        || (scenario == Scenario::Drill
-            && (origin + Duration::seconds(DRILL_RED.0)..origin + Duration::seconds(DRILL_RED.1))
-                .contains(&now));
-    let freeze_prs = if red {
-        vec![
-            PrRef {
-                number: 421,
-                title: "Add SBOM upload to publish".into(),
-            },
-            PrRef {
-                number: 423,
-                title: "Tighten CSP headers".into(),
-            },
-        ]
-    } else {
-        Vec::new()
-    };
     MainHealth {
         head,
         checks,
         frozen,
-        freeze_prs,
-        renovate_prs: vec![
-            PrRef {
-                number: 409,
-                title: "Update rust Docker tag to v1.95".into(),
-            },
-            PrRef {
-                number: 415,
-                title: "Update helm/kind-action action to v1.12".into(),
-            },
-        ],
+        freeze_prs: super::pulls::frozen(pulls),
+        renovate_prs: super::pulls::renovate(pulls),
+        open_prs: pulls.to_vec(),
         rate_limit: Some(RateLimit {
             remaining: 4_870 - ((now - origin).num_minutes().clamp(0, 600) as u32),
             limit: 5_000,

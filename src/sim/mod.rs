@@ -6,7 +6,9 @@
 
 mod main_health;
 mod previews;
+mod pulls;
 mod scenario;
+mod settings;
 mod signals;
 mod world;
 

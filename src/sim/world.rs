@@ -8,15 +8,15 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
 use super::signals::{self, Conditions};
-use super::{Scenario, main_health, previews};
+use super::{Scenario, main_health, previews, pulls, settings};
 use crate::clock::Clock;
 use crate::engine::analysis::{Measurement, SliReading};
 use crate::engine::main_health::{Freeze, MainHealth};
 use crate::engine::previews::Preview;
 use crate::engine::signals::{GoldenSample, Signal, Track};
 use crate::sources::{
-    Backends, Cluster, Deletion, Deployer, Feed, Forge, Metrics, Queries, Reading, ReleaseRevision,
-    SourceError, TagChange,
+    Backends, Cluster, Deletion, Deployer, Feed, Finding, Forge, Governance, Inspection,
+    LabelChange, Metrics, OpenPull, Queries, Reading, ReleaseRevision, SourceError, TagChange,
 };
 
 /// The demo canary's first step, as in the demo slo.yml.
@@ -34,6 +34,7 @@ struct State {
     deleted: BTreeSet<String>,
     frozen: Option<Freeze>,
     history: Vec<ReleaseRevision>,
+    pulls: Vec<OpenPull>,
 }
 
 struct Inner {
@@ -55,7 +56,8 @@ impl World {
         let origin = clock.now();
         let previews = previews::generate(scenario, seed, origin);
         let history = initial_history(seed, origin);
-        let main = main_health::health(scenario, seed, origin, origin, None);
+        let pulls = pulls::open(scenario);
+        let main = main_health::health(scenario, seed, origin, origin, None, &pulls);
         let (previews_tx, _) = watch::channel(Reading::fresh(previews.clone(), origin));
         let (main_tx, _) = watch::channel(Reading::fresh(main, origin));
         World(Arc::new(Inner {
@@ -72,6 +74,7 @@ impl World {
                 deleted: BTreeSet::new(),
                 frozen: None,
                 history,
+                pulls,
             }),
             previews_tx,
             main_tx,
@@ -129,8 +132,7 @@ impl World {
         let now = self.0.clock.now();
         // A live watch confirms its data is current; so does the world's heartbeat.
         self.0.previews_tx.send_modify(|r| r.updated = Some(now));
-        let frozen = self.state().frozen.clone();
-        let next = main_health::health(self.0.scenario, self.0.seed, self.0.origin, now, frozen);
+        let next = self.main_now(now);
         self.0.main_tx.send_modify(|r| {
             if r.value.as_deref() == Some(&next) {
                 r.updated = Some(now);
@@ -146,9 +148,50 @@ impl World {
     }
 
     fn publish_main(&self, now: DateTime<Utc>) {
-        let frozen = self.state().frozen.clone();
-        let next = main_health::health(self.0.scenario, self.0.seed, self.0.origin, now, frozen);
+        let next = self.main_now(now);
         self.0.main_tx.send_replace(Reading::fresh(next, now));
+    }
+
+    fn main_now(&self, now: DateTime<Utc>) -> MainHealth {
+        let (frozen, pulls) = {
+            let s = self.state();
+            (s.frozen.clone(), s.pulls.clone())
+        };
+        main_health::health(
+            self.0.scenario,
+            self.0.seed,
+            self.0.origin,
+            now,
+            frozen,
+            &pulls,
+        )
+    }
+
+    /// Change one PR's labels; `add` puts `label` on, else takes it off.
+    fn relabel(&self, number: u32, label: &str, add: bool) -> Result<LabelChange, SourceError> {
+        let change = {
+            let mut s = self.state();
+            let Some(pr) = s.pulls.iter_mut().find(|p| p.number == number) else {
+                return Err(SourceError::Rejected(format!(
+                    "no open pull request #{number}"
+                )));
+            };
+            let has = pr.labels.iter().any(|l| l == label);
+            match (add, has) {
+                (true, true) => LabelChange::AlreadyThere,
+                (true, false) => {
+                    pr.labels.push(label.to_string());
+                    LabelChange::Added
+                }
+                (false, true) => {
+                    pr.labels.retain(|l| l != label);
+                    LabelChange::Removed
+                }
+                (false, false) => LabelChange::AlreadyGone,
+            }
+        };
+        self.publish_main(self.0.clock.now());
+        Ok(change)
     }
 }
 
@@ -260,6 +303,56 @@ impl Cluster for World {
         s.weight = weight;
         Ok(s.weight)
     }
+
+    async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {
+        let s = self.state();
+        Ok(match what {
+            Inspection::NamespaceExists { namespace } => {
+                let preview = s.previews.iter().find(|p| &p.namespace == namespace);
+                if settings::NAMESPACES.contains(&namespace.as_str()) || preview.is_some() {
+                    Finding::pass(format!("namespace {namespace}: Active"))
+                } else {
+                    Finding::fail(format!("no namespace {namespace}"))
+                }
+            }
+            Inspection::DeploymentReady { namespace, name } => {
+                match settings::deployment(namespace, name) {
+                    Some((want, have)) if want == have => Finding::pass(format!(
+                        "{namespace}/{name}: {have}/{want} updated, {have}/{want} available"
+                    )),
+                    Some((want, have)) => {
+                        Finding::fail(format!("{namespace}/{name}: {have}/{want} available"))
+                    }
+                    None => Finding::fail(format!("no deployment {namespace}/{name}")),
+                }
+            }
+            Inspection::HelmReleaseStatus {
+                release,
+                namespace,
+                status,
+            } => {
+                let history = match (release.as_str(), namespace.as_str()) {
+                    ("summit", "prod") => s.history.clone(),
+                    ("summit", "stage") => settings::stage_history(&s.history),
+                    _ => Vec::new(),
+                };
+                match history.last() {
+                    None => Finding::fail(format!("no release {namespace}/{release}")),
+                    Some(r) => {
+                        let seen = format!(
+                            "revision {}: {}, chart {}, app {}",
+                            r.revision, r.status, r.chart, r.app_version
+                        );
+                        if &r.status == status {
+                            Finding::pass(seen)
+                        } else {
+                            Finding::fail(format!("{seen} (expected {status})"))
+                        }
+                    }
+                }
+            }
+        })
+    }
 }
 
 #[async_trait]
@@ -294,6 +387,22 @@ impl Forge for World {
         };
         self.publish_main(now);
         Ok(change)
+    }
+
+    async fn open_pulls(&self) -> Result<Vec<OpenPull>, SourceError> {
+        Ok(self.state().pulls.clone())
+    }
+
+    async fn add_label(&self, number: u32, label: &str) -> Result<LabelChange, SourceError> {
+        self.relabel(number, label, true)
+    }
+
+    async fn remove_label(&self, number: u32, label: &str) -> Result<LabelChange, SourceError> {
+        self.relabel(number, label, false)
+    }
+
+    async fn check(&self, what: &Governance) -> Result<Finding, SourceError> {
+        Ok(settings::governance(what, self.0.scenario))
     }
 }
 

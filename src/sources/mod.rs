@@ -37,6 +37,9 @@ pub enum SourceError {
     /// The backend answered, and said no.
     #[error("{0}")]
     Rejected(String),
+    /// No such backend is set up (no token, no context): why.
+    #[error("not configured: {0}")]
+    Unconfigured(String),
 }
 
 /// The latest value from a source, when it came, and the latest failure if the source is
@@ -363,14 +366,7 @@ pub enum LabelChange {
     AlreadyGone,
 }
 
-/// An open pull request, as the sentinel needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpenPull {
-    pub number: u32,
-    pub title: String,
-    pub author: String,
-    pub labels: Vec<String>,
-}
+pub use crate::engine::main_health::OpenPull;
 
 /// A governance setting on the forge a validation probe checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -239,6 +239,15 @@ impl Metrics for PrometheusMetrics {
         }
         Ok(values.into_iter().map(|a| a.ok().flatten()).collect())
     }
+
+    async fn value(&self, query: &str, now: DateTime<Utc>) -> Result<Option<f64>, SourceError> {
+        let answers = self.answers(&[query], now).await;
+        match answer_of(&answers, query) {
+            Ok(v) => Ok(v),
+            Err(Failure::Unreachable(why)) => Err(self.unreachable(&why)),
+            Err(Failure::Rejected(why)) => Err(SourceError::Rejected(why)),
+        }
+    }
 }
 
 /// Each query a measurement asks: every SLI on both tracks, then the request counts.

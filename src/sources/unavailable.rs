@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::Utc;
 use tokio::sync::watch;
 
-use super::{Feed, Forge, Reading, SourceError, TagChange};
+use super::{
+    Feed, Finding, Forge, Governance, LabelChange, OpenPull, Reading, SourceError, TagChange,
+};
 use crate::engine::main_health::MainHealth;
 
 pub struct UnavailableForge {
@@ -41,6 +43,22 @@ impl Forge for UnavailableForge {
     async fn unfreeze(&self) -> Result<TagChange, SourceError> {
         Err(SourceError::Rejected(self.reason.clone()))
     }
+
+    async fn open_pulls(&self) -> Result<Vec<OpenPull>, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
+
+    async fn add_label(&self, _number: u32, _label: &str) -> Result<LabelChange, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
+
+    async fn remove_label(&self, _number: u32, _label: &str) -> Result<LabelChange, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
+
+    async fn check(&self, _what: &Governance) -> Result<Finding, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +77,11 @@ mod tests {
         assert_eq!(
             f.freeze("abc").await,
             Err(SourceError::Rejected("no GitHub token".into()))
+        );
+        // A probe against it is unavailable, with the reason, rather than failed.
+        assert_eq!(
+            f.check(&Governance::NoCriticalAlerts).await,
+            Err(SourceError::Unconfigured("no GitHub token".into()))
         );
     }
 }

@@ -55,7 +55,7 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
         draw_panel(f, bottom, Panel::Log, app, now, theme);
     }
     match &app.ui.mode {
-        Mode::Help => help::draw(f, body, &app.keymap, theme),
+        Mode::Help => help::draw(f, body, &app.keymap, &app.denied, theme),
         Mode::Palette { input, selected } => {
             palette::draw(f, body, &app.keymap, input, *selected, theme)
         }

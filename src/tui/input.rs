@@ -8,6 +8,7 @@ use super::dialogs::confirm::{Answer, ConfirmDialog};
 use super::dialogs::palette;
 use super::keymap::Action;
 use super::state::{App, Mode, Panel};
+use crate::engine::sentinel;
 use crate::engine::train::TrainCommand;
 use crate::ops::progress::{self, PhaseCommand};
 use crate::ops::{Command, Confirmed};
@@ -105,6 +106,10 @@ pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Con
 pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirmed> {
     let focus = app.ui.focus;
     let confirm = |app: &mut App, command: Command| {
+        if let Some(why) = app.denied.get(command.action()) {
+            app.ui.status = Some((format!("{} is unavailable: {why}", command.action()), true));
+            return None;
+        }
         app.ui.mode = Mode::Confirm(Box::new(ConfirmDialog::new(command, app.train.as_deref())));
         None
     };
@@ -181,6 +186,18 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
                 Command::Phase(pc),
                 proposal,
             )));
+        }
+        Action::Sentinel => {
+            let Some(main) = app.main.value.clone() else {
+                app.ui.status = Some(("main's health is not known yet".into(), true));
+                return None;
+            };
+            let (why, relabel) = sentinel::plan(main.overall(), &main.open_prs);
+            if relabel.is_empty() {
+                app.ui.status = Some((format!("{}: no label to change", why.label()), false));
+            } else {
+                return confirm(app, Command::Sentinel { why, relabel });
+            }
         }
         Action::CleanStale => {
             let namespaces = app.stale_previews(now);

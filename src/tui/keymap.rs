@@ -35,6 +35,7 @@ pub enum Action {
     PhaseValidate,
     PhaseConfirm,
     PhaseRollBack,
+    Sentinel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,6 +372,14 @@ fn defaults() -> Vec<Binding> {
             "phase-rollback",
             "mark the selected phase rolled back, after its rollback",
             phases,
+            true,
+        ),
+        row(
+            &[Key::ch('l')],
+            Sentinel,
+            "sentinel",
+            "label PRs freeze/main-red, or unlabel when green",
+            Scope::Panel(Panel::Main),
             true,
         ),
         row(

@@ -144,6 +144,8 @@ pub struct App {
     pub ttl: Duration,
     /// Outcomes of actions, newest last, for the status line and tests.
     pub outcomes: VecDeque<Outcome>,
+    /// Actions the cluster does not allow this user (by action name), with why.
+    pub denied: std::collections::BTreeMap<String, String>,
     pub fault: Option<String>,
     pub ui: UiState,
     pub quit: bool,
@@ -173,6 +175,7 @@ impl App {
             preview_prefix: "pr-".into(),
             ttl: Duration::days(3),
             outcomes: VecDeque::new(),
+            denied: Default::default(),
             fault: None,
             ui: UiState::default(),
             quit: false,
@@ -202,6 +205,7 @@ impl App {
                 }
                 self.outcomes.push_back(o);
             }
+            Update::Denied(d) => self.denied = d,
             Update::Fault(f) => {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);

@@ -166,6 +166,7 @@ async fn kubectl_api_resources_lists_the_served_types_through_legacy_discovery()
         listed,
         [
             "configmaps cm v1 true ConfigMap",
+            "deployments deploy apps/v1 true Deployment",
             "httproutes gateway.networking.k8s.io/v1 true HTTPRoute",
             "ingresses ing networking.k8s.io/v1 true Ingress",
             "leases coordination.k8s.io/v1 true Lease",

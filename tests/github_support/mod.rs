@@ -154,11 +154,28 @@ impl Github {
 
     /// A GET answered 404 with GitHub's error body.
     pub async fn not_found(&self, path_: &str, body: &str) {
+        self.refused(path_, 404, body).await;
+    }
+
+    /// A GET refused with `status` and GitHub's error body (not a rate limit: the budget
+    /// headers say there is plenty left).
+    pub async fn refused(&self, path_: &str, status: u16, body: &str) {
         Mock::given(method("GET"))
             .and(path(path_))
-            .respond_with(json(404, fixture(body)))
+            .respond_with(json(status, fixture(body)))
             .mount(&self.server)
             .await;
+    }
+
+    /// `GET first` answered with `page1`, whose `Link` leads to `?page=2` of the same list
+    /// by repository id (as GitHub links it), answered with `page2`. `query` is what the
+    /// first request asked, repeated in the link.
+    pub async fn two_pages(&self, rest: &str, query: &str, page1: &str, page2: &str) {
+        let second = self.repo_by_id(rest);
+        let next = format!("{}{second}?{query}&page=2", self.server.uri());
+        self.get_linked(&self.repo(rest), None, page1, Some(r#"W/"p1""#), Some(next))
+            .await;
+        self.get(&second, Some(2), page2, Some(r#"W/"p2""#)).await;
     }
 
     /// Everything a poll reads, for a protected `main` with rulesets, no freeze tag, and

@@ -1,6 +1,7 @@
 //! Who may do what on the test server: a per-test [`AccessPolicy`] that answers
 //! SelfSubjectAccessReviews (`kubectl auth can-i`) and is enforced on every request, so a
-//! denied verb is a 403 Forbidden exactly as RBAC would answer it.
+//! denied verb is a 403 Forbidden exactly as RBAC would answer it. A rule may carry the
+//! reason an authorizer gives (RBAC gives none when it denies; a webhook may).
 
 use serde_json::{Value, json};
 
@@ -12,6 +13,14 @@ struct Rule {
     verb: String,
     resource: String,
     namespace: Option<String>,
+    reason: Option<String>,
+}
+
+/// What the policy decided, and the authorizer's reason when it gave one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: Option<String>,
 }
 
 /// Rules tried in order, the first that matches decides; none matching falls back to the
@@ -22,6 +31,7 @@ struct Rule {
 /// ```ignore
 /// server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces"));
 /// server.set_access(AccessPolicy::deny_all().allow("*", "configmaps").allow("list", "*"));
+/// server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces").because("frozen"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessPolicy {
@@ -58,7 +68,18 @@ impl AccessPolicy {
             verb: verb.to_string(),
             resource: resource.to_string(),
             namespace: namespace.map(str::to_string),
+            reason: None,
         });
+        self
+    }
+
+    /// The reason the authorizer gives when the rule before this one decides.
+    pub fn because(mut self, reason: &str) -> Self {
+        let rule = self
+            .rules
+            .last_mut()
+            .expect("because() gives the reason of the rule before it");
+        rule.reason = Some(reason.to_string());
         self
     }
 
@@ -83,6 +104,17 @@ impl AccessPolicy {
     /// May `verb` be done to `resource` (plural, with `/subresource` if any) of `group`
     /// in `namespace` (`None`: cluster scope)?
     pub fn allows(&self, verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> bool {
+        self.decide(verb, group, resource, namespace).allowed
+    }
+
+    /// As [`allows`](Self::allows), with the reason of the rule that decided.
+    pub fn decide(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Decision {
         let (plural, subresource) = match resource.split_once('/') {
             Some((plural, sub)) => (plural, Some(sub)),
             None => (resource, None),
@@ -104,7 +136,16 @@ impl AccessPolicy {
                         .as_deref()
                         .is_none_or(|ns| Some(ns) == namespace)
             })
-            .map_or(self.otherwise, |r| r.allowed)
+            .map_or(
+                Decision {
+                    allowed: self.otherwise,
+                    reason: None,
+                },
+                |r| Decision {
+                    allowed: r.allowed,
+                    reason: r.reason.clone(),
+                },
+            )
     }
 }
 
@@ -114,21 +155,29 @@ pub fn review(policy: &AccessPolicy, body: &Value) -> Result<Value, ApiError> {
         .get("spec")
         .filter(|s| s.is_object())
         .ok_or_else(|| ApiError::bad_request("SelfSubjectAccessReview has no spec"))?;
-    let allowed = if let Some(attributes) = spec.get("resourceAttributes") {
+    let decision = if let Some(attributes) = spec.get("resourceAttributes") {
         let text = |name: &str| attributes[name].as_str().unwrap_or("");
         let mut resource = text("resource").to_string();
         if !text("subresource").is_empty() {
             resource = format!("{resource}/{}", text("subresource"));
         }
         let namespace = Some(text("namespace")).filter(|ns| !ns.is_empty());
-        policy.allows(text("verb"), text("group"), &resource, namespace)
+        policy.decide(text("verb"), text("group"), &resource, namespace)
     } else {
         // Non-resource URLs (/healthz, /version): decided by the default alone.
-        policy.otherwise
+        Decision {
+            allowed: policy.otherwise,
+            reason: None,
+        }
     };
-    let mut status = json!({"allowed": allowed});
-    if allowed {
-        status["reason"] = json!("allowed by the test API server's access policy");
+    let mut status = json!({"allowed": decision.allowed});
+    match (decision.reason, decision.allowed) {
+        (Some(reason), _) => status["reason"] = json!(reason),
+        (None, true) => {
+            status["reason"] = json!("allowed by the test API server's access policy");
+        }
+        // RBAC denies by having no rule, and gives no reason.
+        (None, false) => {}
     }
     Ok(json!({
         "kind": "SelfSubjectAccessReview",

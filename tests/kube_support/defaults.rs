@@ -1,6 +1,7 @@
 //! What the server fills in and checks on every object it stores, whoever wrote it: the
 //! fields it owns or defaults (apiVersion/kind, namespace, a namespace's finalizer, phase
-//! and name label, a Secret's type and stringData), valid names, the kind a body claims,
+//! and name label, a Secret's type and stringData, a Deployment's replicas, strategy and
+//! deadlines), valid names, the kind a body claims,
 //! and timestamps as the API writes them.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -90,6 +91,26 @@ pub fn normalize(
             }
             if object["type"].is_null() {
                 object["type"] = json!("Opaque");
+            }
+        }
+        "Deployment" => {
+            // The Deployment's own defaults; the pod template's are not filled in.
+            let spec = &mut object["spec"];
+            for (field, default) in [
+                ("replicas", json!(1)),
+                ("revisionHistoryLimit", json!(10)),
+                ("progressDeadlineSeconds", json!(600)),
+                (
+                    "strategy",
+                    json!({
+                        "type": "RollingUpdate",
+                        "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+                    }),
+                ),
+            ] {
+                if spec[field].is_null() {
+                    spec[field] = default;
+                }
             }
         }
         _ => {}

@@ -4,8 +4,8 @@
 //!
 //! Plain HTTP on a free loopback port, one server per test, empty at start (no namespaces,
 //! not even `default`: seed what the test needs). It serves core/v1 namespaces, secrets and
-//! configmaps, coordination.k8s.io/v1 leases, networking.k8s.io/v1 ingresses,
-//! gateway.networking.k8s.io/v1 httproutes (as a custom resource) and answers
+//! configmaps, coordination.k8s.io/v1 leases, networking.k8s.io/v1 ingresses, apps/v1
+//! deployments, gateway.networking.k8s.io/v1 httproutes (as a custom resource) and answers
 //! authorization.k8s.io/v1 selfsubjectaccessreviews: list (global resourceVersion, label and
 //! field selectors, `limit`/`continue` pages read at one revision, 410 for a compacted
 //! continue), watch (NDJSON, history replay, BOOKMARKs, the in-stream 410, `timeoutSeconds`),
@@ -18,12 +18,13 @@
 //! server.put_namespace("pr-1", &[("captain/preview", "true")], Utc::now() - Duration::days(3));
 //! server.put_secret("prod", "sh.helm.release.v1.shop.v7", &[("owner", "helm")], "helm.sh/release.v1", &[("release", b"H4sI...")]);
 //! server.put_object(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", ...}));
+//! server.put_deployment("prod", "shop", Rollout::rolling(3, 1, 5)); // no controllers run
 //! let client = server.client().await;               // a kube::Client for it
 //! let kubeconfig = server.kubeconfig();             // or a kubeconfig file (context `test`)
 //! server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces"));
 //! server.expire_watch_history();                    // every held resourceVersion is now 410
 //! server.close_watches();                           // open watches end; clients re-watch
-//! server.requests();                                // what the clients asked, in order
+//! server.requests();                                // what the clients asked and sent, in order
 //! ```
 //!
 //! In-process methods take effect at once and notify open watches as any write does. They
@@ -36,11 +37,13 @@
 //! (typed clients: `create configmap`, `auth can-i`) are read. A wrong bearer token is a
 //! 401, none at all is let in (client-go never sends one over plain HTTP). Approximations:
 //! strategic merge and server-side apply are merges (no field ownership), a list at
-//! `resourceVersion=0` still honours `limit`, OpenAPI is not served.
+//! `resourceVersion=0` still honours `limit`, OpenAPI is not served, no controllers run (a
+//! Deployment's status is what the test wrote; it has no `scale` subresource).
 #![allow(dead_code)]
 
 pub mod access;
 mod defaults;
+mod deployments;
 mod discovery;
 mod list;
 mod objects;
@@ -68,6 +71,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 pub use access::AccessPolicy;
+pub use deployments::Rollout;
 pub use shared::RecordedRequest;
 
 use defaults::timestamp;

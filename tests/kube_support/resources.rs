@@ -125,6 +125,21 @@ pub const HTTPROUTES: ResourceType = ResourceType {
     custom: true,
 };
 
+pub const DEPLOYMENTS: ResourceType = ResourceType {
+    group: "apps",
+    version: "v1",
+    plural: "deployments",
+    singular: "deployment",
+    kind: "Deployment",
+    namespaced: true,
+    short_names: &["deploy"],
+    categories: &["all"],
+    verbs: ALL_VERBS,
+    status_subresource: true,
+    generation: true,
+    custom: false,
+};
+
 pub const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = ResourceType {
     group: "authorization.k8s.io",
     version: "v1",
@@ -141,13 +156,14 @@ pub const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = ResourceType {
 };
 
 /// Every served type, stored ones first; the access reviews are answered, never stored.
-pub static TYPES: [&ResourceType; 7] = [
+pub static TYPES: [&ResourceType; 8] = [
     &NAMESPACES,
     &SECRETS,
     &CONFIGMAPS,
     &LEASES,
     &INGRESSES,
     &HTTPROUTES,
+    &DEPLOYMENTS,
     &SELF_SUBJECT_ACCESS_REVIEWS,
 ];
 

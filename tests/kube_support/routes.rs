@@ -67,6 +67,7 @@ async fn serve(
         query: uri.query().unwrap_or_default().to_string(),
         accept: accept.clone(),
         content_type: content_type.clone(),
+        body: recorded_body(&content_type, &body),
     });
     // A wrong credential is refused. None at all is let in: kubectl (client-go) never sends
     // its bearer token over plain HTTP, and this server speaks nothing else.
@@ -93,6 +94,18 @@ async fn serve(
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
+}
+
+/// A request body as JSON for the log, protobuf decoded; `None` when there is none or it
+/// is neither.
+fn recorded_body(content_type: &str, body: &[u8]) -> Option<Value> {
+    if body.is_empty() {
+        return None;
+    }
+    if content_type.starts_with("application/vnd.kubernetes.protobuf") {
+        return protobuf::decode(body, content_type).ok();
+    }
+    serde_json::from_slice(body).ok()
 }
 
 fn parse_path(path: &str) -> Result<Target, ApiError> {
@@ -207,7 +220,8 @@ impl Request {
             None => t.plural.to_string(),
         };
         let namespace = target.namespace.as_deref();
-        if lock(&self.shared.access).allows(verb, t.group, &resource, namespace) {
+        let decision = lock(&self.shared.access).decide(verb, t.group, &resource, namespace);
+        if decision.allowed {
             return Ok(());
         }
         let subject = match &target.name {
@@ -218,12 +232,17 @@ impl Request {
             Some(ns) => format!("in the namespace \"{ns}\""),
             None => "at the cluster scope".to_string(),
         };
+        let mut message = format!(
+            "{subject} is forbidden: User \"{}\" cannot {verb} resource \"{resource}\" in API \
+             group \"{}\" {scope}",
+            self.shared.user, t.group
+        );
+        // The real server appends the authorizer's reason when there is one.
+        if let Some(reason) = decision.reason {
+            message = format!("{message}: {reason}");
+        }
         Err(ApiError::forbidden(
-            format!(
-                "{subject} is forbidden: User \"{}\" cannot {verb} resource \"{resource}\" in \
-                 API group \"{}\" {scope}",
-                self.shared.user, t.group
-            ),
+            message,
             t,
             target.name.as_deref().unwrap_or(""),
         ))

@@ -5,6 +5,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::sync::watch;
 
 use super::access::AccessPolicy;
@@ -37,6 +38,9 @@ pub struct RecordedRequest {
     pub query: String,
     pub accept: String,
     pub content_type: String,
+    /// The body as JSON (protobuf bodies decoded); `None` when there was none or it was
+    /// neither.
+    pub body: Option<Value>,
 }
 
 impl RecordedRequest {

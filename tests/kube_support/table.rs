@@ -1,7 +1,8 @@
 //! Server-side printing: the `meta.k8s.io/v1 Table` kubectl asks for
 //! (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`) with the columns the real
-//! server prints per kind (`NAME STATUS AGE` for namespaces), ages worded as the server
-//! words them, and each row's object as PartialObjectMetadata unless asked otherwise.
+//! server prints per kind (`NAME STATUS AGE` for namespaces; the `-o wide` ones at
+//! priority 1), ages worded as the server words them, and each row's object as
+//! PartialObjectMetadata unless asked otherwise.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -98,6 +99,13 @@ fn column(name: &str, kind: &str, format: &str, description: &str) -> Value {
     json!({"name": name, "type": kind, "format": format, "description": description, "priority": 0})
 }
 
+/// A column kubectl shows only with `-o wide`.
+fn wide_column(name: &str, description: &str) -> Value {
+    let mut c = column(name, "string", "", description);
+    c["priority"] = json!(1);
+    c
+}
+
 fn columns(t: &ResourceType) -> Vec<Value> {
     let name = column(
         "Name",
@@ -157,12 +165,80 @@ fn columns(t: &ResourceType) -> Vec<Value> {
             ),
         ],
         "HTTPRoute" => vec![column("Hostnames", "string", "", "")],
+        "Deployment" => vec![
+            column("Ready", "string", "", "Number of the pod with ready state"),
+            column(
+                "Up-to-date",
+                "string",
+                "",
+                "Total number of non-terminated pods targeted by this deployment that have the \
+                 desired template spec.",
+            ),
+            column(
+                "Available",
+                "string",
+                "",
+                "Total number of available pods (ready for at least minReadySeconds) targeted \
+                 by this deployment.",
+            ),
+        ],
+        _ => vec![],
+    };
+    let wide = match t.kind {
+        "Deployment" => vec![
+            wide_column("Containers", "Names of each container in the template."),
+            wide_column(
+                "Images",
+                "Images referenced by each container in the template.",
+            ),
+            wide_column(
+                "Selector",
+                "Label selector for pods. Existing ReplicaSets whose pods are selected by this \
+                 will be the ones affected by this deployment.",
+            ),
+        ],
         _ => vec![],
     };
     std::iter::once(name)
         .chain(middle)
         .chain(std::iter::once(age))
+        .chain(wide)
         .collect()
+}
+
+/// A label selector as `metav1.FormatLabelSelector` prints it.
+fn format_selector(selector: &Value) -> String {
+    let mut parts: Vec<String> = selector["matchLabels"]
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = e["key"].as_str().unwrap_or_default();
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .map(|v| v.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        parts.push(match e["operator"].as_str().unwrap_or_default() {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            _ => format!("!{key}"),
+        });
+    }
+    if parts.is_empty() {
+        "<none>".into()
+    } else {
+        parts.join(",")
+    }
 }
 
 fn joined(values: impl Iterator<Item = String>, empty: &str) -> String {
@@ -219,11 +295,38 @@ fn cells(t: &ResourceType, o: &Value, now: DateTime<Utc>) -> Vec<Value> {
                 joined(hostnames.iter().map(|h| format!("{h}")), "")
             ))]
         }
+        "Deployment" => {
+            let int = |v: &Value| v.as_i64().unwrap_or(0);
+            vec![
+                json!(format!(
+                    "{}/{}",
+                    int(&o["status"]["readyReplicas"]),
+                    int(&o["spec"]["replicas"])
+                )),
+                json!(int(&o["status"]["updatedReplicas"])),
+                json!(int(&o["status"]["availableReplicas"])),
+            ]
+        }
+        _ => vec![],
+    };
+    let wide = match t.kind {
+        "Deployment" => {
+            let containers = o["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            vec![
+                json!(joined(containers.iter().map(|c| text(&c["name"])), "")),
+                json!(joined(containers.iter().map(|c| text(&c["image"])), "")),
+                json!(format_selector(&o["spec"]["selector"])),
+            ]
+        }
         _ => vec![],
     };
     std::iter::once(json!(text(&o["metadata"]["name"])))
         .chain(middle)
         .chain(std::iter::once(json!(age(o, now))))
+        .chain(wide)
         .collect()
 }
 

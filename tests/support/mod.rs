@@ -11,6 +11,7 @@ use captain::ops::audit::{Actor, Journal};
 use captain::ops::progress::Progress;
 use captain::ops::{Operator, Setup, driver};
 use captain::sim::{self, Scenario, World};
+use captain::sources::Backends;
 use captain::tui::App;
 use captain::tui::keymap::Keymap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -31,6 +32,16 @@ pub struct Demo {
 
 impl Demo {
     pub async fn new(scenario: Scenario, read_only: bool) -> Demo {
+        Self::with(scenario, read_only, |b| b).await
+    }
+
+    /// A demo whose backends pass through `wrap` first (to put a failing or refusing
+    /// source in front of the world), with the access needs of the default config.
+    pub async fn with(
+        scenario: Scenario,
+        read_only: bool,
+        wrap: impl FnOnce(Backends) -> Backends,
+    ) -> Demo {
         let clock = ManualClock::new(t0());
         let world = World::new(scenario, 1, Arc::new(clock.clone()));
         let dir = tempfile::tempdir().unwrap();
@@ -44,12 +55,13 @@ impl Demo {
             },
             read_only,
             adopt: false,
+            needs: captain::ops::access::requirements(&Default::default(), &Default::default()),
         };
         let plan = Plan::builtin();
         let phases = sim::phase_states(&plan, t0());
         let progress = Progress::open(plan.clone(), phases.clone(), None).unwrap();
         let (op, _) = Operator::start(
-            world.backends(),
+            wrap(world.backends()),
             sim::demo_slo(),
             journal,
             setup,
@@ -97,6 +109,8 @@ impl Demo {
     pub fn sync(&mut self) {
         self.app.apply(driver::train(&self.op));
         self.app.apply(driver::Update::Phases(self.op.phases()));
+        self.app
+            .apply(driver::Update::Denied(self.op.denied.clone()));
         self.world.heartbeat();
         let b = self.world.backends();
         self.app.set_previews(b.cluster.previews().borrow().clone());

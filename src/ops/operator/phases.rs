@@ -77,6 +77,8 @@ impl Operator {
             context: ProbeContext {
                 audit_path: self.journal.path().to_path_buf(),
                 metrics: Some((self.backends.metrics.clone(), self.slo.clone())),
+                forge: Some(self.backends.forge.clone()),
+                cluster: Some(self.backends.cluster.clone()),
                 now,
             },
             intent,

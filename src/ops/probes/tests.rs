@@ -5,6 +5,8 @@ fn ctx(dir: &std::path::Path) -> ProbeContext {
     ProbeContext {
         audit_path: dir.join("audit.jsonl"),
         metrics: None,
+        forge: None,
+        cluster: None,
         now: Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
     }
 }
@@ -155,4 +157,175 @@ async fn checks_run_concurrently_and_come_back_in_order() {
         "the first probe saw the others start while it ran: {:?}",
         results[0]
     );
+}
+
+/// A metrics source that answers one query with one value, and nothing else.
+struct OneSeries(&'static str, Option<f64>);
+
+#[async_trait::async_trait]
+impl Metrics for OneSeries {
+    async fn measure(
+        &self,
+        _q: &Queries,
+        _now: DateTime<Utc>,
+    ) -> Result<crate::engine::analysis::Measurement, SourceError> {
+        Err(SourceError::Unreachable("not used".into()))
+    }
+
+    async fn golden(
+        &self,
+        _now: DateTime<Utc>,
+    ) -> Result<crate::engine::signals::GoldenSample, SourceError> {
+        Err(SourceError::Unreachable("not used".into()))
+    }
+
+    async fn value(&self, query: &str, _now: DateTime<Utc>) -> Result<Option<f64>, SourceError> {
+        if query == self.0 {
+            Ok(self.1)
+        } else {
+            Err(SourceError::Rejected(format!(
+                "bad_data: parse error in {query}"
+            )))
+        }
+    }
+}
+
+fn query(q: &str, op: crate::config::probe::Comparison, value: f64) -> Probe {
+    Probe::PrometheusQuery {
+        query: q.into(),
+        op,
+        value,
+    }
+}
+
+#[tokio::test]
+async fn a_prometheus_query_compares_its_value_and_no_series_or_an_error_is_a_fail() {
+    use crate::config::probe::Comparison::{Gte, Lt};
+    let dir = tempfile::tempdir().unwrap();
+    let with = |v: Option<f64>| ProbeContext {
+        metrics: Some((
+            Arc::new(OneSeries("up", v)) as Arc<dyn Metrics>,
+            crate::sim::demo_slo(),
+        )),
+        ..ctx(dir.path())
+    };
+    let r = run(&query("up", Gte, 1.0), &with(Some(1.0))).await;
+    assert_eq!(r.status, ProbeStatus::Pass, "{r:?}");
+    assert_eq!(r.evidence, "up = 1; holds: 1 >= 1");
+    let r = run(&query("up", Lt, 0.5), &with(Some(1.0))).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    let r = run(&query("up", Gte, 1.0), &with(None)).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(r.evidence.contains("no series"), "{r:?}");
+    let r = run(&query("up{", Gte, 1.0), &with(Some(1.0))).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(r.evidence.contains("parse error"), "{r:?}");
+    let r = run(&query("up", Gte, 1.0), &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Unavailable, "{r:?}");
+}
+
+#[tokio::test]
+async fn a_forge_or_cluster_that_is_not_set_up_makes_its_probes_unavailable_never_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Probe::GithubEnvironmentProtected {
+        environment: "prod".into(),
+    };
+    let ns = Probe::KubeNamespaceExists {
+        namespace: "stage".into(),
+    };
+    let r = run(&env, &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Unavailable, "{r:?}");
+    let r = run(&ns, &ctx(dir.path())).await;
+    assert_eq!(r.status, ProbeStatus::Unavailable, "{r:?}");
+    let no_token = ProbeContext {
+        forge: Some(Arc::new(
+            crate::sources::unavailable::UnavailableForge::new(
+                "no GitHub token: set $GITHUB_TOKEN",
+            ),
+        )),
+        ..ctx(dir.path())
+    };
+    let r = run(&env, &no_token).await;
+    assert_eq!(r.status, ProbeStatus::Unavailable, "{r:?}");
+    assert_eq!(r.evidence, "no GitHub token: set $GITHUB_TOKEN");
+}
+
+#[tokio::test]
+async fn each_github_kube_and_helm_probe_reaches_its_source_and_fails_on_what_it_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
+    ));
+    let world = crate::sim::World::new(crate::sim::Scenario::MainRed, 1, clock);
+    let b = world.backends();
+    let c = ProbeContext {
+        forge: Some(b.forge.clone()),
+        cluster: Some(b.cluster.clone()),
+        ..ctx(dir.path())
+    };
+    let cases = [
+        (
+            Probe::GithubEnvironmentProtected {
+                environment: "qa".into(),
+            },
+            ProbeStatus::Fail,
+        ),
+        (
+            Probe::GithubBranchRequiresCheck {
+                branch: "main".into(),
+                check: "scan".into(),
+            },
+            ProbeStatus::Pass,
+        ),
+        (
+            Probe::GithubRulesetActive {
+                name: Some("legacy".into()),
+            },
+            ProbeStatus::Fail,
+        ),
+        (
+            Probe::GithubSecretPresent {
+                name: "RENOVATE_TOKEN".into(),
+            },
+            ProbeStatus::Fail,
+        ),
+        (
+            Probe::GithubFileExists {
+                path: ".github/workflows/pr.yml".into(),
+                branch: "main".into(),
+            },
+            ProbeStatus::Pass,
+        ),
+        (Probe::GithubNoCriticalAlerts, ProbeStatus::Fail),
+        (Probe::GithubSecretScanningEnabled, ProbeStatus::Pass),
+        (
+            Probe::KubeNamespaceExists {
+                namespace: "prod".into(),
+            },
+            ProbeStatus::Pass,
+        ),
+        (
+            Probe::KubeDeploymentReady {
+                namespace: "prod".into(),
+                name: "checkout".into(),
+            },
+            ProbeStatus::Fail,
+        ),
+        (
+            Probe::HelmReleaseStatus {
+                release: "summit".into(),
+                namespace: "prod".into(),
+                status: "failed".into(),
+            },
+            ProbeStatus::Fail,
+        ),
+    ];
+    for (probe, want) in cases {
+        let r = run(&probe, &c).await;
+        assert_eq!(r.status, want, "{probe}: {r:?}");
+        assert!(
+            !r.evidence.is_empty(),
+            "{probe}: evidence says what was found"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! [`GithubForge`]: the live [`Forge`]. It owns the client and the poller task, hands out
-//! the main-health feed, and performs the freeze actions, each followed by an immediate
-//! refresh so the feed shows their effect without waiting a poll period.
+//! the main-health feed, and performs the freeze and label actions, each change followed by
+//! an immediate refresh so the feed shows its effect without waiting a poll period. Pull
+//! requests and labels: [`super::labels`]; governance checks: [`super::governance`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,13 +11,17 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::client::GithubClient;
+use super::governance;
+use super::labels;
 use super::poller::Poller;
 use super::rate::RequestCounter;
 use super::tags::{self, FreezeMemo};
 use crate::clock::Clock;
 use crate::config::app::GithubConfig;
 use crate::engine::main_health::MainHealth;
-use crate::sources::{Feed, Forge, Reading, SourceError, TagChange};
+use crate::sources::{
+    Feed, Finding, Forge, Governance, LabelChange, OpenPull, Reading, SourceError, TagChange,
+};
 
 /// The poll period for `main`'s health. Unchanged answers are 304s and cost nothing, so
 /// this is about freshness; a poll that does cost (CI running on a new HEAD) stretches the
@@ -103,5 +108,29 @@ impl Forge for GithubForge {
         let change = tags::delete(&self.client, &self.freeze).await;
         self.refresh();
         change
+    }
+
+    async fn open_pulls(&self) -> Result<Vec<OpenPull>, SourceError> {
+        labels::open(&self.client).await
+    }
+
+    async fn add_label(&self, number: u32, label: &str) -> Result<LabelChange, SourceError> {
+        let change = labels::add(&self.client, number, label).await;
+        if change == Ok(LabelChange::Added) {
+            self.refresh();
+        }
+        change
+    }
+
+    async fn remove_label(&self, number: u32, label: &str) -> Result<LabelChange, SourceError> {
+        let change = labels::remove(&self.client, number, label).await;
+        if change == Ok(LabelChange::Removed) {
+            self.refresh();
+        }
+        change
+    }
+
+    async fn check(&self, what: &Governance) -> Result<Finding, SourceError> {
+        governance::check(&self.client, what).await
     }
 }

@@ -4,6 +4,9 @@
 //! conditional where GitHub allows, and skipped where an earlier answer makes them useless.
 //!
 //! Never touches UI state: it returns a [`MainHealth`] or the first [`SourceError`].
+//!
+//! The readers of what branch protection and rulesets require ([`protection_checks`],
+//! [`ruleset_checks`]) take any branch: governance checks ask them about others.
 
 use chrono::{DateTime, Utc};
 
@@ -12,13 +15,13 @@ use super::client::{GithubClient, Reply};
 use super::tags::{self, FreezeMemo};
 use super::wire::{
     Branch, BranchRule, CheckRuns, CombinedStatus, PullRequest, RequiredStatusChecks,
-    RequiredStatusChecksRule,
+    RequiredStatusChecksRule, segment,
 };
-use crate::engine::main_health::{Commit, MainHealth, PrRef};
+use crate::engine::main_health::{Commit, MainHealth, OpenPull, PrRef};
 use crate::sources::SourceError;
 
 pub const BRANCH: &str = "main";
-pub const FREEZE_LABEL: &str = "freeze/main-red";
+pub use crate::engine::main_health::FREEZE_LABEL;
 pub const RENOVATE: &str = "renovate[bot]";
 
 /// What a poll remembers for the next one, to skip requests that would cost budget.
@@ -45,7 +48,11 @@ pub async fn read(
     let head = head_commit(&branch, now);
 
     let from_protection = protection_contexts(client, memory, &branch, branch_fresh).await?;
-    let from_rulesets = ruleset_contexts(client).await?;
+    let from_rulesets: Vec<String> = ruleset_checks(client, BRANCH)
+        .await?
+        .into_iter()
+        .map(|c| c.context)
+        .collect();
     let required = checks::union(
         from_protection
             .iter()
@@ -91,12 +98,16 @@ pub async fn read(
     let freeze_prs = pick(&|p| p.labels.iter().any(|l| l.name == FREEZE_LABEL));
     let renovate_prs = pick(&|p| p.user.as_ref().is_some_and(|u| u.login == RENOVATE));
 
+    let mut open_prs: Vec<OpenPull> = pulls.into_iter().map(super::labels::open_pull).collect();
+    open_prs.sort_by_key(|p| p.number);
+
     Ok(MainHealth {
         head,
         checks,
         frozen,
         freeze_prs,
         renovate_prs,
+        open_prs,
         rate_limit: client.budget(),
     })
 }
@@ -132,24 +143,7 @@ async fn protection_contexts(
     branch: &Branch,
     branch_fresh: bool,
 ) -> Result<Vec<String>, SourceError> {
-    let summary = || -> Vec<String> {
-        let Some(rsc) = branch
-            .protection
-            .as_ref()
-            .and_then(|p| p.required_status_checks.as_ref())
-        else {
-            return Vec::new();
-        };
-        if rsc.enforcement_level.as_deref() == Some("off") {
-            return Vec::new();
-        }
-        checks::union(
-            rsc.contexts
-                .iter()
-                .map(String::as_str)
-                .chain(rsc.checks.iter().map(|c| c.context.as_str())),
-        )
-    };
+    let summary = || protection_summary(branch);
     if branch.protected == Some(false) {
         memory.protection_unavailable = false;
         return Ok(Vec::new());
@@ -157,37 +151,99 @@ async fn protection_contexts(
     if memory.protection_unavailable && !branch_fresh {
         return Ok(summary());
     }
+    match protection_checks(client, BRANCH).await? {
+        Protection::Requires(names) => {
+            memory.protection_unavailable = false;
+            Ok(names)
+        }
+        Protection::Unreadable { .. } => {
+            memory.protection_unavailable = true;
+            Ok(summary())
+        }
+    }
+}
+
+/// The status checks branch protection requires, from the summary a branch carries (which
+/// anyone who can read the repository sees, where the protection endpoint needs more).
+pub fn protection_summary(branch: &Branch) -> Vec<String> {
+    let Some(rsc) = branch
+        .protection
+        .as_ref()
+        .and_then(|p| p.required_status_checks.as_ref())
+    else {
+        return Vec::new();
+    };
+    if rsc.enforcement_level.as_deref() == Some("off") {
+        return Vec::new();
+    }
+    checks::union(
+        rsc.contexts
+            .iter()
+            .map(String::as_str)
+            .chain(rsc.checks.iter().map(|c| c.context.as_str())),
+    )
+}
+
+/// What classic branch protection says a branch requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protection {
+    /// The status checks it requires.
+    Requires(Vec<String>),
+    /// GitHub would not say: 404 (not protected, no required checks, or not visible to the
+    /// token; its message tells which) or 403 (the token may not read protection).
+    Unreadable { status: u16, message: String },
+}
+
+/// The status checks classic branch protection requires on `branch`.
+pub async fn protection_checks(
+    client: &GithubClient,
+    branch: &str,
+) -> Result<Protection, SourceError> {
     let url = format!(
-        "{}/branches/{BRANCH}/protection/required_status_checks",
-        client.repo()
+        "{}/branches/{}/protection/required_status_checks",
+        client.repo(),
+        segment(branch)
     );
     match client.get(&url).await? {
         Reply::Found(page) => {
-            memory.protection_unavailable = false;
             let rsc: RequiredStatusChecks = client.parse(&url, &page.body)?;
-            Ok(checks::union(
+            Ok(Protection::Requires(checks::union(
                 rsc.contexts
                     .iter()
                     .map(String::as_str)
                     .chain(rsc.checks.iter().map(|c| c.context.as_str())),
-            ))
+            )))
         }
         Reply::Refused {
-            status: 403 | 404, ..
-        } => {
-            memory.protection_unavailable = true;
-            Ok(summary())
-        }
+            status: status @ (403 | 404),
+            message,
+        } => Ok(Protection::Unreadable { status, message }),
         Reply::Refused { status, message } => Err(client.refusal("GET", &url, status, &message)),
     }
 }
 
-/// Required checks from every active ruleset that targets `main`. A GitHub without rulesets
-/// (an older Enterprise Server) answers 404: none from there.
-async fn ruleset_contexts(client: &GithubClient) -> Result<Vec<String>, SourceError> {
-    let url = format!("{}/rules/branches/{BRANCH}?per_page=100", client.repo());
+/// A status check a ruleset requires, and which ruleset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesetCheck {
+    pub context: String,
+    pub ruleset_id: Option<u64>,
+    /// The repository or organization the ruleset belongs to.
+    pub source: Option<String>,
+}
+
+/// The status checks every active ruleset that targets `branch` requires. A GitHub without
+/// rulesets (an older Enterprise Server) answers 404: none from there.
+pub async fn ruleset_checks(
+    client: &GithubClient,
+    branch: &str,
+) -> Result<Vec<RulesetCheck>, SourceError> {
+    let url = format!(
+        "{}/rules/branches/{}?per_page=100",
+        client.repo(),
+        segment(branch)
+    );
     let pages: Vec<Vec<BranchRule>> = client.get_pages(&url).await?.unwrap_or_default();
-    let mut names = Vec::new();
+    let mut required = Vec::new();
     for rule in pages.into_iter().flatten() {
         if rule.kind != "required_status_checks" {
             continue;
@@ -201,12 +257,16 @@ async fn ruleset_contexts(client: &GithubClient) -> Result<Vec<String>, SourceEr
                     "a required_status_checks rule from GET {url} is not in the shape captain reads: {e}"
                 ))
             })?;
-        names.extend(
+        required.extend(
             parameters
                 .required_status_checks
                 .into_iter()
-                .map(|c| c.context),
+                .map(|c| RulesetCheck {
+                    context: c.context,
+                    ruleset_id: rule.ruleset_id,
+                    source: rule.ruleset_source.clone(),
+                }),
         );
     }
-    Ok(names)
+    Ok(required)
 }

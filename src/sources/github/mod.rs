@@ -8,6 +8,8 @@
 //! - [`main_health`]: one reading of `main` (HEAD, required checks, tag, PRs)
 //! - [`checks`]: required checks and their states, pure
 //! - [`tags`]: reading, creating and deleting `frozen/rollback`
+//! - [`labels`]: open pull requests, and labels put on and taken off
+//! - [`governance`]: the repository's settings, checked for validation probes
 //! - [`client`]: requests, errors and the rate limit; [`pages`]: typed bodies, pagination;
 //!   [`etag_cache`]: conditional GETs; [`rate`]: the rate limit and the request budget;
 //!   [`describe`]: answers in words; [`wire`]: the API's shapes
@@ -18,6 +20,8 @@ pub mod client;
 pub mod describe;
 pub mod etag_cache;
 pub mod forge;
+pub mod governance;
+pub mod labels;
 pub mod main_health;
 pub mod pages;
 pub mod poller;

@@ -1,6 +1,7 @@
 //! The parts of GitHub's REST answers this source reads, in the API's own field names.
 //! Everything else in those bodies is ignored, so GitHub adding fields breaks nothing; a
-//! field marked required here is one GitHub documents as always present.
+//! field marked required here is one GitHub documents as always present. [`segment`] puts a
+//! name into a request path.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -88,6 +89,11 @@ pub struct BranchRule {
     pub kind: String,
     #[serde(default)]
     pub parameters: Option<serde_json::Value>,
+    #[serde(default)]
+    pub ruleset_id: Option<u64>,
+    /// The repository (`acme/summit`) or organization (`acme`) the ruleset belongs to.
+    #[serde(default)]
+    pub ruleset_source: Option<String>,
 }
 
 /// `parameters` of a `required_status_checks` rule.
@@ -169,8 +175,129 @@ pub struct Label {
     pub name: String,
 }
 
+/// `GET /repos/{o}/{r}/environments/{name}`.
+#[derive(Debug, Deserialize)]
+pub struct Environment {
+    pub name: String,
+    #[serde(default)]
+    pub protection_rules: Vec<ProtectionRule>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProtectionRule {
+    /// `required_reviewers`, `wait_timer`, `branch_policy`, or a custom rule's.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// One item of `GET /repos/{o}/{r}/rulesets`: the repository's own rulesets and those it
+/// inherits from its organization.
+#[derive(Debug, Deserialize)]
+pub struct Ruleset {
+    pub name: String,
+    /// `active`, `evaluate` (reported, not enforced) or `disabled`.
+    pub enforcement: String,
+}
+
+/// `GET /repos/{o}/{r}/actions/secrets`. GitHub never sends a secret's value.
+#[derive(Debug, Deserialize)]
+pub struct Secrets {
+    pub secrets: Vec<Secret>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Secret {
+    pub name: String,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /repos/{o}/{r}/contents/{path}`: one entry for a file, a list for a directory.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Contents {
+    Entry(ContentEntry),
+    Directory(Vec<serde::de::IgnoredAny>),
+}
+
+/// A file, symlink or submodule. Its `content` is deliberately not read.
+#[derive(Debug, Deserialize)]
+pub struct ContentEntry {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub path: String,
+    pub size: u64,
+    pub sha: String,
+}
+
+/// One item of `GET /repos/{o}/{r}/code-scanning/alerts`.
+#[derive(Debug, Deserialize)]
+pub struct CodeScanningAlert {
+    pub number: u64,
+    pub rule: AlertRule,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AlertRule {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `critical`, `high`, `medium` or `low`, for security rules only.
+    #[serde(default)]
+    pub security_severity_level: Option<String>,
+}
+
+/// `GET /repos/{o}/{r}`, for its security settings.
+#[derive(Debug, Deserialize)]
+pub struct Repository {
+    pub full_name: String,
+    /// Shown only to a token with admin rights on the repository.
+    #[serde(default)]
+    pub security_and_analysis: Option<SecurityAndAnalysis>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecurityAndAnalysis {
+    #[serde(default)]
+    pub secret_scanning: Option<SecurityFeature>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecurityFeature {
+    /// `enabled` or `disabled`.
+    pub status: String,
+}
+
 /// GitHub's error body: `{"message": "...", "documentation_url": "..."}`.
 #[derive(Debug, Deserialize)]
 pub struct ErrorBody {
     pub message: Option<String>,
+}
+
+/// `name` as one segment of a request path: everything but RFC 3986's unreserved characters
+/// percent-encoded, so `freeze/main-red` stays one segment (`freeze%2Fmain-red`) instead of
+/// becoming two.
+pub fn segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_keeps_a_slash_from_splitting_the_path() {
+        assert_eq!(segment("freeze/main-red"), "freeze%2Fmain-red");
+        assert_eq!(segment("main"), "main");
+        assert_eq!(segment("good first issue"), "good%20first%20issue");
+        assert_eq!(segment("größe?#"), "gr%C3%B6%C3%9Fe%3F%23");
+    }
 }

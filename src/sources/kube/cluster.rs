@@ -1,26 +1,30 @@
 //! [`KubeCluster`]: the live [`Cluster`]. It owns the preview namespaces watch, deletes
-//! preview namespaces (and nothing else), and moves the canary's traffic through the
-//! configured [`TrafficShifter`].
+//! preview namespaces (and nothing else), moves the canary's traffic through the
+//! configured [`TrafficShifter`], and answers validation probes ([`super::inspect`],
+//! [`super::access`]).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::Api;
 use kube::api::DeleteParams;
+use kube::{Api, Client};
 use tokio::task::JoinHandle;
 
 use super::client::{KubeTarget, source_error, status_code};
-use super::previews;
 use super::traffic::{GatewayRoute, NginxCanary, TrafficShifter};
+use super::{access, inspect, previews};
 use crate::clock::Clock;
 use crate::config::app::{PreviewConfig, ReleaseConfig, TrafficConfig, TrafficKind};
 use crate::engine::previews::Preview;
-use crate::sources::{Cluster, Deletion, Feed, SourceError};
+use crate::sources::{
+    Access, AccessCheck, Cluster, Deletion, Feed, Finding, Inspection, SourceError,
+};
 
 /// The cluster: preview namespaces watched into a feed, and the canary's traffic.
 /// Dropping it stops the watch.
 pub struct KubeCluster {
+    client: Client,
     namespaces: Api<Namespace>,
     prefix: String,
     feed: Feed<Vec<Preview>>,
@@ -67,6 +71,7 @@ impl KubeCluster {
         let (feed, watch) =
             previews::spawn(target.client.clone(), prefix.to_string(), clock.clone());
         Self {
+            client: target.client.clone(),
             namespaces: Api::all(target.client.clone()),
             prefix: prefix.to_string(),
             feed,
@@ -137,5 +142,13 @@ impl Cluster for KubeCluster {
         let back = self.traffic.set_weight(weight).await?;
         log::info!("kube: canary weight set to {weight} %, the cluster has {back} %");
         Ok(back)
+    }
+
+    async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {
+        inspect::inspect(&self.client, what, self.clock.now()).await
+    }
+
+    async fn access(&self, check: &AccessCheck) -> Result<Access, SourceError> {
+        access::review(&self.client, check, self.clock.now()).await
     }
 }

@@ -10,11 +10,15 @@
 //! - [`releases`]: [`HelmReleases`], the [`crate::sources::Deployer`]
 //! - [`helm_history`]: release history decoded from Helm's release Secrets
 //! - [`helm_cli`]: `helm rollback` as an argument vector
+//! - [`inspect`]: validation probes' checks of namespaces, Deployments and Helm releases
+//! - [`access`]: SelfSubjectAccessReviews: may captain's user do this?
 
+pub mod access;
 pub mod client;
 pub mod cluster;
 pub mod helm_cli;
 pub mod helm_history;
+pub mod inspect;
 pub mod previews;
 pub mod releases;
 pub mod traffic;

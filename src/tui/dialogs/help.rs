@@ -9,7 +9,15 @@ use super::centered;
 use crate::tui::keymap::{Keymap, Scope};
 use crate::tui::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
+/// `denied`: actions the cluster does not allow, by name, with why; shown in place of
+/// what they would do.
+pub fn draw(
+    f: &mut Frame,
+    area: Rect,
+    keymap: &Keymap,
+    denied: &std::collections::BTreeMap<String, String>,
+    theme: &Theme,
+) {
     let rows: Vec<Row> = keymap
         .bindings()
         .iter()
@@ -19,15 +27,22 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
                 Scope::Global => String::new(),
                 Scope::Panel(p) => format!("[{}] ", p.title()),
             };
-            let style = if b.mutating {
-                theme.fg(theme.danger)
-            } else {
-                theme.fg(theme.text)
+            let denied = denied.get(b.name);
+            let style = match (denied, b.mutating) {
+                (Some(_), _) => theme.fg(theme.muted),
+                (None, true) => theme.fg(theme.danger),
+                (None, false) => theme.fg(theme.text),
+            };
+            let what = match denied {
+                Some(why) => {
+                    Span::styled(format!("{scope}unavailable: {why}"), theme.fg(theme.muted))
+                }
+                None => Span::styled(format!("{scope}{}", b.description), theme.fg(theme.text)),
             };
             Row::new(vec![
                 Span::styled(keys.join(" "), theme.bold(theme.accent)),
                 Span::styled(b.name, style),
-                Span::styled(format!("{scope}{}", b.description), theme.fg(theme.text)),
+                what,
             ])
         })
         .collect();

@@ -123,6 +123,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             theme.fg(theme.fail),
         )
     });
+    // The sentinel's work left undone: a nudge towards `l`, not an action by itself.
+    let (why, relabel) = crate::engine::sentinel::plan(m.overall(), &m.open_prs);
+    if !relabel.is_empty() {
+        let (n, what) = if relabel.label.is_empty() {
+            (relabel.unlabel.len(), "still labelled")
+        } else {
+            (relabel.label.len(), "not labelled yet")
+        };
+        lines.push(Line::styled(
+            format!(
+                "sentinel: {why}, {n} open PRs {what} — l to fix",
+                why = why.label()
+            ),
+            theme.fg(theme.warn),
+        ));
+    }
     lines.push(Line::styled(
         format!(
             "renovate: {} open {}",

@@ -1,0 +1,81 @@
+//! `captain main sentinel`: the seed's clean-main-sentinel, from a terminal or from CI.
+//! It needs the forge and the journal, nothing of the cluster.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use serde_json::json;
+
+use super::{confirm, report};
+use crate::cli::{Cli, Json, Mutate};
+use crate::engine::sentinel;
+use crate::launch::Settings;
+use crate::ops::Command;
+use crate::ops::audit::{Actor, Journal};
+use crate::sources::first_reading;
+
+pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitCode> {
+    let forge = match super::main_status::forge(cli).await? {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("sentinel: could not evaluate: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let health = match first_reading(forge.main_health(), Duration::from_secs(30)).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("sentinel: could not read main: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    // Asked now rather than taken from main's reading: the labels are what is changed.
+    let pulls = match forge.open_pulls().await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("sentinel: could not list open pull requests: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let (why, relabel) = sentinel::plan(health.overall(), &pulls);
+    if dry_run || relabel.is_empty() {
+        if j.json {
+            let out = json!({"dry_run": dry_run, "why": why, "relabel": relabel});
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        } else if relabel.is_empty() {
+            println!("{}: no label to change", why.label());
+        } else {
+            for n in &relabel.label {
+                println!("would label #{n} freeze/main-red ({})", why.label());
+            }
+            for n in &relabel.unlabel {
+                println!("would take freeze/main-red off #{n} ({})", why.label());
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let command = Command::Sentinel {
+        why,
+        relabel: relabel.clone(),
+    };
+    let settings = Settings::load(cli)?;
+    if settings.read_only {
+        eprintln!("sentinel: read-only: no label is changed");
+        return Ok(ExitCode::from(1));
+    }
+    let proposal = command.propose(None);
+    let confirmed = confirm(command, &proposal, m)?;
+    let path = settings.audit_path();
+    let mut journal = Journal::open(&path)
+        .wrap_err_with(|| format!("the audit journal {} cannot be used", path.display()))?;
+    let outcome = crate::ops::sentinel::execute(
+        forge.as_ref(),
+        &mut journal,
+        &Actor::local(),
+        &relabel,
+        &confirmed,
+    )
+    .await?;
+    report(&outcome, j.json)
+}
