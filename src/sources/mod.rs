@@ -8,6 +8,7 @@
 
 pub mod github;
 pub mod kube;
+pub mod memory_state;
 pub mod prometheus;
 pub mod unavailable;
 

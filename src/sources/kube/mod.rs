@@ -12,6 +12,9 @@
 //! - [`helm_cli`]: `helm rollback` as an argument vector
 //! - [`inspect`]: validation probes' checks of namespaces, Deployments and Helm releases
 //! - [`access`]: SelfSubjectAccessReviews: may captain's user do this?
+//! - [`shared`]: [`KubeShared`], the [`crate::sources::SharedState`]: documents in one
+//!   ConfigMap, written with resourceVersion preconditions, watched into a feed
+//! - [`lease`]: the driver's Lease, taken, renewed and released with preconditions
 
 pub mod access;
 pub mod client;
@@ -19,12 +22,16 @@ pub mod cluster;
 pub mod helm_cli;
 pub mod helm_history;
 pub mod inspect;
+pub mod lease;
 pub mod previews;
 pub mod releases;
+pub mod shared;
+mod shared_feed;
 pub mod traffic;
 
 pub use client::{KubeTarget, connect};
 pub use cluster::KubeCluster;
 pub use helm_cli::HelmCli;
 pub use releases::HelmReleases;
+pub use shared::KubeShared;
 pub use traffic::{GatewayRoute, NginxCanary, TrafficShifter};

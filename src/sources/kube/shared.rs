@@ -1,0 +1,331 @@
+//! [`KubeShared`]: the [`SharedState`] of a release, kept in the cluster so that every
+//! console of the release sees the same train and exactly one drives it.
+//!
+//! Every document is one key of a single ConfigMap (`data["<key>.json"]`, the JSON of a
+//! [`SharedDoc`]), so one watch keeps all of them current and one resourceVersion orders
+//! all writes. A write reads the ConfigMap, checks the document is still at the generation
+//! the caller computed from, and patches with the read resourceVersion as a precondition:
+//! a write that lands in between is a `409 Conflict`, and the ConfigMap is read again.
+//! If the document itself moved, the caller is told what it holds now
+//! ([`WriteError::Conflict`]); if only another document did, the write is tried again. A
+//! lost race is always reported, never overwritten.
+//!
+//! The lease that lets one console drive is a Lease of its own ([`DriverLease`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+use super::client::{source_error, status_code};
+use super::lease::DriverLease;
+use super::shared_feed;
+use crate::clock::Clock;
+use crate::sources::{
+    Feed, LeaseHolder, SharedDoc, SharedDocs, SharedState, SourceError, WriteError,
+};
+
+/// Tries at a write whose ConfigMap keeps changing (other documents) under it.
+pub const ATTEMPTS: u32 = 5;
+
+/// The label on what captain creates, so `kubectl get -l` finds it.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "captain");
+
+pub(super) fn managed_labels() -> BTreeMap<String, String> {
+    BTreeMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())])
+}
+
+/// A release's shared state in one ConfigMap, and its driver's Lease. Dropping it stops
+/// the watch.
+pub struct KubeShared {
+    configmaps: Api<ConfigMap>,
+    namespace: String,
+    name: String,
+    lease: DriverLease,
+    feed: Feed<SharedDocs>,
+    clock: Arc<dyn Clock>,
+    watch: JoinHandle<()>,
+}
+
+impl KubeShared {
+    /// The documents of ConfigMap `configmap` and the Lease `lease`, both in `namespace`;
+    /// starts watching the ConfigMap. Must be called within a Tokio runtime.
+    pub fn spawn(
+        client: Client,
+        namespace: &str,
+        configmap: &str,
+        lease: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+        let (feed, watch) = shared_feed::spawn(
+            configmaps.clone(),
+            namespace.to_string(),
+            configmap.to_string(),
+            clock.clone(),
+        );
+        Self {
+            configmaps,
+            namespace: namespace.to_string(),
+            name: configmap.to_string(),
+            lease: DriverLease::new(client, namespace, lease, clock.clone()),
+            feed,
+            clock,
+            watch,
+        }
+    }
+
+    fn fail(&self, e: &kube::Error, verb: &str) -> SourceError {
+        let what = format!("{verb} ConfigMap {}/{}", self.namespace, self.name);
+        source_error(e, &what, self.clock.now())
+    }
+
+    async fn get(&self) -> Result<Option<ConfigMap>, SourceError> {
+        self.configmaps
+            .get_opt(&self.name)
+            .await
+            .map_err(|e| self.fail(&e, "read"))
+    }
+
+    fn doc_in(&self, configmap: &ConfigMap, entry: &str) -> Result<Option<SharedDoc>, SourceError> {
+        let Some(text) = configmap.data.as_ref().and_then(|d| d.get(entry)) else {
+            return Ok(None);
+        };
+        parse_doc(text).map(Some).map_err(|why| {
+            SourceError::Rejected(format!(
+                "ConfigMap {}/{}: {entry} {why}",
+                self.namespace, self.name
+            ))
+        })
+    }
+
+    fn new_configmap(&self, entry: &str, text: String) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: Some(self.namespace.clone()),
+                labels: Some(managed_labels()),
+                ..ObjectMeta::default()
+            },
+            data: Some(BTreeMap::from([(entry.to_string(), text)])),
+            ..ConfigMap::default()
+        }
+    }
+}
+
+impl Drop for KubeShared {
+    fn drop(&mut self) {
+        self.watch.abort();
+    }
+}
+
+#[async_trait]
+impl SharedState for KubeShared {
+    fn docs(&self) -> Feed<SharedDocs> {
+        self.feed.clone()
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<SharedDoc>, SourceError> {
+        let entry = entry_for(key)?;
+        match self.get().await? {
+            Some(configmap) => self.doc_in(&configmap, &entry),
+            None => Ok(None),
+        }
+    }
+
+    async fn write(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        expected: u64,
+        by: &str,
+    ) -> Result<u64, WriteError> {
+        let entry = entry_for(key)?;
+        let generation = expected.checked_add(1).ok_or_else(|| {
+            SourceError::Rejected(format!("{key}: generation {expected} is the last there is"))
+        })?;
+        for attempt in 1..=ATTEMPTS {
+            let current = self.get().await?;
+            let held = match &current {
+                Some(configmap) => self.doc_in(configmap, &entry)?,
+                None => None,
+            };
+            if held.as_ref().map_or(0, |d| d.generation) != expected {
+                return Err(WriteError::Conflict(held.map(Box::new)));
+            }
+            let doc = SharedDoc {
+                generation,
+                body: body.clone(),
+                written_by: by.to_string(),
+                written_at: self.clock.now(),
+            };
+            let text = serde_json::to_string(&doc)
+                .map_err(|e| SourceError::Rejected(format!("{key} as JSON: {e}")))?;
+            let sent = match &current {
+                None => {
+                    let configmap = self.new_configmap(&entry, text);
+                    self.configmaps
+                        .create(&PostParams::default(), &configmap)
+                        .await
+                        .map(drop)
+                }
+                Some(configmap) => {
+                    let read_at = configmap.metadata.resource_version.as_deref();
+                    let Some(read_at) = read_at.filter(|v| !v.is_empty()) else {
+                        return Err(SourceError::Rejected(format!(
+                            "ConfigMap {}/{} has no resourceVersion",
+                            self.namespace, self.name
+                        ))
+                        .into());
+                    };
+                    let patch = json!({
+                        "metadata": {"resourceVersion": read_at},
+                        "data": {entry.as_str(): text},
+                    });
+                    self.configmaps
+                        .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
+                        .map(drop)
+                }
+            };
+            match sent {
+                Ok(()) => return Ok(generation),
+                // Someone wrote (or created, or deleted) the ConfigMap since it was read:
+                // read it again to see whether it was this document.
+                Err(e) if changed_since_read(&e, current.is_some()) => {
+                    log::info!(
+                        "kube: ConfigMap {}/{} changed while writing {key} (attempt {attempt} of {ATTEMPTS}), re-reading",
+                        self.namespace,
+                        self.name
+                    );
+                }
+                Err(e) => return Err(self.fail(&e, &format!("write {key} to")).into()),
+            }
+        }
+        Err(SourceError::Rejected(format!(
+            "write {key} to ConfigMap {}/{}: it changed under every one of {ATTEMPTS} attempts",
+            self.namespace, self.name
+        ))
+        .into())
+    }
+
+    async fn lease(
+        &self,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<LeaseHolder, SourceError> {
+        self.lease.acquire(holder, ttl).await
+    }
+
+    async fn release_lease(&self, holder: &str) -> Result<(), SourceError> {
+        self.lease.release(holder).await
+    }
+}
+
+/// A `409` (stale resourceVersion, or created meanwhile) means someone else wrote first; a
+/// `404` on a patch, that the ConfigMap was deleted meanwhile. (A `404` on a create is the
+/// namespace missing, which reading again will not mend.)
+fn changed_since_read(e: &kube::Error, patched: bool) -> bool {
+    match status_code(e) {
+        Some(409) => true,
+        Some(404) => patched,
+        _ => false,
+    }
+}
+
+/// The ConfigMap key holding document `key`. ConfigMap keys allow only letters, digits,
+/// `-`, `_` and `.`: any other key is refused rather than mangled into a clash.
+pub fn entry_for(key: &str) -> Result<String, SourceError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let entry = format!("{key}.json");
+    if key.is_empty() || !key.chars().all(allowed) || entry.len() > 253 {
+        return Err(SourceError::Rejected(format!(
+            "{key:?} cannot name a shared document: use letters, digits, '-', '_' and '.'"
+        )));
+    }
+    Ok(entry)
+}
+
+fn parse_doc(text: &str) -> Result<SharedDoc, String> {
+    serde_json::from_str(text).map_err(|e| format!("is not a shared document: {e}"))
+}
+
+/// The documents in `configmap` (none when it does not exist), and what is wrong with
+/// those that cannot be read. Keys that do not end in `.json` are not captain's.
+pub fn docs_in(configmap: Option<&ConfigMap>) -> (SharedDocs, Vec<String>) {
+    let mut docs = SharedDocs::new();
+    let mut damaged = Vec::new();
+    let data = configmap.and_then(|c| c.data.as_ref());
+    for (entry, text) in data.into_iter().flatten() {
+        let Some(key) = entry.strip_suffix(".json") else {
+            continue;
+        };
+        match parse_doc(text) {
+            Ok(doc) => {
+                docs.insert(key.to_string(), doc);
+            }
+            Err(why) => damaged.push(format!("{entry} {why}")),
+        }
+    }
+    (docs, damaged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn configmap(data: &[(&str, &str)]) -> ConfigMap {
+        ConfigMap {
+            data: Some(
+                data.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..ConfigMap::default()
+        }
+    }
+
+    #[test]
+    fn a_document_key_is_a_configmap_key_or_refused() {
+        assert_eq!(entry_for("train").unwrap(), "train.json");
+        assert_eq!(
+            entry_for("plan-progress.v2").unwrap(),
+            "plan-progress.v2.json"
+        );
+        for bad in ["", "train/2", "plan progress", "zug\u{fc}"] {
+            assert!(entry_for(bad).is_err(), "{bad:?}");
+        }
+        assert!(entry_for(&"x".repeat(249)).is_err());
+    }
+
+    #[test]
+    fn the_documents_are_the_json_keys_and_a_damaged_one_is_named() {
+        let doc = SharedDoc {
+            generation: 3,
+            body: json!({"step": 2}),
+            written_by: "ana@a".into(),
+            written_at: "2026-11-20T10:00:00Z".parse().unwrap(),
+        };
+        let text = serde_json::to_string(&doc).unwrap();
+        let cm = configmap(&[
+            ("train.json", &text),
+            ("plan.json", "{\"generation\": 1}"),
+            ("README", "not ours"),
+        ]);
+        let (docs, damaged) = docs_in(Some(&cm));
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs["train"], doc);
+        assert_eq!(damaged.len(), 1);
+        assert!(
+            damaged[0].starts_with("plan.json is not a shared document"),
+            "{damaged:?}"
+        );
+        assert_eq!(docs_in(None), (SharedDocs::new(), Vec::new()));
+    }
+}
