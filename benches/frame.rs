@@ -66,6 +66,7 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
             read_only: false,
             adopt: false,
             needs: Vec::new(),
+            shared: None,
         };
         let (mut op, outcomes) = Operator::start(
             backends.clone(),

@@ -88,6 +88,8 @@ pub struct Session {
     pub label: String,
     /// Real time between two measurements.
     pub tick: std::time::Duration,
+    /// The train and the plan's progress as every console of the release shares them.
+    pub shared: Arc<dyn crate::sources::SharedState>,
 }
 
 impl Session {
@@ -109,6 +111,9 @@ impl Session {
         let phases = sim::phase_states(&plan, origin);
         let tick = slo.rollout.interval.0.div_f64(cli.speed);
         Ok(Session {
+            shared: Arc::new(crate::sources::memory_state::MemoryState::new(
+                clock.clone(),
+            )),
             backends: world.backends(),
             label: format!("demo: {scenario}"),
             world: Some(world),
@@ -158,7 +163,16 @@ impl Session {
             target.context.as_deref().unwrap_or("in-cluster"),
             cfg.release.namespace
         );
+        let name = format!("captain-{}", cfg.release.name);
+        let shared = crate::sources::kube::KubeShared::spawn(
+            target.client.clone(),
+            &cfg.release.namespace,
+            &name,
+            &name,
+            clock.clone(),
+        );
         Ok(Session {
+            shared: Arc::new(shared),
             backends: Backends {
                 metrics,
                 cluster: Arc::new(cluster),
@@ -201,6 +215,7 @@ impl Session {
             read_only,
             // A live console joins the train where the cluster has it; the demo starts one.
             adopt: self.world.is_none(),
+            shared: Some(self.shared.clone()),
             needs: crate::ops::access::requirements(
                 &self.settings.config.release,
                 &self.settings.config.traffic,

@@ -893,7 +893,7 @@ async fn an_action_rbac_does_not_allow_is_refused_up_front_with_the_reason_and_n
     let patched = server
         .requests()
         .iter()
-        .filter(|r| r.method == "PATCH")
+        .filter(|r| r.method == "PATCH" && r.path.contains("httproutes"))
         .count();
     assert_eq!(patched, 0);
     let reviews = server

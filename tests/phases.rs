@@ -107,7 +107,7 @@ async fn validate(d: &mut Demo) -> captain::ops::Outcome {
     let c = keys(d, "v\n").expect("confirmed");
     let v = d.op.begin_validation(&c, d.now()).unwrap().expect("begun");
     let results = probes::run_all(&v.checks, &v.context).await;
-    let outcome = d.op.finish_validation(v, results, d.now()).unwrap();
+    let outcome = d.op.finish_validation(v, results, d.now()).await.unwrap();
     d.sync();
     outcome
 }

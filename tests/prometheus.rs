@@ -117,6 +117,7 @@ async fn operator(stack: &Stack, slo: &SloConfig, dir: &Path) -> Operator {
         read_only: false,
         adopt: false,
         needs: Vec::new(),
+        shared: None,
     };
     let now = Utc::now();
     let plan = Plan::builtin();

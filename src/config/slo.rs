@@ -77,12 +77,23 @@ pub enum OnFail {
 }
 
 /// Which revision an automatic rollback returns to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RollbackTo {
     #[default]
     Previous,
     LastPassing,
     Revision(u32),
+}
+
+/// Written as slo.yml spells it, so it reads back (the train is shared as JSON).
+impl Serialize for RollbackTo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RollbackTo::Previous => s.serialize_str("previous"),
+            RollbackTo::LastPassing => s.serialize_str("last_passing"),
+            RollbackTo::Revision(n) => s.serialize_u32(*n),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for RollbackTo {

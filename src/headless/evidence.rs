@@ -43,6 +43,7 @@ pub async fn run(cli: &Cli, cmd: &EvidenceCmd) -> Result<ExitCode> {
                 read_only: false,
                 adopt: false,
                 needs: Vec::new(),
+                shared: None,
             };
             let progress = Progress::open(plan.clone(), phases, None).map_err(|e| eyre!(e))?;
             let (mut op, _) = Operator::start(

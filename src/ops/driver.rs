@@ -24,6 +24,8 @@ pub enum Update {
     Outcome(Outcome),
     /// Actions the cluster does not allow this user, with why.
     Denied(std::collections::BTreeMap<String, String>),
+    /// Which console drives the train, when consoles share it; and whether it is this one.
+    Driver(Option<String>, bool),
     /// The audit journal failed: nothing more can be done safely.
     Fault(String),
 }
@@ -64,6 +66,7 @@ pub async fn run(
             return;
         }
     }
+    let mut last_driver = None;
     loop {
         let sent = tokio::select! {
             _ = ticker.tick() => {
@@ -73,7 +76,11 @@ pub async fn run(
                 }
             }
             request = requests.recv() => {
-                let Some(confirmed) = request else { return };
+                let Some(confirmed) = request else {
+                    // Quitting: another console may drive at once.
+                    op.release_shared().await;
+                    return;
+                };
                 let now = clock.now();
                 let validation = matches!(
                     confirmed.command,
@@ -101,14 +108,19 @@ pub async fn run(
                 }
             }
             Some((v, results)) = done_rx.recv() => {
-                match op.finish_validation(v, results, clock.now()) {
+                match op.finish_validation(v, results, clock.now()).await {
                     Ok(outcome) => vec![Update::Outcome(outcome), Update::Phases(op.phases())],
                     Err(e) => vec![Update::Fault(format!("audit journal: {e}"))],
                 }
             }
         };
+        let driver = op.driver();
+        let driver_update = (driver != last_driver).then(|| {
+            last_driver = driver.clone();
+            Update::Driver(driver, op.drives())
+        });
         // The train first: an outcome on screen never precedes the state it produced.
-        for update in std::iter::once(train(&op)).chain(sent) {
+        for update in std::iter::once(train(&op)).chain(sent).chain(driver_update) {
             if out.send(update).await.is_err() {
                 return;
             }

@@ -11,6 +11,7 @@ pub mod operator;
 pub mod probes;
 pub mod progress;
 pub mod sentinel;
+pub mod shared;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
 pub use operator::{Operator, Outcome, Setup};

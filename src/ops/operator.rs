@@ -58,12 +58,14 @@ pub enum StartError {
     Weight(SourceError),
     #[error("release {0} has no deployed revision to run a canary of")]
     NoRevision(String),
+    #[error("the shared train state: {0}")]
+    Shared(SourceError),
     #[error(transparent)]
     Audit(#[from] AuditError),
 }
 
 /// Who runs the operator, on what.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Setup {
     pub release: String,
     pub preview_prefix: String,
@@ -74,9 +76,13 @@ pub struct Setup {
     pub adopt: bool,
     /// What each action needs the cluster to allow (see `ops::access`).
     pub needs: Vec<(String, crate::sources::AccessCheck)>,
+    /// The state every console of the release shares; without it, this console's train is
+    /// its own.
+    pub shared: Option<std::sync::Arc<dyn crate::sources::SharedState>>,
 }
 
 mod phases;
+mod shared;
 
 pub use phases::Validation;
 
@@ -101,6 +107,7 @@ pub struct Operator {
     pub denied: BTreeMap<String, String>,
     /// The last look at the release for a stuck Helm operation: when, and what blocks.
     stuck: Option<(DateTime<Utc>, Option<String>)>,
+    shared: Option<super::shared::Coordination>,
 }
 
 impl Operator {
@@ -153,9 +160,19 @@ impl Operator {
         } else {
             super::access::review(backends.cluster.as_ref(), &setup.needs).await
         };
+        // A driver that stopped renewing is replaced after three missed measurements.
+        let ttl = (slo.rollout.interval.0 * 3).max(std::time::Duration::from_secs(15));
+        let shared = setup.shared.map(|store| {
+            super::shared::Coordination::new(
+                store,
+                super::shared::Coordination::identity(&setup.actor.os_user),
+                ttl,
+            )
+        });
         let mut op = Operator {
             denied,
             stuck: None,
+            shared,
             backends,
             progress,
             slo,
@@ -170,8 +187,9 @@ impl Operator {
             burn: Vec::new(),
             burn_at: None,
         };
+        let joined = op.join_shared().await?;
         let mut outcomes = Vec::new();
-        if !op.read_only && !effects.is_empty() {
+        if !op.read_only && !joined && !effects.is_empty() {
             let from = "0 %".to_string();
             outcomes.push(op.act_automatically("start", from, effects, None).await?);
         }
@@ -234,6 +252,7 @@ impl Operator {
             sample: self.backends.metrics.golden(now).await.ok(),
             ..TickReport::default()
         };
+        self.follow_shared();
         if self.train.status.is_terminal() {
             return Ok(report);
         }
@@ -254,8 +273,9 @@ impl Operator {
         let mut analysis = analyse(&self.slo, &measurement, &self.evidence);
         self.refresh_burn(now).await;
         analysis.burn = self.burn.clone();
-        if self.read_only {
-            // Looking only: the verdict is shown, the train is not driven.
+        if !self.driving().await {
+            // Looking only, or another console drives: the verdict is shown, the train is
+            // not driven from here.
             self.train.last = Some(analysis.clone());
             report.analysis = Some(analysis);
             return Ok(report);
@@ -276,9 +296,31 @@ impl Operator {
                 if fresh {
                     log::warn!("not promoting {}: {why}", self.train.release);
                 }
-                self.train = unobserved;
+                self.train = unobserved.clone();
                 self.train.last = Some(analysis.clone());
                 effects = Vec::new();
+            }
+        }
+        if self.train != unobserved {
+            match self.commit_train().await {
+                Ok(()) => {}
+                Err(lost @ super::shared::Lost::Race(_)) => {
+                    // Someone acted on the train since this console last looked: their
+                    // state stands, and the next measurement is judged against it.
+                    log::warn!(
+                        "the train changed on another console first; nothing done this tick"
+                    );
+                    self.take_theirs(super::shared::TRAIN, &lost);
+                    effects = Vec::new();
+                }
+                Err(super::shared::Lost::Store(e)) if promotes(&effects) => {
+                    log::warn!("not promoting: {e}");
+                    self.train = unobserved;
+                    self.train.last = Some(analysis.clone());
+                    effects = Vec::new();
+                }
+                // A rollback or a pause goes ahead: acting safely beats agreeing.
+                Err(super::shared::Lost::Store(e)) => log::warn!("{e}"),
             }
         }
         report.analysis = Some(analysis);
@@ -498,6 +540,7 @@ impl Operator {
         c: Confirmed,
         now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
+        self.follow_shared();
         let proposal = match &c.command {
             Command::Phase(pc) => {
                 progress::propose(pc, self.progress.plan(), self.progress.states())
@@ -554,7 +597,18 @@ impl Operator {
                     }
                 };
                 let entry = intent(self);
-                self.train = next;
+                let before = std::mem::replace(&mut self.train, next);
+                // Recorded where every console sees it before anything is changed: a command
+                // computed from a train someone else moved meanwhile loses, and says so.
+                if let Err(lost) = self.commit_train().await {
+                    match lost {
+                        super::shared::Lost::Race(_) => {
+                            self.take_theirs(super::shared::TRAIN, &lost)
+                        }
+                        super::shared::Lost::Store(_) => self.train = before,
+                    }
+                    return Ok(Outcome::refused(action, &proposal.target, lost.to_string()));
+                }
                 self.run_audited(entry, effects).await
             }
             Command::Phase(PhaseCommand::Validate { .. }) => Ok(Outcome::refused(
@@ -569,7 +623,13 @@ impl Operator {
                 let entry = intent(self);
                 self.journal.append(entry.clone(), Utc::now())?;
                 let by = self.actor.os_user.clone();
-                let result = self.progress.apply(pc, &by, now);
+                let mut result = self.progress.apply(pc, &by, now);
+                if result.is_ok()
+                    && let Err(lost) = self.commit_plan().await
+                {
+                    self.take_theirs(super::shared::PLAN, &lost);
+                    result = Err(lost.to_string());
+                }
                 self.finish(entry, result)
             }
             Command::DeletePreview { namespace } => {

@@ -90,6 +90,19 @@ impl Progress {
             })
     }
 
+    /// Take phase states another console wrote, if they fit this plan.
+    pub fn adopt(&mut self, states: Vec<PhaseState>) -> Result<(), String> {
+        if states.len() != self.plan.phases.len() {
+            return Err(format!(
+                "{} phases, the plan has {}",
+                states.len(),
+                self.plan.phases.len()
+            ));
+        }
+        self.states = states;
+        self.save()
+    }
+
     /// Whether `cmd` would be accepted now, without changing anything.
     pub fn check(&self, cmd: &PhaseCommand, now: DateTime<Utc>) -> Result<(), String> {
         let mut trial = self.states.clone();

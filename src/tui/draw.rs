@@ -164,6 +164,12 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
     if app.keymap.read_only {
         spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));
     }
+    if let Some(driver) = &app.follows {
+        spans.push(Span::styled(
+            format!("· following {driver} "),
+            theme.fg(theme.warn),
+        ));
+    }
     let clock = now.format(" %H:%M:%S UTC").to_string();
     let [left, right] = Layout::horizontal([
         Constraint::Fill(1),

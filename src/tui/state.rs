@@ -146,6 +146,8 @@ pub struct App {
     pub outcomes: VecDeque<Outcome>,
     /// Actions the cluster does not allow this user (by action name), with why.
     pub denied: std::collections::BTreeMap<String, String>,
+    /// The console that drives the train, when another one does.
+    pub follows: Option<String>,
     pub fault: Option<String>,
     pub ui: UiState,
     pub quit: bool,
@@ -176,6 +178,7 @@ impl App {
             ttl: Duration::days(3),
             outcomes: VecDeque::new(),
             denied: Default::default(),
+            follows: None,
             fault: None,
             ui: UiState::default(),
             quit: false,
@@ -206,6 +209,7 @@ impl App {
                 self.outcomes.push_back(o);
             }
             Update::Denied(d) => self.denied = d,
+            Update::Driver(holder, ours) => self.follows = holder.filter(|_| !ours),
             Update::Fault(f) => {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);

@@ -56,6 +56,7 @@ impl Demo {
             read_only,
             adopt: false,
             needs: captain::ops::access::requirements(&Default::default(), &Default::default()),
+            shared: None,
         };
         let plan = Plan::builtin();
         let phases = sim::phase_states(&plan, t0());

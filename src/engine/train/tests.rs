@@ -1471,6 +1471,52 @@ fn check_run(policy: Policy, ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Consoles share the train as JSON: every state it can be in reads back as it was, for
+/// each way of choosing the rollback revision.
+#[test]
+fn a_train_reads_back_from_json_exactly_as_it_was_written() {
+    for rollback_to in [
+        RollbackTo::Previous,
+        RollbackTo::LastPassing,
+        RollbackTo::Revision(7),
+    ] {
+        let mut train = start(Policy {
+            rollback_to,
+            ..seed_policy()
+        });
+        let mut states = vec![train.clone()];
+        for (i, verdict) in [Verdict::Pass, Verdict::Warn, Verdict::Fail, Verdict::Fail]
+            .into_iter()
+            .enumerate()
+        {
+            measure(&mut train, verdict, 90 + 30 * i as i64);
+            states.push(train.clone());
+            let mut paused = train.clone();
+            if paused
+                .command(&TrainCommand::Pause, at(95 + 30 * i as i64))
+                .is_ok()
+            {
+                states.push(paused);
+            }
+        }
+        assert!(
+            states
+                .iter()
+                .any(|t| matches!(t.status, Status::Paused { .. }))
+                && states
+                    .iter()
+                    .any(|t| matches!(t.status, Status::RolledBack { .. })),
+            "paused and rolled back are among the states written"
+        );
+        for t in states {
+            let json = serde_json::to_value(&t).unwrap();
+            let back: Train =
+                serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{e}: {json}"));
+            assert_eq!(back, t);
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn verdicts_alone_never_promote_without_a_fresh_pass_and_never_roll_back_twice(

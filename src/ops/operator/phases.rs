@@ -85,8 +85,9 @@ impl Operator {
         }))
     }
 
-    /// Record the probes' results and write the outcome.
-    pub fn finish_validation(
+    /// Record the probes' results and write the outcome. Results are facts: when another
+    /// console changed the plan meanwhile, they are recorded again on its version.
+    pub async fn finish_validation(
         &mut self,
         v: Validation,
         results: Vec<ProbeResult>,
@@ -97,10 +98,30 @@ impl Operator {
             .filter(|r| r.status == crate::engine::phases::ProbeStatus::Pass)
             .count();
         let total = results.len();
-        let result = self
-            .progress
-            .record(v.phase, results, now)
-            .map(|status| format!("{} ({passed}/{total} probes passed)", status.label()));
+        let mut tries = 0;
+        let result = loop {
+            self.follow_shared();
+            let recorded = self.progress.record(v.phase, results.clone(), now);
+            let Ok(status) = recorded else {
+                break recorded.map(|_| String::new());
+            };
+            match self.commit_plan().await {
+                Ok(()) => {
+                    break Ok(format!(
+                        "{} ({passed}/{total} probes passed)",
+                        status.label()
+                    ));
+                }
+                Err(lost @ crate::ops::shared::Lost::Race(_)) if tries < 3 => {
+                    self.take_theirs(crate::ops::shared::PLAN, &lost);
+                    tries += 1;
+                }
+                Err(lost) => {
+                    self.take_theirs(crate::ops::shared::PLAN, &lost);
+                    break Err(lost.to_string());
+                }
+            }
+        };
         self.finish(v.intent, result)
     }
 }
