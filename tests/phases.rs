@@ -187,11 +187,93 @@ async fn rolling_back_a_phase_needs_a_reason_and_shows_the_rollback() {
         "{:?}",
         dialog.proposal
     );
+    assert_eq!(
+        dialog.proposal.effects[1],
+        "Run: helm rollback stage/summit to its previous revision."
+    );
     assert!(keys(&mut d, "\n").is_none(), "a reason is required");
     let c = keys(&mut d, "stage broke\n").expect("confirmed");
-    assert!(d.op.execute(c, d.now()).await.unwrap().ok);
+    let out = d.op.execute(c, d.now()).await.unwrap();
+    assert!(out.ok, "{out:?}");
+    assert!(
+        out.message.starts_with(
+            "helm rollback stage/summit to its previous revision: Rollback was a success!"
+        ),
+        "{out:?}"
+    );
     d.sync();
     assert_eq!(d.app.phases[7].status, PhaseStatus::RolledBack);
+}
+
+#[tokio::test]
+async fn the_canary_phase_rolls_back_by_pausing_and_rolling_the_train_back() {
+    let mut d = Demo::new(Scenario::Steady, false).await;
+    select_phase(&mut d, 8);
+    keys(&mut d, "u");
+    let c = keys(&mut d, "drill over\n").expect("confirmed");
+    let out = d.op.execute(c, d.now()).await.unwrap();
+    assert!(out.ok, "{out:?}");
+    assert!(
+        matches!(
+            d.op.train.status,
+            captain::engine::train::Status::RolledBack { .. }
+        ),
+        "{:?}",
+        d.op.train.status
+    );
+    let main = d.world.backends().forge.main_health().borrow().clone();
+    assert!(
+        main.value.unwrap().frozen.is_some(),
+        "frozen/rollback tagged"
+    );
+    assert_eq!(
+        d.world.backends().cluster.canary_weight().await.unwrap(),
+        0,
+        "no traffic to the canary"
+    );
+    d.sync();
+    assert_eq!(d.app.phases[8].status, PhaseStatus::RolledBack);
+    let outcome = actions(&d, "phase-rollback").pop().unwrap();
+    assert!(
+        outcome["result"].as_str().unwrap().contains(
+            "roll the canary train back: canary weight 0 %; helm rolled back to revision 41"
+        ),
+        "{outcome}"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_action_that_fails_leaves_the_phase_as_it_was_and_says_why() {
+    // A rollback whose helm step fails stops there: the phase is not marked.
+    let mut d = Demo::new(Scenario::Steady, false).await;
+    let plan_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/config/builtin_plan.yml"
+    ))
+    .unwrap()
+    .replace(
+        "{kind: helm.rollback, release: summit, namespace: stage}",
+        "{kind: helm.rollback, release: summit, namespace: qa}",
+    );
+    let plan =
+        captain::config::plan::Plan::parse(std::path::Path::new("plan.yml"), &plan_text).unwrap();
+    d.op.progress =
+        captain::ops::progress::Progress::open(plan.clone(), d.op.progress.states().to_vec(), None)
+            .unwrap();
+    d.app.plan = plan;
+    select_phase(&mut d, 7);
+    keys(&mut d, "u");
+    let c = keys(&mut d, "stage broke\n").expect("confirmed");
+    let out = d.op.execute(c, d.now()).await.unwrap();
+    assert!(!out.ok);
+    assert!(
+        out.message.contains(
+            "helm rollback qa/summit to its previous revision FAILED: Error: release: not found"
+        ),
+        "{out:?}"
+    );
+    d.sync();
+    assert_eq!(d.app.phases[7].status, PhaseStatus::Validated);
 }
 
 #[tokio::test]

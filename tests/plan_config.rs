@@ -58,6 +58,10 @@ const REJECTED: &[(&str, Position, &str)] = &[
     ("probe_http_status_beyond_u16", Some((25, 9)), "phases[1].validation[0]: invalid value: integer `70000`, expected u16"),
     ("probe_prometheus_op_unknown", Some((27, 9)), "phases[1].validation[1]: unknown variant `le`, expected one of `lt`, `lte`, `gt`, `gte`, `eq`"),
     ("probe_prometheus_value_missing", Some((27, 9)), "phases[1].validation[1]: missing field `value`"),
+    // Rollbacks: a plain string, or `{text, actions}` with typed actions.
+    ("rollback_action_unknown_kind", Some((34, 18)), "phases[1].rollback.actions[0].kind: unknown variant `kubectl.delete`, expected one of `command`, `helm.rollback`, `train.rollback`, `train.pause`"),
+    ("rollback_map_without_text", Some((32, 7)), "phases[1].rollback: missing field `text`"),
+    ("rollback_helm_without_namespace", Some((34, 9)), "phases[1].rollback.actions: missing field `namespace`"),
 ];
 
 fn broken(name: &str) -> PathBuf {

@@ -8,6 +8,7 @@ pub mod error;
 pub(crate) mod nodes;
 pub mod plan;
 pub mod probe;
+pub mod rollback;
 pub mod slo;
 
 pub use duration::Span;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::ConfigError;
 use super::nodes::{NodePath, Positions};
 use super::probe::Check;
+use super::rollback::Rollback;
 
 const BUILTIN: &str = include_str!("builtin_plan.yml");
 
@@ -31,7 +32,7 @@ pub struct PhaseSpec {
     pub risk: Option<String>,
     pub steps: Vec<String>,
     pub validation: Vec<Check>,
-    pub rollback: String,
+    pub rollback: Rollback,
     #[serde(default)]
     pub evidence: Vec<String>,
 }

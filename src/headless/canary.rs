@@ -100,7 +100,8 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
                     a.reason
                 );
             }
-            for e in &op.train.timeline[printed..] {
+            // A train adopted from another console may have a shorter timeline.
+            for e in op.train.timeline.get(printed..).unwrap_or_default() {
                 println!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
             }
         }
@@ -117,6 +118,8 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
             break;
         }
     }
+    // Another console may drive at once rather than after the lease expires.
+    op.release_shared().await;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
     } else {

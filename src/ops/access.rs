@@ -17,6 +17,15 @@ const TRAIN_ACTIONS: [&str; 6] = [
     "abort",
 ];
 
+/// Actions that change the plan's progress.
+const PHASE_ACTIONS: [&str; 5] = [
+    "phase-start",
+    "phase-force-start",
+    "phase-validate",
+    "phase-confirm",
+    "phase-rollback",
+];
+
 /// Every (action, permission) pair the console's actions depend on.
 pub fn requirements(
     release: &ReleaseConfig,
@@ -35,6 +44,13 @@ pub fn requirements(
         .iter()
         .map(|a| (a.to_string(), route.clone()))
         .collect();
+    // The train and the plan are recorded in the shared ConfigMap before anything moves.
+    let shared = AccessCheck::new("patch", "", "configmaps")
+        .in_namespace(ns)
+        .named(&format!("captain-{}", release.name));
+    for action in TRAIN_ACTIONS.iter().chain(PHASE_ACTIONS.iter()) {
+        needs.push((action.to_string(), shared.clone()));
+    }
     // helm rollback writes a new release Secret and supersedes the deployed one.
     for verb in ["create", "update"] {
         needs.push((
@@ -86,15 +102,23 @@ mod tests {
         };
         assert_eq!(
             of("promote"),
-            vec!["patch httproutes.gateway.networking.k8s.io/summit in prod"]
+            vec![
+                "patch httproutes.gateway.networking.k8s.io/summit in prod",
+                "patch configmaps/captain-summit in prod",
+            ]
         );
         assert_eq!(
             of("rollback"),
             vec![
                 "patch httproutes.gateway.networking.k8s.io/summit in prod",
+                "patch configmaps/captain-summit in prod",
                 "create secrets in prod",
                 "update secrets in prod",
             ]
+        );
+        assert_eq!(
+            of("phase-start"),
+            vec!["patch configmaps/captain-summit in prod"]
         );
         assert_eq!(of("clean-stale"), vec!["delete namespaces"]);
         let nginx = TrafficConfig {

@@ -361,9 +361,10 @@ impl Operator {
         self.run_audited(entry, effects).await
     }
 
-    /// Why the release cannot be promoted now, if it cannot: Helm refuses the next
-    /// operation while one is stuck `pending-*`, so a rollback from a higher weight would
-    /// fail too. A history that cannot be read blocks as well. `memo`: take the last look
+    /// Why the release cannot be promoted now, if it cannot: a release stuck `pending-*`
+    /// is mid-operation (Helm refuses the next upgrade until someone resolves it), and
+    /// promoting it would send more traffic to something nobody can vouch for. A history
+    /// that cannot be read blocks as well. `memo`: take the last look
     /// (an automatic promotion checks at most once a minute).
     async fn stuck_release(&mut self, now: DateTime<Utc>, memo: bool) -> Option<String> {
         if memo && let Some((_, why)) = &self.stuck {
@@ -622,8 +623,23 @@ impl Operator {
                 }
                 let entry = intent(self);
                 self.journal.append(entry.clone(), Utc::now())?;
+                // A rollback's typed actions run first; the phase is marked rolled back
+                // only when every one of them succeeded.
+                let done = match pc {
+                    PhaseCommand::RollBack { phase } => {
+                        self.roll_back_phase(*phase, c.reason.as_deref(), now).await
+                    }
+                    _ => Ok(Vec::new()),
+                };
                 let by = self.actor.os_user.clone();
-                let mut result = self.progress.apply(pc, &by, now);
+                let mut result = done.and_then(|said| {
+                    self.progress.apply(pc, &by, now).map(|marked| {
+                        said.into_iter()
+                            .chain(std::iter::once(marked))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                });
                 if result.is_ok()
                     && let Err(lost) = self.commit_plan().await
                 {

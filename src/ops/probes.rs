@@ -203,7 +203,11 @@ fn clip(mut s: String) -> String {
 }
 
 /// The program, its arguments (never a shell), a timeout after which it is killed.
-async fn command(argv: &[String], timeout: Duration, expect: i32) -> (ProbeStatus, String) {
+pub(crate) async fn command(
+    argv: &[String],
+    timeout: Duration,
+    expect: i32,
+) -> (ProbeStatus, String) {
     let Some((program, args)) = argv.split_first() else {
         return (ProbeStatus::Fail, "empty argv".into());
     };

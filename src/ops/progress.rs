@@ -92,9 +92,14 @@ impl Progress {
 
     /// Take phase states another console wrote, if they fit this plan.
     pub fn adopt(&mut self, states: Vec<PhaseState>) -> Result<(), String> {
-        if states.len() != self.plan.phases.len() {
+        let fits = states.len() == self.plan.phases.len()
+            && states
+                .iter()
+                .zip(&self.plan.phases)
+                .all(|(s, p)| s.checks.len() == p.validation.len());
+        if !fits {
             return Err(format!(
-                "{} phases, the plan has {}",
+                "recorded for a different plan ({} phases, the plan has {})",
                 states.len(),
                 self.plan.phases.len()
             ));
@@ -272,10 +277,20 @@ pub fn propose(cmd: &PhaseCommand, plan: &Plan, states: &[PhaseState]) -> Propos
             ..base(
                 format!("Roll back {title}"),
                 "rolled back",
-                vec![
-                    format!("Rollback: {}", spec.map_or("", |p| p.rollback.as_str())),
-                    format!("Mark {title} rolled back once that is done."),
-                ],
+                match spec.map(|p| &p.rollback) {
+                    Some(r) if !r.actions.is_empty() => {
+                        let mut effects = vec![format!("Rollback: {}", r.text)];
+                        effects.extend(r.actions.iter().map(|a| format!("Run: {a}.")));
+                        effects.push(format!(
+                            "Mark {title} rolled back once every action succeeded."
+                        ));
+                        effects
+                    }
+                    r => vec![
+                        format!("Rollback: {}", r.map_or("", |r| r.text.as_str())),
+                        format!("Mark {title} rolled back once that is done."),
+                    ],
+                },
             )
         },
     };

@@ -51,6 +51,11 @@ pub struct Coordination {
     seen: BTreeMap<String, u64>,
     /// Who drives the train, as of the last look at the lease.
     pub driver: Option<LeaseHolder>,
+    /// Why the last look at the lease failed: nobody may be driving.
+    pub lease_error: Option<String>,
+    /// Documents this console does not share (they do not fit what it runs): never
+    /// followed, never written over.
+    apart: std::collections::BTreeSet<String>,
 }
 
 impl Coordination {
@@ -63,6 +68,8 @@ impl Coordination {
             ttl,
             seen: BTreeMap::new(),
             driver: None,
+            lease_error: None,
+            apart: Default::default(),
         }
     }
 
@@ -85,8 +92,16 @@ impl Coordination {
         Ok(doc)
     }
 
+    /// Stop sharing `key`: what others keep there is left as it is.
+    pub fn keep_apart(&mut self, key: &str) {
+        self.apart.insert(key.to_string());
+    }
+
     /// The document, if the watch has a newer one than this console last saw.
     pub fn newer(&mut self, key: &str) -> Option<SharedDoc> {
+        if self.apart.contains(key) {
+            return None;
+        }
         let doc = {
             let r = self.docs.borrow();
             r.value.as_ref()?.get(key).cloned()?
@@ -100,6 +115,9 @@ impl Coordination {
 
     /// Write `body` over the version this console last saw; a write in between wins.
     pub async fn commit(&mut self, key: &str, body: Value) -> Result<(), Lost> {
+        if self.apart.contains(key) {
+            return Ok(());
+        }
         let expected = self.seen.get(key).copied().unwrap_or(0);
         match self.store.write(key, body, expected, &self.holder).await {
             Ok(generation) => {
@@ -131,11 +149,15 @@ impl Coordination {
                 }
                 let ours = h.ours;
                 self.driver = Some(h);
+                self.lease_error = None;
                 ours
             }
             Err(e) => {
-                log::warn!("the driver's lease: {e}; not driving until it answers");
+                if self.lease_error.is_none() {
+                    log::warn!("the driver's lease: {e}; not driving until it answers");
+                }
                 self.driver = None;
+                self.lease_error = Some(e.to_string());
                 false
             }
         }

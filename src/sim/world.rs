@@ -437,4 +437,31 @@ impl Deployer for World {
         s.rolled_back = true;
         Ok("Rollback was a success! Happy Helming!".into())
     }
+
+    async fn rollback_release(
+        &self,
+        release: &str,
+        namespace: &str,
+        revision: Option<u32>,
+        reason: Option<&str>,
+    ) -> Result<String, SourceError> {
+        if (release, namespace) == ("summit", "prod") {
+            let previous = {
+                let s = self.state();
+                let current = s.history.last().map_or(0, |r| r.revision);
+                s.history
+                    .iter()
+                    .rev()
+                    .find(|r| r.revision < current)
+                    .map_or(current, |r| r.revision)
+            };
+            return self.rollback(revision.unwrap_or(previous), reason).await;
+        }
+        if (release, namespace) != ("summit", "stage") {
+            return Err(SourceError::Rejected(format!(
+                "Error: release: not found ({namespace}/{release})"
+            )));
+        }
+        Ok("Rollback was a success! Happy Helming!".into())
+    }
 }

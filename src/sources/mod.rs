@@ -501,6 +501,20 @@ pub trait Deployer: Send + Sync {
     /// Roll the release back to `revision`; returns what the tool said.
     /// The reason goes into the release's own history where the tool can record it.
     async fn rollback(&self, revision: u32, reason: Option<&str>) -> Result<String, SourceError>;
+    /// Roll back another release (a plan phase's rollback, e.g. the stage release): to
+    /// `revision`, or to the one before its current (`None`).
+    async fn rollback_release(
+        &self,
+        release: &str,
+        namespace: &str,
+        revision: Option<u32>,
+        reason: Option<&str>,
+    ) -> Result<String, SourceError> {
+        let _ = (release, namespace, revision, reason);
+        Err(SourceError::Rejected(
+            "this deployer can roll back only its own release".into(),
+        ))
+    }
 }
 
 /// The four backends a console runs against.

@@ -181,6 +181,11 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
                 Action::PhaseConfirm => PhaseCommand::Confirm { phase },
                 _ => PhaseCommand::RollBack { phase },
             };
+            let command = Command::Phase(pc.clone());
+            if let Some(why) = app.denied.get(command.action()) {
+                app.ui.status = Some((format!("{} is unavailable: {why}", command.action()), true));
+                return None;
+            }
             let proposal = progress::propose(&pc, &app.plan, &app.phases);
             app.ui.mode = Mode::Confirm(Box::new(ConfirmDialog::with_proposal(
                 Command::Phase(pc),

@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::{Operator, Outcome};
 use crate::config::probe::Check;
+use crate::config::rollback::RollbackAction;
+use crate::engine::phases::ProbeStatus;
 use crate::engine::phases::{PhaseState, ProbeResult};
+use crate::engine::train::TrainCommand;
 use crate::ops::audit::{AuditError, Entry, Phase};
 use crate::ops::command::{Command, Confirmed};
 use crate::ops::probes::ProbeContext;
@@ -44,6 +47,13 @@ impl Operator {
                 proposal.action,
                 &proposal.target,
                 "read-only: no action is allowed".into(),
+            )));
+        }
+        if let Some(why) = self.denied.get(proposal.action) {
+            return Ok(Err(Outcome::refused(
+                proposal.action,
+                &proposal.target,
+                format!("{} is unavailable: {why}", proposal.action),
             )));
         }
         if let Err(why) = self.progress.check(pc, now) {
@@ -123,5 +133,95 @@ impl Operator {
             }
         };
         self.finish(v.intent, result)
+    }
+
+    /// Run a phase's typed rollback actions in order, stopping at the first that fails:
+    /// what each did, or everything up to the failure and why it failed.
+    pub(super) async fn roll_back_phase(
+        &mut self,
+        phase: usize,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, String> {
+        let actions = self
+            .progress
+            .plan()
+            .phases
+            .get(phase)
+            .map(|p| p.rollback.actions.clone())
+            .unwrap_or_default();
+        let mut said = Vec::new();
+        for action in &actions {
+            let result = match action {
+                RollbackAction::Command {
+                    argv,
+                    timeout,
+                    expect_exit,
+                } => match crate::ops::probes::command(argv, timeout.0, *expect_exit).await {
+                    (ProbeStatus::Pass, out) => Ok(out),
+                    (_, out) => Err(out),
+                },
+                RollbackAction::HelmRollback {
+                    release,
+                    namespace,
+                    revision,
+                } => self
+                    .backends
+                    .deployer
+                    .rollback_release(release, namespace, *revision, reason)
+                    .await
+                    .map_err(|e| e.to_string()),
+                RollbackAction::TrainRollback => {
+                    self.train_action(TrainCommand::Rollback { to_revision: None }, reason, now)
+                        .await
+                }
+                RollbackAction::TrainPause => {
+                    self.train_action(TrainCommand::Pause, reason, now).await
+                }
+            };
+            match result {
+                Ok(out) => said.push(format!("{action}: {out}")),
+                Err(why) => {
+                    said.push(format!("{action} FAILED: {why}"));
+                    return Err(said.join("; "));
+                }
+            }
+        }
+        Ok(said)
+    }
+
+    /// A train command as one step of a phase's rollback: recorded where every console
+    /// sees it, then carried out. A train already where the command would take it is fine.
+    async fn train_action(
+        &mut self,
+        cmd: TrainCommand,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
+        let mut next = self.train.clone();
+        let effects = match next.command(&cmd, now) {
+            Ok(e) => e,
+            Err(refused)
+                if self.train.status.is_terminal()
+                    || matches!(
+                        self.train.status,
+                        crate::engine::train::Status::Paused { .. }
+                    ) =>
+            {
+                return Ok(format!("nothing to do: {}", refused.0));
+            }
+            Err(refused) => return Err(refused.0),
+        };
+        let before = std::mem::replace(&mut self.train, next);
+        if let Err(lost) = self.commit_train().await {
+            match &lost {
+                crate::ops::shared::Lost::Race(_) => {
+                    self.take_theirs(crate::ops::shared::TRAIN, &lost)
+                }
+                crate::ops::shared::Lost::Store(_) => self.train = before,
+            }
+            return Err(lost.to_string());
+        }
+        self.apply(&effects, reason).await
     }
 }

@@ -46,13 +46,21 @@ impl Operator {
             Some(Ok(states)) => match self.progress.adopt(states) {
                 Ok(()) => true,
                 Err(e) => {
-                    log::warn!("the shared plan progress does not fit this plan: {e}");
-                    false
+                    // Another console runs another plan: its progress is left alone, and
+                    // this console keeps its own.
+                    log::warn!(
+                        "the shared plan progress does not fit this plan ({e}); keeping this console's apart"
+                    );
+                    c.keep_apart(PLAN);
+                    true
                 }
             },
             Some(Err(e)) => {
-                log::warn!("the shared plan progress cannot be read: {e}");
-                false
+                log::warn!(
+                    "the shared plan progress cannot be read ({e}); keeping this console's apart"
+                );
+                c.keep_apart(PLAN);
+                true
             }
             None => false,
         };
@@ -148,12 +156,15 @@ impl Operator {
         }
     }
 
-    /// Who drives the train, when the state is shared.
+    /// Who drives the train, when the state is shared (and, when the lease cannot be
+    /// read or taken, that nobody may be).
     pub fn driver(&self) -> Option<String> {
-        self.shared
-            .as_ref()
-            .and_then(|c| c.driver.as_ref())
-            .map(|d| d.holder.clone())
+        let c = self.shared.as_ref()?;
+        match (&c.driver, &c.lease_error) {
+            (Some(d), _) => Some(d.holder.clone()),
+            (None, Some(e)) => Some(format!("nobody: the driver's lease: {e}")),
+            (None, None) => None,
+        }
     }
 
     /// Whether this console drove the train at its last look at the lease.

@@ -86,4 +86,25 @@ impl Deployer for HelmReleases {
     async fn rollback(&self, revision: u32, reason: Option<&str>) -> Result<String, SourceError> {
         self.rollback_with_reason(revision, reason).await
     }
+
+    async fn rollback_release(
+        &self,
+        release: &str,
+        namespace: &str,
+        revision: Option<u32>,
+        reason: Option<&str>,
+    ) -> Result<String, SourceError> {
+        log::info!("helm: rolling {release} in {namespace} back");
+        // Revision 0 is Helm's "the previous one".
+        self.helm
+            .rollback(&Rollback {
+                release,
+                namespace,
+                revision: revision.unwrap_or(0),
+                context: self.context.as_deref(),
+                kubeconfig: self.kubeconfig.as_deref(),
+                description: reason,
+            })
+            .await
+    }
 }

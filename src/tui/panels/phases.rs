@@ -132,8 +132,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
     }
     lines.push(section("rollback"));
     lines.push(Line::styled(
-        format!(" ↶ {}", p.rollback),
+        format!(" ↶ {}", p.rollback.text),
         theme.fg(theme.text),
     ));
+    for a in &p.rollback.actions {
+        lines.push(Line::styled(format!("   ▸ {a}"), theme.fg(theme.accent)));
+    }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail);
 }
