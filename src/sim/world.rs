@@ -263,6 +263,27 @@ impl Metrics for World {
         let v = signals::value(&c, Signal::ErrorRate, Track::Canary, now);
         Ok(queries.iter().map(|_| v).collect())
     }
+
+    /// The world serves its golden signals under the demo slo.yml's queries (either
+    /// track, with the window resolved); any other query finds no series, as a
+    /// Prometheus without that metric answers.
+    async fn value(&self, query: &str, now: DateTime<Utc>) -> Result<Option<f64>, SourceError> {
+        let slo = super::demo_slo();
+        let c = self.conditions(now);
+        for (name, sli) in &slo.slis {
+            let Some(signal) = Signal::from_sli(name) else {
+                continue;
+            };
+            let q = crate::sources::SliQuery::resolve(name, &sli.query, &slo);
+            if q.canary == query {
+                return Ok(signals::value(&c, signal, Track::Canary, now));
+            }
+            if q.stable == query {
+                return Ok(signals::value(&c, signal, Track::Stable, now));
+            }
+        }
+        Ok(None)
+    }
 }
 
 #[async_trait]

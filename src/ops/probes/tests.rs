@@ -329,3 +329,24 @@ async fn each_github_kube_and_helm_probe_reaches_its_source_and_fails_on_what_it
         );
     }
 }
+
+#[tokio::test]
+async fn a_prometheus_query_against_the_demo_world_reads_its_series_and_finds_no_other() {
+    use crate::config::probe::Comparison::Lt;
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
+    ));
+    let world = crate::sim::World::new(crate::sim::Scenario::Steady, 1, clock);
+    let slo = crate::sim::demo_slo();
+    let c = ProbeContext {
+        metrics: Some((world.backends().metrics.clone(), slo.clone())),
+        ..ctx(dir.path())
+    };
+    let error_rate = Queries::resolve(&slo).slis[0].stable.clone();
+    let r = run(&query(&error_rate, Lt, 0.01), &c).await;
+    assert_eq!(r.status, ProbeStatus::Pass, "{r:?}");
+    let r = run(&query("up{job=\"nowhere\"}", Lt, 1.0), &c).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(r.evidence.contains("no series"), "{r:?}");
+}
