@@ -757,3 +757,158 @@ fn main_status_without_a_token_could_not_evaluate() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no GitHub token"));
 }
+
+/// `captain main sentinel --yes` against the mock, as CI runs it.
+async fn sentinel(api_url: String, dir: std::path::PathBuf) -> std::process::Output {
+    std::fs::write(
+        dir.join("captain.toml"),
+        format!("[github]\nrepo = \"acme/summit\"\napi_url = \"{api_url}\"\n"),
+    )
+    .unwrap();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_captain"))
+            .arg("--config")
+            .arg(dir.join("captain.toml"))
+            .args(["main", "sentinel", "--yes", "--json"])
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("CAPTAIN_STATE_DIR", &dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("the captain binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sentinel_labels_the_unlabelled_open_prs_while_main_is_red_and_journals_it() {
+    let github = Github::start().await;
+    github.repository(Checks::Red).await;
+    let labels = || wiremock::matchers::path_regex(r"^/repos/acme/summit/issues/\d+/labels$");
+    Mock::given(method("GET"))
+        .and(labels())
+        .respond_with(json(200, "[]".into()))
+        .mount(&github.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(labels())
+        .and(body_json(
+            serde_json::json!({"labels": ["freeze/main-red"]}),
+        ))
+        .respond_with(json(
+            200,
+            r#"[{"id": 1, "name": "freeze/main-red", "color": "b60205"}]"#.into(),
+        ))
+        .mount(&github.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = sentinel(github.api_url(), dir.path().to_path_buf()).await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    let mut labelled: Vec<String> = github
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .map(|r| r.url.path().to_string())
+        .collect();
+    labelled.sort();
+    assert_eq!(
+        labelled,
+        [
+            "/repos/acme/summit/issues/417/labels",
+            "/repos/acme/summit/issues/431/labels",
+            "/repos/acme/summit/issues/433/labels",
+        ],
+        "only the open PRs not labelled yet (421 and 423 already are)"
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "sentinel");
+    assert_eq!(last["confirmation"], "--yes");
+    assert!(
+        last["result"]
+            .as_str()
+            .unwrap()
+            .starts_with("ok: #417: labelled; #431: labelled; #433: labelled"),
+        "{last}"
+    );
+    assert!(
+        !text.contains(TOKEN) && !audit.contains(TOKEN),
+        "the token leaked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_main_is_green_the_sentinel_takes_the_label_off_and_a_dry_run_changes_nothing() {
+    let github = Github::start().await;
+    github.repository(Checks::Green).await;
+    Mock::given(method("DELETE"))
+        .and(wiremock::matchers::path_regex(
+            r"^/repos/acme/summit/issues/\d+/labels/freeze%2Fmain-red$",
+        ))
+        .respond_with(json(200, "[]".into()))
+        .mount(&github.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        format!(
+            "[github]\nrepo = \"acme/summit\"\napi_url = \"{}\"\n",
+            github.api_url()
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("captain.toml");
+    let state = dir.path().to_path_buf();
+    let dry = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_captain"))
+            .arg("--config")
+            .arg(config)
+            .args(["main", "sentinel", "--dry-run"])
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("CAPTAIN_STATE_DIR", state)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(dry.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&dry.stdout),
+        "would take freeze/main-red off #421 (main is green)\nwould take freeze/main-red off #423 (main is green)\n"
+    );
+    assert!(
+        github
+            .requests()
+            .await
+            .iter()
+            .all(|r| r.method.as_str() == "GET"),
+        "a dry run writes nothing"
+    );
+    let o = sentinel(github.api_url(), dir.path().to_path_buf()).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let deleted: Vec<String> = github
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "/repos/acme/summit/issues/421/labels/freeze%2Fmain-red",
+            "/repos/acme/summit/issues/423/labels/freeze%2Fmain-red",
+        ]
+    );
+}
