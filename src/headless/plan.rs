@@ -133,10 +133,11 @@ async fn live_context(cli: &Cli, settings: &Settings) -> ProbeContext {
             &cfg.traffic,
             Arc::new(crate::clock::SystemClock),
         )) as Arc<dyn crate::sources::Cluster>),
-        Err(e) => {
-            eprintln!("Kubernetes probes unavailable: {e}");
-            None
-        }
+        Err(e) => Some(
+            Arc::new(crate::sources::unavailable::UnavailableCluster::new(
+                format!("Kubernetes: {e}"),
+            )) as Arc<dyn crate::sources::Cluster>,
+        ),
     };
     ProbeContext {
         audit_path: settings.audit_path(),

@@ -1,14 +1,65 @@
-//! A forge that cannot be reached at all (no token, a bad URL): its panel says why, and the
-//! rest of the console keeps working. Freezing through it is refused with the same reason.
+//! A forge or a cluster that cannot be reached at all (no token, no kubeconfig): its panel
+//! and its probes say why, and the rest keeps working. Acting through it is refused with
+//! the same reason.
 
 use async_trait::async_trait;
 use chrono::Utc;
 use tokio::sync::watch;
 
 use super::{
-    Feed, Finding, Forge, Governance, LabelChange, OpenPull, Reading, SourceError, TagChange,
+    Cluster, Deletion, Feed, Finding, Forge, Governance, Inspection, LabelChange, OpenPull,
+    Reading, SourceError, TagChange,
 };
 use crate::engine::main_health::MainHealth;
+use crate::engine::previews::Preview;
+
+/// A cluster that is not there: every question is answered with why.
+pub struct UnavailableCluster {
+    reason: String,
+    feed: watch::Sender<Reading<Vec<Preview>>>,
+}
+
+impl UnavailableCluster {
+    pub fn new(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        let reading = Reading {
+            value: None,
+            updated: None,
+            fault: Some((Utc::now(), SourceError::Unconfigured(reason.clone()))),
+        };
+        UnavailableCluster {
+            reason,
+            feed: watch::channel(reading).0,
+        }
+    }
+
+    fn why<T>(&self) -> Result<T, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
+}
+
+#[async_trait]
+impl Cluster for UnavailableCluster {
+    fn previews(&self) -> Feed<Vec<Preview>> {
+        self.feed.subscribe()
+    }
+
+    async fn delete_namespace(&self, _name: &str) -> Result<Deletion, SourceError> {
+        self.why()
+    }
+
+    async fn set_canary_weight(&self, _weight: u8) -> Result<u8, SourceError> {
+        self.why()
+    }
+
+    async fn canary_weight(&self) -> Result<u8, SourceError> {
+        self.why()
+    }
+
+    async fn inspect(&self, _what: &Inspection) -> Result<Finding, SourceError> {
+        self.why()
+    }
+}
 
 pub struct UnavailableForge {
     reason: String,

@@ -248,6 +248,15 @@ async fn a_forge_or_cluster_that_is_not_set_up_makes_its_probes_unavailable_neve
     let r = run(&env, &no_token).await;
     assert_eq!(r.status, ProbeStatus::Unavailable, "{r:?}");
     assert_eq!(r.evidence, "no GitHub token: set $GITHUB_TOKEN");
+    let no_kubeconfig = ProbeContext {
+        cluster: Some(Arc::new(
+            crate::sources::unavailable::UnavailableCluster::new("Kubernetes: no kubeconfig"),
+        )),
+        ..ctx(dir.path())
+    };
+    let r = run(&ns, &no_kubeconfig).await;
+    assert_eq!(r.status, ProbeStatus::Unavailable, "{r:?}");
+    assert_eq!(r.evidence, "Kubernetes: no kubeconfig");
 }
 
 #[tokio::test]
