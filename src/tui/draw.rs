@@ -2,13 +2,19 @@
 //! terminals get every panel at once; small ones (down to 80×24) a tab bar and the focused
 //! panel, so nothing is squeezed into uselessness.
 
+pub mod border;
+pub mod cells;
+pub mod chart;
+pub mod table;
+
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::{Block, BorderType};
 
+use self::border::Bordered;
 use super::dialogs::{confirm, help, palette};
 use super::keymap::Action;
 use super::panels;
@@ -65,7 +71,7 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
 }
 
 /// The frame every panel sits in: its title, its data's age, focus.
-pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Block<'a> {
+pub fn frame<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Bordered<'a> {
     let focused = app.ui.focus == panel;
     let filter = &app.ui.filters[panel.index()];
     let mut title = vec![Span::styled(
@@ -87,19 +93,25 @@ pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Blo
             theme.bold(theme.accent),
         ));
     }
-    Block::bordered()
-        .border_type(if focused {
+    Bordered::new(
+        if focused {
             BorderType::Thick
         } else {
             BorderType::Rounded
-        })
-        .border_style(theme.fg(if focused {
+        },
+        theme.fg(if focused {
             theme.border_focused
         } else {
             theme.border
-        }))
-        .title(Line::from(title))
-        .title(extra.right_aligned())
+        }),
+        Line::from(title),
+    )
+    .extra(extra)
+}
+
+/// The panel's frame as a ratatui block, for widgets that draw their own.
+pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Block<'a> {
+    frame(panel, app, extra, theme).block()
 }
 
 fn draw_panel(
@@ -176,10 +188,11 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
         Constraint::Length(clock.len() as u16 + 1),
     ])
     .areas(area);
-    f.render_widget(Paragraph::new(Line::from(spans)), left);
-    f.render_widget(
-        Paragraph::new(Span::styled(clock, theme.fg(theme.muted))),
+    cells::paragraph(f.buffer_mut(), left, &[Line::from(spans)]);
+    cells::paragraph(
+        f.buffer_mut(),
         right,
+        &[Line::from(Span::styled(clock, theme.fg(theme.muted)))],
     );
 }
 
@@ -200,7 +213,7 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ]
         })
         .collect();
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    cells::paragraph(f.buffer_mut(), area, &[Line::from(spans)]);
 }
 
 fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -210,7 +223,11 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         } else {
             theme.fg(theme.text)
         };
-        f.render_widget(Paragraph::new(Span::styled(format!(" {msg}"), style)), area);
+        cells::paragraph(
+            f.buffer_mut(),
+            area,
+            &[Line::from(Span::styled(format!(" {msg}"), style))],
+        );
         return;
     }
     let hint = |a: Action, what: &str| app.keymap.key_of(a).map(|k| format!("{k} {what}"));
@@ -227,11 +244,12 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .into_iter()
     .flatten()
     .collect();
-    f.render_widget(
-        Paragraph::new(Span::styled(
+    cells::paragraph(
+        f.buffer_mut(),
+        area,
+        &[Line::from(Span::styled(
             format!(" {}", hints.join(" · ")),
             theme.fg(theme.muted),
-        )),
-        area,
+        ))],
     );
 }

@@ -97,6 +97,42 @@ impl Series {
     }
 }
 
+/// The previews a panel lists, oldest first.
+pub enum PreviewRows<'a> {
+    All(&'a [Preview]),
+    Filtered(Vec<&'a Preview>),
+}
+
+impl<'a> PreviewRows<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            PreviewRows::All(rows) => rows.len(),
+            PreviewRows::Filtered(rows) => rows.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many rows from the first satisfy `pred`, which holds for a prefix of them.
+    pub fn partition_point(&self, pred: impl Fn(&Preview) -> bool) -> usize {
+        match self {
+            PreviewRows::All(rows) => rows.partition_point(|p| pred(p)),
+            PreviewRows::Filtered(rows) => rows.partition_point(|p| pred(p)),
+        }
+    }
+
+    /// Up to `n` rows from row `from`.
+    pub fn range(&self, from: usize, n: usize) -> impl Iterator<Item = &'a Preview> + '_ {
+        let (all, some) = match self {
+            PreviewRows::All(rows) => (rows.get(from..).unwrap_or_default(), &[][..]),
+            PreviewRows::Filtered(rows) => (&[][..], rows.get(from..).unwrap_or_default()),
+        };
+        all.iter().chain(some.iter().copied()).take(n)
+    }
+}
+
 /// Widget state apart from data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UiState {
@@ -246,6 +282,15 @@ impl App {
 
     /// Previews as the panel lists them: filtered, oldest first.
     pub fn preview_rows(&self) -> Vec<&Preview> {
+        match self.preview_list() {
+            PreviewRows::All(all) => all.iter().collect(),
+            PreviewRows::Filtered(rows) => rows,
+        }
+    }
+
+    /// Previews as the panel lists them, without a list of all of them when no filter
+    /// applies: the panel draws a screenful of thousands every frame.
+    pub fn preview_list(&self) -> PreviewRows<'_> {
         let all = self
             .previews
             .value
@@ -253,17 +298,19 @@ impl App {
             .map_or(&[][..], |v| v.as_slice());
         let filter = self.ui.filters[Panel::Previews.index()].to_lowercase();
         if filter.is_empty() {
-            return all.iter().collect();
+            return PreviewRows::All(all);
         }
-        all.iter()
-            .filter(|p| {
-                p.namespace.contains(&filter)
-                    || p.pr.as_ref().is_some_and(|pr| {
-                        pr.title.to_lowercase().contains(&filter)
-                            || pr.author.to_lowercase().contains(&filter)
-                    })
-            })
-            .collect()
+        PreviewRows::Filtered(
+            all.iter()
+                .filter(|p| {
+                    p.namespace.contains(&filter)
+                        || p.pr.as_ref().is_some_and(|pr| {
+                            pr.title.to_lowercase().contains(&filter)
+                                || pr.author.to_lowercase().contains(&filter)
+                        })
+                })
+                .collect(),
+        )
     }
 
     /// Phase indices as the panel lists them, filtered.

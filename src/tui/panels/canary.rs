@@ -2,44 +2,26 @@
 //! the next automatic action, the verdict per objective with its evidence, and the golden
 //! signals as charts of canary against stable with the SLO threshold drawn.
 
+mod charts;
+
 use chrono::{DateTime, Duration, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Chart, Dataset, GraphType, LineGauge, Paragraph, Row, Sparkline, Table, TableState,
-};
+use ratatui::widgets::{LineGauge, Sparkline};
 
 use super::ago;
 use crate::config::duration::format_span;
 use crate::engine::analysis::Verdict;
-use crate::engine::signals::{Signal, Track};
 use crate::engine::train::{NextAction, Status, Train};
-use crate::tui::draw::block;
-use crate::tui::state::{App, Panel, Series};
+use crate::tui::draw::cells;
+use crate::tui::draw::frame;
+use crate::tui::draw::table::TextTable;
+use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
-/// The chart pairs `g` cycles through.
-pub const CHART_PAIRS: [(Signal, Signal); 3] = [
-    (Signal::ErrorRate, Signal::LatencyP99),
-    (Signal::LatencyP50, Signal::LatencyP95),
-    (Signal::Traffic, Signal::Saturation),
-];
-
-/// How much history the charts show at most, and at least.
-const CHART_SPAN_SECS: i64 = 10 * 60;
-const CHART_MIN_SECS: i64 = 60;
-
-/// The charts' time span: the history there is, between one and ten minutes.
-fn chart_span(series: &Series, now: DateTime<Utc>) -> i64 {
-    series
-        .samples
-        .front()
-        .map_or(CHART_MIN_SECS, |s| (now - s.at).num_seconds())
-        .clamp(CHART_MIN_SECS, CHART_SPAN_SECS)
-}
+pub use charts::CHART_PAIRS;
 
 pub fn verdict_colour(v: Verdict, theme: &Theme) -> Color {
     match v {
@@ -50,7 +32,7 @@ pub fn verdict_colour(v: Verdict, theme: &Theme) -> Color {
     }
 }
 
-fn dur(d: Duration) -> String {
+pub(super) fn dur(d: Duration) -> String {
     format_span(d.to_std().unwrap_or_default())
 }
 
@@ -62,11 +44,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         ),
         None => Line::styled(" waiting for metrics… ", theme.fg(theme.muted)),
     };
-    let outer = block(Panel::Canary, app, extra, theme);
-    let inner = outer.inner(area);
-    f.render_widget(outer, area);
+    let inner = frame(Panel::Canary, app, extra, theme).render(area, f.buffer_mut());
     let Some(train) = app.train.as_deref() else {
-        f.render_widget(Paragraph::new("no release train running"), inner);
+        cells::paragraph(
+            f.buffer_mut(),
+            inner,
+            &[Line::raw("no release train running")],
+        );
         return;
     };
     let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
@@ -88,11 +72,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     draw_objectives(f, table, evidence, app, theme);
     draw_sparkline(f, spark, train, theme);
     if charts.height >= 5 {
-        let (a, b) = CHART_PAIRS[app.ui.chart_pair % CHART_PAIRS.len()];
-        let [left, right] =
-            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
-        draw_chart(f, left, &app.series, a, threshold(app, a), now, theme);
-        draw_chart(f, right, &app.series, b, threshold(app, b), now, theme);
+        charts::draw(f, charts, app, now, theme);
     }
 }
 
@@ -142,7 +122,7 @@ fn draw_head(f: &mut Frame, area: Rect, app: &App, t: &Train, theme: &Theme) {
         format!("   canary {} %", t.weight),
         theme.bold(theme.canary),
     ));
-    f.render_widget(Paragraph::new(vec![line1, Line::from(steps)]), area);
+    cells::paragraph(f.buffer_mut(), area, &[line1, Line::from(steps)]);
 }
 
 fn draw_gauge(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &Theme) {
@@ -214,7 +194,7 @@ fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &T
             theme.bold(colour),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    cells::paragraph(f.buffer_mut(), area, &[Line::from(spans)]);
 }
 
 fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -236,7 +216,7 @@ fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ]),
         None => Line::styled("verdict: no measurement yet", theme.fg(theme.muted)),
     };
-    f.render_widget(Paragraph::new(line), area);
+    cells::paragraph(f.buffer_mut(), area, &[line]);
 }
 
 /// The burn-rate alerts in a few words: the firing ones by name, else the fastest burn.
@@ -272,11 +252,11 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
             crate::engine::signals::format_sli(sli, x)
         })
     };
-    let rows: Vec<Row> = a
+    let rows = a
         .objectives
         .iter()
         .map(|o| {
-            Row::new(vec![
+            [
                 Span::styled(
                     format!("{}{}", o.sli, if o.key { " ★" } else { "" }),
                     theme.fg(theme.text),
@@ -293,12 +273,13 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
                     o.requests.map_or("—".into(), |n| n.to_string()),
                     theme.fg(theme.muted),
                 ),
-            ])
+            ]
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
+    let focused = app.ui.focus == Panel::Canary;
+    let sel = app.ui.selected[Panel::Canary.index()].min(a.objectives.len().saturating_sub(1));
+    TextTable {
+        widths: [
             Constraint::Length(14),
             Constraint::Length(8),
             Constraint::Length(8),
@@ -307,9 +288,7 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
             Constraint::Length(7),
             Constraint::Length(6),
         ],
-    )
-    .header(
-        Row::new([
+        header: [
             "objective",
             "canary",
             "stable",
@@ -317,30 +296,33 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
             "bound",
             "verdict",
             "reqs",
-        ])
-        .style(theme.bold(theme.muted)),
-    )
-    .row_highlight_style(theme.selected());
-    let focused = app.ui.focus == Panel::Canary;
-    let sel = app.ui.selected[Panel::Canary.index()].min(a.objectives.len().saturating_sub(1));
-    let mut state = TableState::default().with_selected(focused.then_some(sel));
-    f.render_stateful_widget(table, area, &mut state);
+        ],
+        header_style: theme.bold(theme.muted),
+        rows,
+        highlight: theme.selected(),
+        selected: focused.then_some(sel),
+    }
+    .render(area, f.buffer_mut());
     if let Some(o) = a.objectives.get(sel) {
         let line = Line::from(vec![
             Span::styled(format!("{} [{}]: ", o.sli, o.window), theme.fg(theme.muted)),
             Span::styled(o.reason.clone(), theme.fg(verdict_colour(o.verdict, theme))),
             Span::styled(format!(" · {}", o.query), theme.fg(theme.muted)),
         ]);
-        f.render_widget(Paragraph::new(line), evidence);
+        cells::paragraph(f.buffer_mut(), evidence, &[line]);
     }
 }
 
 fn draw_sparkline(f: &mut Frame, area: Rect, t: &Train, theme: &Theme) {
     let [label, spark] =
         Layout::horizontal([Constraint::Length(14), Constraint::Fill(1)]).areas(area);
-    f.render_widget(
-        Paragraph::new(Span::styled("measurements", theme.fg(theme.muted))),
+    cells::paragraph(
+        f.buffer_mut(),
         label,
+        &[Line::from(Span::styled(
+            "measurements",
+            theme.fg(theme.muted),
+        ))],
     );
     let take = spark.width as usize;
     let data: Vec<u64> = t
@@ -368,151 +350,4 @@ fn draw_sparkline(f: &mut Frame, area: Rect, t: &Train, theme: &Theme) {
             .style(theme.fg(colour)),
         spark,
     );
-}
-
-/// The pass bound of the objective on this signal's SLI, if there is one.
-fn threshold(app: &App, signal: Signal) -> Option<f64> {
-    let a = app.analysis.as_ref()?;
-    a.objectives
-        .iter()
-        .find(|o| o.sli == signal.sli())?
-        .threshold
-}
-
-/// At most `max` points of one track over the chart's span, each the maximum of its bucket
-/// so a spike is never averaged away.
-fn points(
-    series: &Series,
-    signal: Signal,
-    track: Track,
-    now: DateTime<Utc>,
-    span: i64,
-    max: usize,
-) -> Vec<(f64, f64)> {
-    let from = now - Duration::seconds(span);
-    let start = series.samples.partition_point(|s| s.at < from);
-    let n = series.samples.len() - start;
-    let per = n.div_ceil(max.max(1)).max(1);
-    let mut out = Vec::with_capacity(n / per + 1);
-    let mut bucket: Option<(f64, f64)> = None;
-    for (i, s) in series.samples.range(start..).enumerate() {
-        if let Some(v) = s.get(signal, track) {
-            let x = (s.at - now).num_milliseconds() as f64 / 1000.0;
-            bucket = Some(match bucket {
-                Some((bx, bv)) => (bx.max(x), bv.max(v)),
-                None => (x, v),
-            });
-        }
-        if (i + 1) % per == 0 {
-            out.extend(bucket.take());
-        }
-    }
-    out.extend(bucket);
-    out
-}
-
-fn draw_chart(
-    f: &mut Frame,
-    area: Rect,
-    series: &Series,
-    signal: Signal,
-    threshold: Option<f64>,
-    now: DateTime<Utc>,
-    theme: &Theme,
-) {
-    let max_points = area.width as usize * 2;
-    let span = chart_span(series, now);
-    let canary = points(series, signal, Track::Canary, now, span, max_points);
-    let stable = points(series, signal, Track::Stable, now, span, max_points);
-    let x0 = -(span as f64);
-    let line = threshold.map(|t| [(x0, t), (0.0, t)]);
-    let top = canary
-        .iter()
-        .chain(&stable)
-        .map(|p| p.1)
-        .chain(threshold)
-        .fold(0.0_f64, f64::max)
-        * 1.15;
-    let top = if top > 0.0 { top } else { 1.0 };
-    let mut sets = vec![
-        Dataset::default()
-            .name("stable")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.fg(theme.stable))
-            .data(&stable),
-        Dataset::default()
-            .name("canary")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.fg(theme.canary))
-            .data(&canary),
-    ];
-    if let Some(l) = &line {
-        sets.push(
-            Dataset::default()
-                .name("slo")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.fg(theme.threshold))
-                .data(l),
-        );
-    }
-    let title = Line::from(vec![
-        Span::styled(format!(" {} ", signal.label()), theme.bold(theme.title)),
-        Span::styled(
-            threshold.map_or(String::new(), |t| format!("slo {} ", signal.format(t))),
-            theme.fg(theme.threshold),
-        ),
-    ]);
-    let chart = Chart::new(sets)
-        .block(
-            ratatui::widgets::Block::bordered()
-                .border_style(theme.fg(theme.border))
-                .title(title),
-        )
-        .x_axis(
-            Axis::default()
-                .bounds([x0, 0.0])
-                .labels([
-                    Span::raw(format!("-{}", dur(Duration::seconds(span)))),
-                    Span::raw("now"),
-                ])
-                .style(theme.fg(theme.muted)),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, top])
-                .labels([Span::raw("0"), Span::raw(signal.format(top))])
-                .style(theme.fg(theme.muted)),
-        )
-        .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft));
-    f.render_widget(chart, area);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::signals::GoldenSample;
-    use chrono::TimeZone;
-
-    #[test]
-    fn chart_points_are_bounded_and_keep_spikes() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap();
-        let mut s = Series::new(10_000);
-        for i in 0..600 {
-            let v = if i == 300 { 9.0 } else { 1.0 };
-            s.push(GoldenSample {
-                at: now - Duration::seconds(600 - i),
-                canary: [Some(v); 6],
-                stable: [Some(1.0); 6],
-            });
-        }
-        let p = points(&s, Signal::ErrorRate, Track::Canary, now, 600, 50);
-        assert!(p.len() <= 51, "{}", p.len());
-        assert!(
-            p.iter().any(|(_, v)| *v == 9.0),
-            "the spike survives downsampling"
-        );
-    }
 }

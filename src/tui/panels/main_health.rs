@@ -4,24 +4,24 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::{ago, freshness};
 use crate::engine::main_health::{CheckState, Overall};
-use crate::tui::draw::block;
+use crate::tui::draw::table::TextTable;
+use crate::tui::draw::{cells, frame};
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
-    let outer = block(
+    let inner = frame(
         Panel::Main,
         app,
         freshness(&app.main, "GitHub", now, theme),
         theme,
-    );
-    let inner = outer.inner(area);
-    f.render_widget(outer, area);
+    )
+    .render(area, f.buffer_mut());
     let Some(m) = app.main.value.as_deref() else {
         return;
     };
@@ -56,8 +56,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         Constraint::Fill(1),
     ])
     .areas(inner);
-    f.render_widget(Paragraph::new(head), top);
-    let rows: Vec<Row> = m
+    cells::paragraph(f.buffer_mut(), top, &head);
+    let rows = m
         .checks
         .iter()
         .map(|c| {
@@ -67,7 +67,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
                 CheckState::Pending => ("…", theme.warn),
                 CheckState::Missing => ("?", theme.fail),
             };
-            Row::new(vec![
+            [
                 Span::styled(format!("{mark} {}", c.name), theme.fg(theme.text)),
                 Span::styled(c.state.label(), theme.bold(col)),
                 Span::styled(
@@ -75,21 +75,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
                         .map_or(String::new(), |s| format!("{} ago", ago(now, s))),
                     theme.fg(theme.muted),
                 ),
-            ])
+            ]
         })
         .collect();
-    f.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Fill(1),
-                Constraint::Length(8),
-                Constraint::Length(12),
-            ],
-        )
-        .header(Row::new(["required check", "state", "since"]).style(theme.bold(theme.muted))),
-        checks,
-    );
+    TextTable {
+        widths: [
+            Constraint::Fill(1),
+            Constraint::Length(8),
+            Constraint::Length(12),
+        ],
+        header: ["required check", "state", "since"],
+        header_style: theme.bold(theme.muted),
+        rows,
+        highlight: Style::default(),
+        selected: None,
+    }
+    .render(checks, f.buffer_mut());
     let mut lines = Vec::new();
     lines.push(match &m.frozen {
         Some(fz) => Line::styled(
@@ -159,5 +160,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             theme.fg(if low { theme.warn } else { theme.muted }),
         ));
     }
-    f.render_widget(Paragraph::new(lines), bottom);
+    cells::paragraph(f.buffer_mut(), bottom, &lines);
 }

@@ -5,16 +5,16 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Row, Table, TableState};
 
 use super::{ago, freshness};
 use crate::engine::previews::{PrState, UrlHealth};
-use crate::tui::draw::block;
+use crate::tui::draw::frame;
+use crate::tui::draw::table::TextTable;
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
-    let rows_data = app.preview_rows();
+    let rows_data = app.preview_list();
     // Oldest first, so the stale ones are a prefix: no need to look at every row.
     let cutoff = now - app.ttl;
     let stale = rows_data.partition_point(|p| p.created < cutoff);
@@ -30,10 +30,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     let visible = area.height.saturating_sub(3).max(1) as usize;
     let sel = app.ui.selected[Panel::Previews.index()].min(rows_data.len().saturating_sub(1));
     let offset = (sel + 1).saturating_sub(visible);
-    let rows: Vec<Row> = rows_data
-        .iter()
-        .skip(offset)
-        .take(visible)
+    let rows = rows_data
+        .range(offset, visible)
         .map(|p| {
             let is_stale = p.is_stale(now, app.ttl);
             let orphaned = p.is_orphaned();
@@ -45,8 +43,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             };
             let (pr, title, state, author) = match &p.pr {
                 Some(pr) => (
-                    format!("#{}", pr.number),
-                    pr.title.clone(),
+                    format!("#{}", pr.number).into(),
+                    pr.title.as_str().into(),
                     Span::styled(
                         pr.state.label(),
                         theme.fg(match pr.state {
@@ -55,13 +53,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
                             PrState::Closed => theme.muted,
                         }),
                     ),
-                    pr.author.clone(),
+                    pr.author.as_str(),
                 ),
                 None => (
                     "—".into(),
                     "(no pull request found)".into(),
                     Span::raw("?"),
-                    String::new(),
+                    "",
                 ),
             };
             let health = match p.health {
@@ -74,12 +72,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             } else {
                 theme.fg(theme.text)
             };
-            let name = if p.terminating {
-                format!("{} ⌫", p.namespace)
+            let name: std::borrow::Cow<str> = if p.terminating {
+                format!("{} ⌫", p.namespace).into()
             } else {
-                p.namespace.clone()
+                p.namespace.as_str().into()
             };
-            Row::new(vec![
+            let pr: std::borrow::Cow<str> = pr;
+            let title: std::borrow::Cow<str> = title;
+            [
                 Span::styled(name, theme.fg(theme.text)),
                 Span::styled(pr, theme.fg(theme.muted)),
                 Span::styled(title, theme.fg(theme.text)),
@@ -88,12 +88,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
                 Span::styled(ago(now, p.created), age_style),
                 health,
                 flag,
-            ])
+            ]
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
+    let inner =
+        frame(Panel::Previews, app, Line::from(extra.spans), theme).render(area, f.buffer_mut());
+    let focused = app.ui.focus == Panel::Previews;
+    TextTable {
+        widths: [
             Constraint::Length(9),
             Constraint::Length(5),
             Constraint::Fill(1),
@@ -103,9 +105,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             Constraint::Length(4),
             Constraint::Length(12),
         ],
-    )
-    .header(
-        Row::new([
+        header: [
             "namespace",
             "pr",
             "title",
@@ -114,13 +114,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             "age",
             "url",
             "",
-        ])
-        .style(theme.bold(theme.muted)),
-    )
-    .row_highlight_style(theme.selected())
-    .block(block(Panel::Previews, app, Line::from(extra.spans), theme));
-    let focused = app.ui.focus == Panel::Previews;
-    let mut state = TableState::default()
-        .with_selected((focused && !rows_data.is_empty()).then_some(sel - offset));
-    f.render_stateful_widget(table, area, &mut state);
+        ],
+        header_style: theme.bold(theme.muted),
+        rows,
+        highlight: theme.selected(),
+        selected: (focused && !rows_data.is_empty()).then_some(sel - offset),
+    }
+    .render(inner, f.buffer_mut());
 }

@@ -1,0 +1,238 @@
+//! The golden signals as charts, canary against stable over the last minutes, with the SLO
+//! threshold drawn. Every sample in the span is drawn, thinned first to what the chart's dots
+//! can show: a ten-minute span of one-second samples is ten times more points than a chart has
+//! columns of dots.
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+
+use super::dur;
+use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::tui::draw::chart::{ChartLine, LineChart, Thin};
+use crate::tui::state::{App, Series};
+use crate::tui::theme::Theme;
+
+/// The chart pairs `g` cycles through.
+pub const CHART_PAIRS: [(Signal, Signal); 3] = [
+    (Signal::ErrorRate, Signal::LatencyP99),
+    (Signal::LatencyP50, Signal::LatencyP95),
+    (Signal::Traffic, Signal::Saturation),
+];
+
+/// How much history the charts show at most, and at least.
+const CHART_SPAN_SECS: i64 = 10 * 60;
+const CHART_MIN_SECS: i64 = 60;
+
+/// The charts' time span: the history there is, between one and ten minutes.
+fn chart_span(series: &Series, now: DateTime<Utc>) -> i64 {
+    series
+        .samples
+        .front()
+        .map_or(CHART_MIN_SECS, |s| (now - s.at).num_seconds())
+        .clamp(CHART_MIN_SECS, CHART_SPAN_SECS)
+}
+
+/// The samples in the span, each with its time in seconds before `now`.
+struct Window<'a> {
+    span: i64,
+    samples: Vec<(f64, &'a GoldenSample)>,
+}
+
+impl<'a> Window<'a> {
+    fn new(series: &'a Series, now: DateTime<Utc>) -> Self {
+        let span = chart_span(series, now);
+        let from = now - Duration::seconds(span);
+        let start = series.samples.partition_point(|s| s.at < from);
+        let samples = series
+            .samples
+            .range(start..)
+            .map(|s| ((s.at - now).num_milliseconds() as f64 / 1000.0, s))
+            .collect();
+        Window { span, samples }
+    }
+}
+
+/// The selected pair of charts, side by side.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
+    let (a, b) = CHART_PAIRS[app.ui.chart_pair % CHART_PAIRS.len()];
+    let window = Window::new(&app.series, now);
+    let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
+    draw_chart(f, left, &window, a, threshold(app, a), theme);
+    draw_chart(f, right, &window, b, threshold(app, b), theme);
+}
+
+/// The pass bound of the objective on this signal's SLI, if there is one.
+fn threshold(app: &App, signal: Signal) -> Option<f64> {
+    let a = app.analysis.as_ref()?;
+    a.objectives
+        .iter()
+        .find(|o| o.sli == signal.sli())?
+        .threshold
+}
+
+fn draw_chart(
+    f: &mut Frame,
+    area: Rect,
+    window: &Window,
+    signal: Signal,
+    threshold: Option<f64>,
+    theme: &Theme,
+) {
+    let x0 = -(window.span as f64);
+    let top = window
+        .samples
+        .iter()
+        .flat_map(|(_, s)| [s.get(signal, Track::Canary), s.get(signal, Track::Stable)])
+        .flatten()
+        .chain(threshold)
+        .fold(0.0_f64, f64::max)
+        * 1.15;
+    let top = if top > 0.0 { top } else { 1.0 };
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", signal.label()), theme.bold(theme.title)),
+        Span::styled(
+            threshold.map_or(String::new(), |t| format!("slo {} ", signal.format(t))),
+            theme.fg(theme.threshold),
+        ),
+    ]);
+    let mut chart = LineChart {
+        title,
+        border_style: theme.fg(theme.border),
+        x_bounds: [x0, 0.0],
+        y_bounds: [0.0, top],
+        x_labels: [
+            Line::from(Span::raw(format!(
+                "-{}",
+                dur(Duration::seconds(window.span))
+            ))),
+            Line::from(Span::raw("now")),
+        ],
+        y_labels: [
+            Line::from(Span::raw("0")),
+            Line::from(Span::raw(signal.format(top))),
+        ],
+        axis_style: theme.fg(theme.muted),
+        lines: Vec::new(),
+    };
+    let (mut stable, mut canary) = (Thin::default(), Thin::default());
+    // No room for dots: the chart draws its box and nothing of the lines.
+    if let Some(columns) = chart.columns(area) {
+        for &(x, s) in &window.samples {
+            let column = columns.of_x(x);
+            for (line, track) in [(&mut stable, Track::Stable), (&mut canary, Track::Canary)] {
+                if let Some(v) = s.get(signal, track) {
+                    line.push(column.filter(|_| columns.holds(v)), (x, v));
+                }
+            }
+        }
+    }
+    let (stable, canary) = (stable.finish(), canary.finish());
+    let slo = threshold.map(|t| [(x0, t), (0.0, t)]);
+    chart.lines.push(ChartLine {
+        name: "stable",
+        style: theme.fg(theme.stable),
+        points: &stable,
+    });
+    chart.lines.push(ChartLine {
+        name: "canary",
+        style: theme.fg(theme.canary),
+        points: &canary,
+    });
+    if let Some(l) = &slo {
+        chart.lines.push(ChartLine {
+            name: "slo",
+            style: theme.fg(theme.threshold),
+            points: l,
+        });
+    }
+    chart.render(area, f.buffer_mut());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::widgets::Widget;
+
+    use chrono::TimeZone;
+
+    /// Ten minutes of one-second samples: a gentle wave with a spike up and a dip down.
+    fn series(now: DateTime<Utc>) -> Series {
+        let mut s = Series::new(Series::CAP);
+        for i in 0..900 {
+            let v = match i {
+                500 => 9.0,
+                700 => 0.05,
+                _ => 1.0 + 0.5 * (f64::from(i) / 40.0).sin(),
+            };
+            s.push(GoldenSample {
+                at: now - Duration::seconds(900 - i64::from(i)),
+                canary: [Some(v); 6],
+                stable: [Some(1.0); 6],
+            });
+        }
+        s
+    }
+
+    #[test]
+    fn a_chart_draws_every_sample_in_its_span() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap();
+        let s = series(now);
+        let window = Window::new(&s, now);
+        assert_eq!(window.span, CHART_SPAN_SECS);
+        assert_eq!(window.samples.len(), 600);
+        let theme = Theme::default_theme();
+        let area = Rect::new(0, 0, 60, 16);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 16)).unwrap();
+        let frame = terminal
+            .draw(|f| draw_chart(f, area, &window, Signal::ErrorRate, Some(2.0), &theme))
+            .unwrap();
+
+        // The same chart given every sample, unthinned.
+        let track = |t| -> Vec<(f64, f64)> {
+            window
+                .samples
+                .iter()
+                .filter_map(|&(x, s)| s.get(Signal::ErrorRate, t).map(|v| (x, v)))
+                .collect()
+        };
+        let (all, stable) = (track(Track::Canary), track(Track::Stable));
+        let slo = [(-600.0, 2.0), (0.0, 2.0)];
+        let top = 9.0 * 1.15;
+        let full = LineChart {
+            title: Line::from(vec![
+                Span::styled(" error rate ", theme.bold(theme.title)),
+                Span::styled("slo 200.00% ", theme.fg(theme.threshold)),
+            ]),
+            border_style: theme.fg(theme.border),
+            x_bounds: [-600.0, 0.0],
+            y_bounds: [0.0, top],
+            x_labels: [Line::from("-10m"), Line::from("now")],
+            y_labels: [Line::from("0"), Line::from(Signal::ErrorRate.format(top))],
+            axis_style: theme.fg(theme.muted),
+            lines: vec![
+                ChartLine {
+                    name: "stable",
+                    style: theme.fg(theme.stable),
+                    points: &stable,
+                },
+                ChartLine {
+                    name: "canary",
+                    style: theme.fg(theme.canary),
+                    points: &all,
+                },
+                ChartLine {
+                    name: "slo",
+                    style: theme.fg(theme.threshold),
+                    points: &slo,
+                },
+            ],
+        };
+        let mut want = Buffer::empty(area);
+        full.widget().render(area, &mut want);
+        assert_eq!(frame.buffer, &want);
+    }
+}
