@@ -16,12 +16,30 @@ const RECENT: usize = 120;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Status {
+    /// A revision deployed with no canary traffic and no train yet: started by `canary run`
+    /// (or a driver) by itself, by a human from the console.
+    NotStarted,
     Progressing,
     AwaitingGate,
-    Paused { reason: String },
+    Paused {
+        reason: String,
+    },
     Promoted,
-    RolledBack { to_revision: u32, reason: String },
-    Aborted { reason: String },
+    RolledBack {
+        to_revision: u32,
+        reason: String,
+    },
+    /// A rollback was decided but has not been seen through (the weight could not be set
+    /// to 0, or helm failed): it is tried again at every measurement until it is. Never
+    /// shown as rolled back meanwhile.
+    RollingBack {
+        to_revision: u32,
+        reason: String,
+        error: String,
+    },
+    Aborted {
+        reason: String,
+    },
 }
 
 impl Status {
@@ -34,11 +52,13 @@ impl Status {
 
     pub fn label(&self) -> &'static str {
         match self {
+            Status::NotStarted => "not started",
             Status::Progressing => "progressing",
             Status::AwaitingGate => "awaiting manual gate",
             Status::Paused { .. } => "paused",
             Status::Promoted => "promoted",
             Status::RolledBack { .. } => "rolled back",
+            Status::RollingBack { .. } => "ROLLBACK UNFINISHED",
             Status::Aborted { .. } => "aborted",
         }
     }
@@ -196,6 +216,7 @@ impl Train {
         let step = policy.steps.iter().position(|s| s.weight == weight);
         let status = match step {
             Some(_) => Status::Progressing,
+            None if weight == 0 => Status::NotStarted,
             None => Status::Paused {
                 reason: format!(
                     "the canary is at {weight} %, not a step of slo.yml: promote, roll back or abort by hand"
@@ -225,6 +246,28 @@ impl Train {
             ),
         );
         t
+    }
+
+    /// Start a train that was found not started: its first step, from `now`.
+    pub fn begin(&mut self, now: DateTime<Utc>, why: &str) -> Vec<Effect> {
+        if self.status != Status::NotStarted {
+            return Vec::new();
+        }
+        let weight = self.policy.steps.first().map_or(100, |s| s.weight);
+        self.step = 0;
+        self.weight = weight;
+        self.step_started = now;
+        self.status = Status::Progressing;
+        self.failures = 0;
+        self.errors = 0;
+        self.note(
+            now,
+            format!(
+                "canary revision {} started at {weight} % ({why})",
+                self.revisions.current
+            ),
+        );
+        vec![Effect::SetWeight(weight)]
     }
 
     fn current_step(&self) -> &Step {
@@ -291,6 +334,11 @@ impl Train {
                 }
             }
             Status::AwaitingGate => NextAction::AwaitHuman("promote to continue".into()),
+            Status::NotStarted => NextAction::AwaitHuman(format!(
+                "not started: promote to send {} % to revision {}",
+                self.policy.steps.first().map_or(100, |s| s.weight),
+                self.revisions.current
+            )),
             Status::Paused { reason } => NextAction::AwaitHuman(format!("paused: {reason}")),
             _ => NextAction::None,
         }
@@ -335,6 +383,9 @@ impl Train {
         let verdict = analysis.verdict;
         let reason = analysis.reason.clone();
         self.last = Some(analysis);
+        if let Status::RollingBack { to_revision, .. } = self.status {
+            return rollback_effects(to_revision);
+        }
         if !counted {
             return Vec::new();
         }
@@ -452,10 +503,56 @@ impl Train {
             reason: reason.clone(),
         };
         self.note(now, format!("rolled back to revision {to}: {reason}"));
-        vec![
-            Effect::SetWeight(0),
-            Effect::HelmRollback { to_revision: to },
-        ]
+        rollback_effects(to)
+    }
+
+    /// What became of a rollback's effects: done, it stands as rolled back; not done, it is
+    /// unfinished (and retried at the next measurement). True when the status changed.
+    pub fn settle_rollback(&mut self, result: Result<(), String>, now: DateTime<Utc>) -> bool {
+        let next = match (&self.status, result) {
+            (
+                Status::RollingBack {
+                    to_revision,
+                    reason,
+                    ..
+                },
+                Ok(()),
+            ) => Status::RolledBack {
+                to_revision: *to_revision,
+                reason: reason.clone(),
+            },
+            (
+                Status::RolledBack {
+                    to_revision,
+                    reason,
+                }
+                | Status::RollingBack {
+                    to_revision,
+                    reason,
+                    ..
+                },
+                Err(error),
+            ) => Status::RollingBack {
+                to_revision: *to_revision,
+                reason: reason.clone(),
+                error,
+            },
+            _ => return false,
+        };
+        if next == self.status {
+            return false;
+        }
+        match &next {
+            Status::RolledBack { to_revision, .. } => {
+                self.note(now, format!("rollback to revision {to_revision} completed"))
+            }
+            Status::RollingBack { error, .. } => {
+                self.note(now, format!("rollback not done, retrying: {error}"))
+            }
+            _ => {}
+        }
+        self.status = next;
+        true
     }
 
     /// A human's request. Refused, with the reason, when the state does not allow it.
@@ -466,8 +563,11 @@ impl Train {
     ) -> Result<Vec<Effect>, Refused> {
         let active = matches!(self.status, Status::Progressing | Status::AwaitingGate);
         match cmd {
+            TrainCommand::Promote if self.status == Status::NotStarted => {
+                Ok(self.begin(now, "started by hand"))
+            }
             TrainCommand::Promote if active => Ok(self.next_step(now, "manual promote")),
-            TrainCommand::PromoteFull if active => {
+            TrainCommand::PromoteFull if active || self.status == Status::NotStarted => {
                 self.step = self.policy.steps.len() - 1;
                 self.weight = 100;
                 self.status = Status::Promoted;
@@ -481,6 +581,9 @@ impl Train {
                 self.note(now, "paused by hand; train frozen".into());
                 Ok(vec![Effect::Freeze])
             }
+            // The tag is the whole release train's switch, settable in any state: the
+            // train itself is left as it is.
+            TrainCommand::Pause => Ok(vec![Effect::Freeze]),
             TrainCommand::Resume if matches!(self.status, Status::Paused { .. }) => {
                 self.status = Status::Progressing;
                 self.step_started = now;
@@ -492,6 +595,7 @@ impl Train {
                 );
                 Ok(vec![Effect::Unfreeze])
             }
+            TrainCommand::Resume => Ok(vec![Effect::Unfreeze]),
             TrainCommand::Abort if !self.status.is_terminal() => {
                 self.weight = 0;
                 self.status = Status::Aborted {
@@ -521,6 +625,13 @@ impl Train {
             ))),
         }
     }
+}
+
+fn rollback_effects(to: u32) -> Vec<Effect> {
+    vec![
+        Effect::SetWeight(0),
+        Effect::HelmRollback { to_revision: to },
+    ]
 }
 
 pub fn command_verb(cmd: &TrainCommand) -> &'static str {

@@ -8,12 +8,15 @@ use serde_json::json;
 
 use super::{confirm, report};
 use crate::cli::{CanaryCmd, Cli};
-use crate::engine::train::{Status, Train, TrainCommand};
+use crate::engine::train::{Status, TrainCommand};
 use crate::launch::Session;
 use crate::ops::Command;
 
-fn summary(t: &Train) -> serde_json::Value {
+fn summary(op: &crate::ops::Operator) -> serde_json::Value {
+    let t = &op.train;
     json!({
+        "drift": op.drift,
+        "auto_rollback_off": op.auto_rollback_off(),
         "release": t.release,
         "revision": t.revisions.current,
         "previous": t.revisions.previous,
@@ -30,7 +33,11 @@ pub fn exit_code(status: &Status) -> u8 {
     match status {
         Status::Promoted => 0,
         Status::RolledBack { .. } | Status::Aborted { .. } => 1,
-        Status::Paused { .. } | Status::AwaitingGate | Status::Progressing => 2,
+        Status::Paused { .. } | Status::AwaitingGate | Status::Progressing | Status::NotStarted => {
+            2
+        }
+        // Decided but not seen through: the cluster may still send traffic to the canary.
+        Status::RollingBack { .. } => 3,
     }
 }
 
@@ -40,7 +47,7 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
         let op = session.observer().await?;
         let t = &op.train;
         if j.json {
-            println!("{}", serde_json::to_string_pretty(&summary(t))?);
+            println!("{}", serde_json::to_string_pretty(&summary(&op))?);
         } else {
             println!(
                 "{} revision {} ({}) at {} %: {}",
@@ -50,6 +57,12 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
                 t.weight,
                 t.status.label()
             );
+            if let Some(drift) = &op.drift {
+                println!("drift: {drift}; shown as the cluster has it");
+            }
+            if let Some(why) = op.auto_rollback_off() {
+                println!("auto-rollback OFF: {why}");
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -86,6 +99,24 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
 
 /// Measure at every interval until the train ends or needs a human.
 async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> Result<ExitCode> {
+    if let Some(drift) = &op.drift {
+        eprintln!("drift: {drift}; following the cluster");
+    }
+    if op.train.status == Status::NotStarted {
+        match op.start_new(session.clock.now()).await? {
+            Ok(o) if !o.ok => {
+                eprintln!("{} {}: FAILED: {}", o.action, o.target, o.message);
+                return Ok(ExitCode::from(3));
+            }
+            Ok(_) => {}
+            // Another console started it first: drive what it started.
+            Err(why) if op.train.status != Status::NotStarted => log::info!("{why}"),
+            Err(why) => {
+                eprintln!("{}: {why}", op.train.release);
+                return Ok(ExitCode::from(exit_code(&op.train.status)));
+            }
+        }
+    }
     let mut printed = 0;
     let mut ticker = tokio::time::interval(session.tick);
     loop {
@@ -121,7 +152,7 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
     // Another console may drive at once rather than after the lease expires.
     op.release_shared().await;
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
+        println!("{}", serde_json::to_string_pretty(&summary(op))?);
     } else {
         println!("{}: {}", op.train.release, op.train.status.label());
     }

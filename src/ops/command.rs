@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::progress::PhaseCommand;
 use crate::engine::main_health::FREEZE_LABEL;
 use crate::engine::sentinel::{Reason, Relabel};
-use crate::engine::train::{Train, TrainCommand};
+use crate::engine::train::{Status, Train, TrainCommand};
 
 /// Something a human asked captain to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,9 +100,14 @@ impl Command {
     pub fn propose(&self, train: Option<&Train>) -> Proposal {
         let release = train.map_or("the release".to_string(), |t| t.release.clone());
         let weight = train.map_or(0, |t| t.weight);
+        let not_started = train.is_some_and(|t| t.status == Status::NotStarted);
+        // A train not started yet goes to its first step; one under way, to the next.
         let next = train
-            .and_then(|t| t.policy.steps.get(t.step + 1))
+            .and_then(|t| t.policy.steps.get(if not_started { 0 } else { t.step + 1 }))
             .map_or(100, |s| s.weight);
+        let active =
+            train.is_some_and(|t| matches!(t.status, Status::Progressing | Status::AwaitingGate));
+        let paused = train.is_some_and(|t| matches!(t.status, Status::Paused { .. }));
         let p = |title: String, from: String, to: String, effects: Vec<String>| Proposal {
             title,
             action: self.action(),
@@ -114,6 +119,18 @@ impl Command {
             typed: None,
         };
         match self {
+            Command::Train(TrainCommand::Promote) if not_started => p(
+                format!("Start the {release} canary"),
+                "0 %".into(),
+                format!("{next} %"),
+                vec![
+                    format!(
+                        "Send {next} % of traffic to revision {} now: its first step.",
+                        train.map_or(0, |t| t.revisions.current)
+                    ),
+                    "From then on the train measures, promotes and rolls back by itself.".into(),
+                ],
+            ),
             Command::Train(TrainCommand::Promote) => p(
                 format!("Promote {release}"),
                 format!("{weight} %"),
@@ -137,7 +154,7 @@ impl Command {
                     ],
                 )
             },
-            Command::Train(TrainCommand::Pause) => p(
+            Command::Train(TrainCommand::Pause) if active => p(
                 format!("Pause the {release} train"),
                 "running".into(),
                 "paused".into(),
@@ -146,13 +163,38 @@ impl Command {
                     "Create the tag frozen/rollback on GitHub (the train is frozen).".into(),
                 ],
             ),
-            Command::Train(TrainCommand::Resume) => p(
+            Command::Train(TrainCommand::Pause) => p(
+                format!("Freeze the {release} release train"),
+                "not frozen".into(),
+                "frozen".into(),
+                vec![
+                    "Create the tag frozen/rollback on GitHub: nothing is promoted while it exists."
+                        .into(),
+                    format!(
+                        "The train itself stays {}.",
+                        train.map_or("as it is", |t| t.status.label())
+                    ),
+                ],
+            ),
+            Command::Train(TrainCommand::Resume) if paused => p(
                 format!("Resume the {release} train"),
                 "paused".into(),
                 "running".into(),
                 vec![
                     "Delete the tag frozen/rollback on GitHub.".into(),
                     format!("Restart the {weight} % observation window."),
+                ],
+            ),
+            Command::Train(TrainCommand::Resume) => p(
+                format!("Unfreeze the {release} release train"),
+                "frozen".into(),
+                "not frozen".into(),
+                vec![
+                    "Delete the tag frozen/rollback on GitHub: promotions may go on.".into(),
+                    format!(
+                        "The train itself stays {}.",
+                        train.map_or("as it is", |t| t.status.label())
+                    ),
                 ],
             ),
             Command::Train(TrainCommand::Rollback { to_revision }) => {

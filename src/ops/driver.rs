@@ -26,6 +26,8 @@ pub enum Update {
     Denied(std::collections::BTreeMap<String, String>),
     /// Which console drives the train, when consoles share it; and whether it is this one.
     Driver(Option<String>, bool),
+    /// Why nobody would roll the canary back by itself now (`None`: somebody would).
+    AutoRollback(Option<String>),
     /// The audit journal failed: nothing more can be done safely.
     Fault(String),
 }
@@ -67,6 +69,8 @@ pub async fn run(
         }
     }
     let mut last_driver = None;
+    let mut last_off = None;
+    let mut first = true;
     loop {
         let sent = tokio::select! {
             _ = ticker.tick() => {
@@ -119,8 +123,18 @@ pub async fn run(
             last_driver = driver.clone();
             Update::Driver(driver, op.drives())
         });
+        let off = op.auto_rollback_off();
+        let arming_update = (first || off != last_off).then(|| {
+            last_off = off.clone();
+            Update::AutoRollback(off)
+        });
+        first = false;
         // The train first: an outcome on screen never precedes the state it produced.
-        for update in std::iter::once(train(&op)).chain(sent).chain(driver_update) {
+        for update in std::iter::once(train(&op))
+            .chain(sent)
+            .chain(driver_update)
+            .chain(arming_update)
+        {
             if out.send(update).await.is_err() {
                 return;
             }

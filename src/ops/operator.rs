@@ -13,7 +13,7 @@ use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
 use crate::engine::burn::AlertState;
 use crate::engine::signals::GoldenSample;
-use crate::engine::train::{Effect, Policy, Revisions, Train, TrainCommand};
+use crate::engine::train::{Effect, Policy, Revisions, Status, Train, TrainCommand};
 use crate::sources::{Backends, Deletion, Queries, SourceError, TagChange};
 
 /// What became of an action, as the log pane and a subcommand report it.
@@ -108,6 +108,13 @@ pub struct Operator {
     /// The last look at the release for a stuck Helm operation: when, and what blocks.
     stuck: Option<(DateTime<Utc>, Option<String>)>,
     shared: Option<super::shared::Coordination>,
+    /// Why the last automatic promotion was held, so the log says it once.
+    held: Option<String>,
+    /// The revision Helm rolled back to, when the newest deployed revision is Helm's own
+    /// rollback (its description says "Rollback to N"): not a new canary.
+    rollback_of: Option<u32>,
+    /// How the shared train and the cluster's traffic disagreed at start, if they did.
+    pub drift: Option<String>,
 }
 
 impl Operator {
@@ -144,16 +151,21 @@ impl Operator {
         let queries = Queries::resolve(&slo);
         let evidence = queries.evidence();
         let policy = Policy::from_config(&slo);
-        let (train, effects) = if setup.adopt {
+        let rollback_of = current
+            .description
+            .strip_prefix("Rollback to ")
+            .and_then(|n| n.trim().parse::<u32>().ok());
+        let (train, effects, cluster_weight) = if setup.adopt {
             let weight = backends
                 .cluster
                 .canary_weight()
                 .await
                 .map_err(StartError::Weight)?;
             let train = Train::adopt(&setup.release, policy, revisions, weight, now);
-            (train, Vec::new())
+            (train, Vec::new(), Some(weight))
         } else {
-            Train::start(&setup.release, policy, revisions, now)
+            let (train, effects) = Train::start(&setup.release, policy, revisions, now);
+            (train, effects, None)
         };
         let denied = if setup.read_only {
             BTreeMap::new()
@@ -170,6 +182,9 @@ impl Operator {
             )
         });
         let mut op = Operator {
+            held: None,
+            rollback_of,
+            drift: None,
             denied,
             stuck: None,
             shared,
@@ -188,10 +203,22 @@ impl Operator {
             burn_at: None,
         };
         let joined = op.join_shared().await?;
+        if let Some(weight) = cluster_weight {
+            op.check_drift(weight, now).await;
+        }
+        if op.read_only
+            && let Some(c) = &mut op.shared
+        {
+            // Whether anyone drives, for the header and `canary status`.
+            c.peek(std::time::Instant::now()).await;
+        }
         let mut outcomes = Vec::new();
         if !op.read_only && !joined && !effects.is_empty() {
             let from = "0 %".to_string();
-            outcomes.push(op.act_automatically("start", from, effects, None).await?);
+            outcomes.push(
+                op.act_automatically("start", from, effects, None, now)
+                    .await?,
+            );
         }
         Ok((op, outcomes))
     }
@@ -273,13 +300,17 @@ impl Operator {
         let mut analysis = analyse(&self.slo, &measurement, &self.evidence);
         self.refresh_burn(now).await;
         analysis.burn = self.burn.clone();
-        if !self.driving().await {
+        let alone = match self.drive_mode().await {
             // Looking only, or another console drives: the verdict is shown, the train is
             // not driven from here.
-            self.train.last = Some(analysis.clone());
-            report.analysis = Some(analysis);
-            return Ok(report);
-        }
+            shared::Drive::Follows => {
+                self.train.last = Some(analysis.clone());
+                report.analysis = Some(analysis);
+                return Ok(report);
+            }
+            shared::Drive::Leads => None,
+            shared::Drive::Alone(why) => Some(why),
+        };
         let before = self.train.weight;
         let unobserved = self.train.clone();
         let mut effects = self.train.observe(analysis.clone(), now);
@@ -290,28 +321,53 @@ impl Operator {
                 .stuck
                 .as_ref()
                 .is_none_or(|(at, _)| now - *at >= chrono::Duration::seconds(60));
-            if let Some(why) = self.stuck_release(now, !fresh).await {
+            let held = match &alone {
+                Some(why) => Some(format!("nobody can be known to drive ({why})")),
+                None if self.frozen() => Some(
+                    "the tag frozen/rollback pauses the release train: resume to promote"
+                        .to_string(),
+                ),
+                None => self.stuck_release(now, !fresh).await,
+            };
+            if let Some(why) = held {
                 // Hold at this weight: the train tries again on a later tick, and a
                 // breach meanwhile still rolls back.
-                if fresh {
+                if self.held.as_ref() != Some(&why) {
                     log::warn!("not promoting {}: {why}", self.train.release);
+                    self.held = Some(why);
                 }
                 self.train = unobserved.clone();
                 self.train.last = Some(analysis.clone());
                 effects = Vec::new();
+            } else {
+                self.held = None;
             }
         }
+        // Why this console acts on a breach without the others agreeing, for the journal.
+        let mut uncoordinated = alone.clone();
         if self.train != unobserved {
             match self.commit_train().await {
                 Ok(()) => {}
                 Err(lost @ super::shared::Lost::Race(_)) => {
-                    // Someone acted on the train since this console last looked: their
-                    // state stands, and the next measurement is judged against it.
-                    log::warn!(
-                        "the train changed on another console first; nothing done this tick"
-                    );
+                    let measured = std::mem::replace(&mut self.train, unobserved.clone());
                     self.take_theirs(super::shared::TRAIN, &lost);
-                    effects = Vec::new();
+                    if effects.is_empty() || promotes(&effects) || self.train.status.is_terminal() {
+                        // Someone acted on the train since this console last looked: their
+                        // state stands, and the next measurement is judged against it.
+                        log::warn!(
+                            "the train changed on another console first; nothing done this tick"
+                        );
+                        effects = Vec::new();
+                    } else {
+                        // The breach this console measured is not acted on in what won:
+                        // a rollback or pause goes ahead whatever the race.
+                        log::warn!("{lost}; acting on the breach measured here anyway");
+                        uncoordinated = Some(lost.to_string());
+                        self.train = measured;
+                        if let Err(e) = self.commit_train().await {
+                            log::warn!("recording the train after the race: {e}");
+                        }
+                    }
                 }
                 Err(super::shared::Lost::Store(e)) if promotes(&effects) => {
                     log::warn!("not promoting: {e}");
@@ -320,7 +376,12 @@ impl Operator {
                     effects = Vec::new();
                 }
                 // A rollback or a pause goes ahead: acting safely beats agreeing.
-                Err(super::shared::Lost::Store(e)) => log::warn!("{e}"),
+                Err(lost @ super::shared::Lost::Store(_)) => {
+                    log::warn!("{lost}");
+                    if !effects.is_empty() {
+                        uncoordinated = Some(lost.to_string());
+                    }
+                }
             }
         }
         report.analysis = Some(analysis);
@@ -330,9 +391,17 @@ impl Operator {
                 Some(Effect::Freeze) => "pause",
                 _ => "rollback",
             };
-            let reason = self.train.timeline.last().map(|t| t.event.clone());
+            let reason = self
+                .train
+                .timeline
+                .last()
+                .map(|t| t.event.clone())
+                .map(|r| match &uncoordinated {
+                    Some(why) => format!("{r} (acted on without the other consoles: {why})"),
+                    None => r,
+                });
             let outcome = self
-                .act_automatically(action, format!("{before} %"), effects, reason)
+                .act_automatically(action, format!("{before} %"), effects, reason, now)
                 .await?;
             report.outcomes.push(outcome);
         }
@@ -345,6 +414,7 @@ impl Operator {
         from: String,
         effects: Vec<Effect>,
         reason: Option<String>,
+        now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
         let actor = Actor::automatic(&self.actor);
         let to = self.state_label();
@@ -358,7 +428,62 @@ impl Operator {
             Confirmation::Automatic,
             actor,
         );
-        self.run_audited(entry, effects).await
+        self.run_audited(entry, effects, now).await
+    }
+
+    /// Start the canary of a revision found deployed with no traffic and no train, as Argo
+    /// Rollouts starts a new revision: its first step, journalled as an automatic `start`.
+    /// `Ok(Err(why))` when there is nothing to start (the train is under way or ended, the
+    /// revision is Helm's own rollback, this console may not change traffic, or another
+    /// console started it first: then its train is the one this console now holds).
+    pub async fn start_new(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Outcome, String>, AuditError> {
+        let revision = self.train.revisions.current;
+        if self.train.status != Status::NotStarted {
+            return Ok(Err(format!(
+                "revision {revision}'s train is {}: nothing to start",
+                self.train.status.label()
+            )));
+        }
+        if let Some(to) = self.rollback_of {
+            return Ok(Err(format!(
+                "revision {revision} is Helm's rollback to revision {to}, not a new canary: nothing to start"
+            )));
+        }
+        if self.read_only {
+            return Ok(Err("read-only: nothing is started".into()));
+        }
+        if let Some(why) = self.denied.get("promote") {
+            return Ok(Err(format!("starting the canary is unavailable: {why}")));
+        }
+        if self.frozen() {
+            return Ok(Err(
+                "the tag frozen/rollback pauses the release train: resume to start".into(),
+            ));
+        }
+        let unstarted = self.train.clone();
+        let effects = self.train.begin(now, "a new revision");
+        if let Err(lost) = self.commit_train().await {
+            self.train = unstarted;
+            self.take_theirs(super::shared::TRAIN, &lost);
+            return Ok(Err(lost.to_string()));
+        }
+        let reason = format!(
+            "revision {revision} is deployed with no canary traffic and no train: a new canary"
+        );
+        let outcome = self
+            .act_automatically("start", "0 %".into(), effects, Some(reason), now)
+            .await?;
+        if !outcome.ok {
+            // Not started after all: the train says what the cluster does.
+            self.train = unstarted;
+            if let Err(e) = self.commit_train().await {
+                log::warn!("recording the train after a failed start: {e}");
+            }
+        }
+        Ok(Ok(outcome))
     }
 
     /// Why the release cannot be promoted now, if it cannot: a release stuck `pending-*`
@@ -383,6 +508,18 @@ impl Operator {
         };
         self.stuck = Some((now, why.clone()));
         why
+    }
+
+    /// Whether the tag `frozen/rollback` exists, as the forge last saw it: it holds every
+    /// promotion, whatever the train's own state (a breach still rolls back).
+    fn frozen(&self) -> bool {
+        self.backends
+            .forge
+            .main_health()
+            .borrow()
+            .value
+            .as_ref()
+            .is_some_and(|m| m.frozen.is_some())
     }
 
     fn state_label(&self) -> String {
@@ -428,13 +565,31 @@ impl Operator {
         &mut self,
         intent: Entry,
         effects: Vec<Effect>,
+        now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
         // Audit records carry the wall-clock time they are written at, whatever clock
         // drives the engine (the demo's runs faster): an audit trail is about when people
         // acted.
         self.journal.append(intent.clone(), Utc::now())?;
         let result = self.apply(&effects, intent.reason.as_deref()).await;
+        if effects
+            .iter()
+            .any(|e| matches!(e, Effect::HelmRollback { .. }))
+        {
+            self.settle_rollback(result.as_ref().map(drop).map_err(Clone::clone), now)
+                .await;
+        }
         self.finish(intent, result)
+    }
+
+    /// A rollback stands as done only once the weight read back is 0 and helm returned;
+    /// otherwise it is unfinished, shown so, and tried again at the next measurement.
+    async fn settle_rollback(&mut self, result: Result<(), String>, now: DateTime<Utc>) {
+        if self.train.settle_rollback(result, now)
+            && let Err(e) = self.commit_train().await
+        {
+            log::warn!("recording the rollback's state: {e}");
+        }
     }
 
     fn finish(
@@ -488,6 +643,11 @@ impl Operator {
                         .await
                         .map_err(|e| format!("setting the canary weight to {w} %: {e}"))?;
                     self.weight_read_back = Some(back);
+                    if back != *w {
+                        return Err(format!(
+                            "the canary weight was set to {w} % but the cluster reads back {back} %"
+                        ));
+                    }
                     said.push(format!("canary weight {back} %"));
                 }
                 Effect::HelmRollback { to_revision } => {
@@ -501,20 +661,17 @@ impl Operator {
                     said.push(format!("helm rolled back to revision {to_revision}"));
                 }
                 Effect::Freeze => {
-                    let sha = self
-                        .train
-                        .revisions
-                        .image
-                        .trim_start_matches("sha-")
-                        .to_string();
+                    let version = self.train.revisions.image.clone();
                     let change = self
                         .backends
                         .forge
-                        .freeze(&sha)
+                        .freeze(&version)
                         .await
                         .map_err(|e| format!("creating frozen/rollback: {e}"))?;
                     said.push(match change {
-                        TagChange::AlreadyThere => "frozen/rollback was already there".into(),
+                        TagChange::AlreadyThere => {
+                            "already frozen: frozen/rollback was there".into()
+                        }
                         _ => "tag frozen/rollback created".into(),
                     });
                 }
@@ -585,9 +742,15 @@ impl Operator {
         };
         match &c.command {
             Command::Train(cmd) => {
-                if matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull)
-                    && let Some(why) = self.stuck_release(now, false).await
-                {
+                let promote = matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull);
+                if promote && self.frozen() {
+                    return Ok(Outcome::refused(
+                        action,
+                        &proposal.target,
+                        "the tag frozen/rollback pauses the release train: resume first".into(),
+                    ));
+                }
+                if promote && let Some(why) = self.stuck_release(now, false).await {
                     return Ok(Outcome::refused(action, &proposal.target, why));
                 }
                 let mut next = self.train.clone();
@@ -598,10 +761,13 @@ impl Operator {
                     }
                 };
                 let entry = intent(self);
+                let moves = next != self.train;
                 let before = std::mem::replace(&mut self.train, next);
                 // Recorded where every console sees it before anything is changed: a command
-                // computed from a train someone else moved meanwhile loses, and says so.
-                if let Err(lost) = self.commit_train().await {
+                // computed from a train someone else moved meanwhile loses, and says so. (A
+                // command that leaves the train as it is, such as a pause of an ended train,
+                // which only sets the tag, writes nothing.)
+                if moves && let Err(lost) = self.commit_train().await {
                     match lost {
                         super::shared::Lost::Race(_) => {
                             self.take_theirs(super::shared::TRAIN, &lost)
@@ -610,7 +776,20 @@ impl Operator {
                     }
                     return Ok(Outcome::refused(action, &proposal.target, lost.to_string()));
                 }
-                self.run_audited(entry, effects).await
+                let outcome = self.run_audited(entry, effects, now).await?;
+                let reverts = matches!(
+                    cmd,
+                    TrainCommand::Promote | TrainCommand::PromoteFull | TrainCommand::Abort
+                );
+                if !outcome.ok && reverts && moves {
+                    // The cluster did not take the new weight: the train says what the
+                    // cluster does, not what was asked of it.
+                    self.train = before;
+                    if let Err(e) = self.commit_train().await {
+                        log::warn!("recording the train after a failed {action}: {e}");
+                    }
+                }
+                Ok(outcome)
             }
             Command::Phase(PhaseCommand::Validate { .. }) => Ok(Outcome::refused(
                 action,

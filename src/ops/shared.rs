@@ -56,6 +56,8 @@ pub struct Coordination {
     /// Documents this console does not share (they do not fit what it runs): never
     /// followed, never written over.
     apart: std::collections::BTreeSet<String>,
+    /// When a read-only console last looked at the lease.
+    peeked: Option<std::time::Instant>,
 }
 
 impl Coordination {
@@ -70,6 +72,7 @@ impl Coordination {
             driver: None,
             lease_error: None,
             apart: Default::default(),
+            peeked: None,
         }
     }
 
@@ -119,7 +122,23 @@ impl Coordination {
             return Ok(());
         }
         let expected = self.seen.get(key).copied().unwrap_or(0);
-        match self.store.write(key, body, expected, &self.holder).await {
+        let written = match self
+            .store
+            .write(key, body.clone(), expected, &self.holder)
+            .await
+        {
+            // Gone since this console last saw it (the ConfigMap deleted by hand, or an API
+            // server that lost it): nobody else's state is there to lose, and a train that
+            // is not recorded cannot be shared, so it is written anew.
+            Err(WriteError::Conflict(None)) if expected > 0 => {
+                log::warn!(
+                    "the shared {key} was gone (its ConfigMap deleted?); writing it anew from this console's"
+                );
+                self.store.recreate(key, body, expected, &self.holder).await
+            }
+            other => other,
+        };
+        match written {
             Ok(generation) => {
                 self.seen.insert(key.to_string(), generation);
                 Ok(())
@@ -161,6 +180,28 @@ impl Coordination {
                 false
             }
         }
+    }
+
+    /// Who drives, looked at without taking the lease (a read-only console); at most once
+    /// a third of the lease's term, so looking costs one read per few measurements.
+    pub async fn peek(&mut self, now: std::time::Instant) -> Option<&LeaseHolder> {
+        let due = self
+            .peeked
+            .is_none_or(|at| now.duration_since(at) >= self.ttl / 3);
+        if due {
+            self.peeked = Some(now);
+            match self.store.lease_holder().await {
+                Ok(h) => {
+                    self.driver = h;
+                    self.lease_error = None;
+                }
+                Err(e) => {
+                    self.driver = None;
+                    self.lease_error = Some(e.to_string());
+                }
+            }
+        }
+        self.driver.as_ref()
     }
 
     /// Give the lease up, so another console drives at once rather than after it expires.

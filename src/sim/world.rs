@@ -382,8 +382,9 @@ impl Forge for World {
         self.0.main_tx.subscribe()
     }
 
-    async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError> {
+    async fn freeze(&self, version: &str) -> Result<TagChange, SourceError> {
         let now = self.0.clock.now();
+        let sha = version.strip_prefix("sha-").unwrap_or(version);
         let change = {
             let mut s = self.state();
             if s.frozen.is_some() {

@@ -84,6 +84,38 @@ impl MemoryState {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Write `key` at generation `after + 1` if `fits` what the store holds now.
+    fn put(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        after: u64,
+        by: &str,
+        fits: impl Fn(Option<&SharedDoc>) -> bool,
+    ) -> Result<u64, WriteError> {
+        let mut store = self.store();
+        let current = store.docs.get(key);
+        if !fits(current) {
+            return Err(WriteError::Conflict(current.cloned().map(Box::new)));
+        }
+        let now = self.inner.clock.now();
+        let generation = after.saturating_add(1);
+        store.docs.insert(
+            key.to_string(),
+            SharedDoc {
+                generation,
+                body,
+                written_by: by.to_string(),
+                written_at: now,
+            },
+        );
+        // Published under the lock, so readings reach the feed in the order of the writes.
+        self.inner
+            .feed
+            .send_replace(Reading::fresh(store.docs.clone(), now));
+        Ok(generation)
+    }
 }
 
 #[async_trait]
@@ -103,27 +135,29 @@ impl SharedState for MemoryState {
         expected: u64,
         by: &str,
     ) -> Result<u64, WriteError> {
-        let mut store = self.store();
-        let current = store.docs.get(key);
-        if current.map_or(0, |d| d.generation) != expected {
-            return Err(WriteError::Conflict(current.cloned().map(Box::new)));
-        }
+        self.put(key, body, expected, by, |held| {
+            held.map_or(0, |d| d.generation) == expected
+        })
+    }
+
+    async fn recreate(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        after: u64,
+        by: &str,
+    ) -> Result<u64, WriteError> {
+        self.put(key, body, after, by, |held| held.is_none())
+    }
+
+    async fn lease_holder(&self) -> Result<Option<LeaseHolder>, SourceError> {
         let now = self.inner.clock.now();
-        let generation = expected + 1;
-        store.docs.insert(
-            key.to_string(),
-            SharedDoc {
-                generation,
-                body,
-                written_by: by.to_string(),
-                written_at: now,
-            },
-        );
-        // Published under the lock, so readings reach the feed in the order of the writes.
-        self.inner
-            .feed
-            .send_replace(Reading::fresh(store.docs.clone(), now));
-        Ok(generation)
+        Ok(self
+            .store()
+            .lease
+            .as_ref()
+            .and_then(|l| l.seen_by(""))
+            .filter(|h| h.expires >= now))
     }
 
     async fn lease(

@@ -392,8 +392,10 @@ pub enum Governance {
 #[async_trait]
 pub trait Forge: Send + Sync {
     fn main_health(&self) -> Feed<MainHealth>;
-    /// Create `frozen/rollback` at `sha`.
-    async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError>;
+    /// Create `frozen/rollback` at the commit the release's `version` names (its image
+    /// tag, `sha-<sha>`, or an app version with a git tag); the forge resolves it and, when
+    /// it names none, tags main's head: a pause never fails for want of a SHA.
+    async fn freeze(&self, version: &str) -> Result<TagChange, SourceError>;
     /// Delete `frozen/rollback`.
     async fn unfreeze(&self) -> Result<TagChange, SourceError>;
     /// Every open pull request (all pages).
@@ -473,6 +475,20 @@ pub trait SharedState: Send + Sync {
         expected: u64,
         by: &str,
     ) -> Result<u64, WriteError>;
+    /// Write `body` as `key` only if the document is gone, at generation `after + 1`: a
+    /// document deleted under its writers (the ConfigMap removed by hand, an API server
+    /// that lost it) is written anew without going back to generation 1, so every console
+    /// that saw the old one takes the new one. A document that exists is a
+    /// [`WriteError::Conflict`].
+    async fn recreate(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        after: u64,
+        by: &str,
+    ) -> Result<u64, WriteError>;
+    /// Who holds the lease now, read without taking it (`None`: nobody, or expired).
+    async fn lease_holder(&self) -> Result<Option<LeaseHolder>, SourceError>;
     /// Take the lease for `holder` if it is free or expired, or renew it if `holder` has
     /// it; says who holds it after.
     async fn lease(

@@ -143,6 +143,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
     if let Some(t) = &app.train {
         let colour = match t.status {
             crate::engine::train::Status::RolledBack { .. }
+            | crate::engine::train::Status::RollingBack { .. }
             | crate::engine::train::Status::Aborted { .. } => theme.fail,
             crate::engine::train::Status::Paused { .. }
             | crate::engine::train::Status::AwaitingGate => theme.warn,
@@ -172,6 +173,12 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
                 theme.bold(theme.warn).add_modifier(Modifier::REVERSED),
             ));
         }
+    }
+    if let Some(why) = &app.auto_rollback_off {
+        spans.push(Span::styled(
+            format!("· auto-rollback OFF: {why} "),
+            theme.bold(theme.fail),
+        ));
     }
     if app.keymap.read_only {
         spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));

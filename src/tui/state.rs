@@ -184,6 +184,8 @@ pub struct App {
     pub denied: std::collections::BTreeMap<String, String>,
     /// The console that drives the train, when another one does.
     pub follows: Option<String>,
+    /// Why nobody would roll the canary back by itself now: the header says so.
+    pub auto_rollback_off: Option<String>,
     pub fault: Option<String>,
     pub ui: UiState,
     pub quit: bool,
@@ -215,6 +217,7 @@ impl App {
             outcomes: VecDeque::new(),
             denied: Default::default(),
             follows: None,
+            auto_rollback_off: None,
             fault: None,
             ui: UiState::default(),
             quit: false,
@@ -246,6 +249,12 @@ impl App {
             }
             Update::Denied(d) => self.denied = d,
             Update::Driver(holder, ours) => self.follows = holder.filter(|_| !ours),
+            Update::AutoRollback(off) => {
+                if let Some(why) = off.as_ref().filter(|_| off != self.auto_rollback_off) {
+                    log::warn!("auto-rollback OFF: {why}");
+                }
+                self.auto_rollback_off = off;
+            }
             Update::Fault(f) => {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);

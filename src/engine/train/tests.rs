@@ -844,32 +844,40 @@ fn resume_after_an_error_limit_pause_clears_the_error_count() {
     assert_eq!(train.status, Status::Progressing);
 }
 
+/// The tag `frozen/rollback` is the release train's switch: settable and removable in any
+/// state. Where the train cannot move (a second pause, a resume of a running train), the
+/// command sets or deletes the tag and leaves the train exactly as it was.
 #[test]
-fn pause_is_refused_while_paused_and_resume_while_not_paused() {
+fn pause_and_resume_in_any_state_set_or_delete_the_tag_and_leave_a_train_that_cannot_move() {
     let mut train = start(sim_policy());
+    let running = train.clone();
     assert_eq!(
         train.command(&TrainCommand::Resume, at(5)),
-        Err(Refused(
-            "cannot resume while the train is progressing".into()
-        ))
+        Ok(vec![Effect::Unfreeze])
     );
+    assert_eq!(train, running, "a resume of a running train moves nothing");
     train.command(&TrainCommand::Pause, at(6)).unwrap();
+    assert!(matches!(train.status, Status::Paused { .. }));
+    let paused = train.clone();
     assert_eq!(
         train.command(&TrainCommand::Pause, at(7)),
-        Err(Refused("cannot pause while the train is paused".into()))
+        Ok(vec![Effect::Freeze]),
+        "a second pause is a success"
     );
+    assert_eq!(train, paused);
     let mut gated = start(gated_policy());
     run(&mut gated, Verdict::Pass, 5, 40);
+    let awaiting = gated.clone();
     assert_eq!(
         gated.command(&TrainCommand::Resume, at(45)),
-        Err(Refused(
-            "cannot resume while the train is awaiting manual gate".into()
-        ))
+        Ok(vec![Effect::Unfreeze])
     );
+    assert_eq!(gated, awaiting);
     assert_eq!(
         gated.command(&TrainCommand::Pause, at(46)),
         Ok(vec![Effect::Freeze])
     );
+    assert!(matches!(gated.status, Status::Paused { .. }));
 }
 
 #[test]
@@ -973,20 +981,18 @@ fn a_rollback_by_policy_that_resolves_to_the_current_revision_is_refused() {
     assert_eq!(train.status, Status::Progressing);
 }
 
-/// Every command except rollback, with the verb its refusal uses.
-fn non_rollback_commands() -> [(TrainCommand, &'static str); 5] {
+/// Every command an ended train refuses, with the verb its refusal uses.
+fn refused_once_ended() -> [(TrainCommand, &'static str); 3] {
     [
         (TrainCommand::Promote, "promote"),
         (TrainCommand::PromoteFull, "promote fully"),
-        (TrainCommand::Pause, "pause"),
-        (TrainCommand::Resume, "resume"),
         (TrainCommand::Abort, "abort"),
     ]
 }
 
 fn assert_refuses_all_but_rollback(train: &mut Train, label: &str) {
     let before = train.clone();
-    for (cmd, verb) in non_rollback_commands() {
+    for (cmd, verb) in refused_once_ended() {
         assert_eq!(command_verb(&cmd), verb);
         assert_eq!(
             train.command(&cmd, at(1000)),
@@ -994,6 +1000,14 @@ fn assert_refuses_all_but_rollback(train: &mut Train, label: &str) {
             "{cmd:?}"
         );
         assert_eq!(*train, before, "a refused {cmd:?} changed the train");
+    }
+    // The freeze tag is still a switch of its own: set or deleted, the train unchanged.
+    for (cmd, effect) in [
+        (TrainCommand::Pause, Effect::Freeze),
+        (TrainCommand::Resume, Effect::Unfreeze),
+    ] {
+        assert_eq!(train.command(&cmd, at(1000)), Ok(vec![effect]), "{cmd:?}");
+        assert_eq!(*train, before, "{cmd:?} changed an ended train");
     }
 }
 
@@ -1595,4 +1609,83 @@ fn train_target(train: &Train) -> u32 {
         Status::RolledBack { to_revision, .. } => to_revision,
         _ => u32::MAX,
     }
+}
+
+// --- a new revision, and a rollback seen through --------------------------------------------
+
+#[test]
+fn a_revision_found_with_no_canary_traffic_is_not_started_and_does_not_count_verdicts() {
+    let mut train = Train::adopt("summit", sim_policy(), revisions(), 0, t0());
+    assert_eq!(train.status, Status::NotStarted);
+    assert_eq!(train.weight, 0);
+    assert!(
+        run(&mut train, Verdict::Fail, 1, 60)
+            .iter()
+            .all(|(_, e)| e.is_empty()),
+        "no traffic goes to the canary: nothing to judge"
+    );
+    assert_eq!(train.failure_action_within(at(61)), None);
+    assert!(
+        matches!(train.next_action(at(61)), NextAction::AwaitHuman(why) if why.contains("not started"))
+    );
+}
+
+#[test]
+fn beginning_a_train_not_started_sets_the_first_step_and_a_fresh_window() {
+    let mut train = Train::adopt("summit", sim_policy(), revisions(), 0, t0());
+    let first = sim_policy().steps[0].weight;
+    assert_eq!(
+        train.begin(at(30), "a new revision"),
+        vec![Effect::SetWeight(first)]
+    );
+    assert_eq!(train.status, Status::Progressing);
+    assert_eq!((train.step, train.weight), (0, first));
+    assert_eq!(train.step_started, at(30));
+    assert!(train.timeline.last().unwrap().event.contains("started at"));
+    assert_eq!(
+        train.begin(at(31), "again"),
+        Vec::new(),
+        "a train under way is never begun again"
+    );
+}
+
+#[test]
+fn a_human_promote_starts_a_train_not_started_at_its_first_step() {
+    let mut train = Train::adopt("summit", sim_policy(), revisions(), 0, t0());
+    let first = sim_policy().steps[0].weight;
+    assert_eq!(
+        train.command(&TrainCommand::Promote, at(5)),
+        Ok(vec![Effect::SetWeight(first)])
+    );
+    assert_eq!(
+        (train.status.clone(), train.weight),
+        (Status::Progressing, first)
+    );
+}
+
+#[test]
+fn a_rollback_not_seen_through_is_unfinished_retried_every_measurement_then_stands() {
+    let mut train = start(sim_policy());
+    let effects = train.command(&TrainCommand::Rollback { to_revision: None }, at(5));
+    assert_eq!(effects, Ok(rollback(PREVIOUS)));
+    assert!(train.settle_rollback(Err("helm: timed out".into()), at(6)));
+    assert!(
+        matches!(&train.status, Status::RollingBack { to_revision, error, .. }
+            if *to_revision == PREVIOUS && error == "helm: timed out"),
+        "{:?}",
+        train.status
+    );
+    assert!(
+        !train.status.is_terminal(),
+        "never shown as ended while traffic may flow"
+    );
+    assert_eq!(measure(&mut train, Verdict::Pass, 7), rollback(PREVIOUS));
+    assert_eq!(measure(&mut train, Verdict::Fail, 8), rollback(PREVIOUS));
+    assert!(train.settle_rollback(Ok(()), at(9)));
+    assert!(is_rolled_back_to(&train, PREVIOUS));
+    assert!(measure(&mut train, Verdict::Fail, 10).is_empty());
+    assert!(
+        !train.settle_rollback(Ok(()), at(11)),
+        "nothing to settle any more"
+    );
 }

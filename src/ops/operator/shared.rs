@@ -3,10 +3,23 @@
 //! it acts on them.
 
 use super::{Operator, StartError};
+use chrono::{DateTime, Utc};
+
 use crate::engine::phases::PhaseState;
 use crate::engine::train::Train;
 use crate::ops::shared::{Lost, PLAN, TRAIN};
 use crate::sources::SharedDoc;
+
+/// How a console takes part in driving the shared train.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Drive {
+    /// It holds the lease (or shares nothing): it measures and acts.
+    Leads,
+    /// Another console drives, or this one is read-only: it measures and shows.
+    Follows,
+    /// Nobody can be known to drive: it acts on a breach by itself, and never promotes.
+    Alone(String),
+}
 
 impl Operator {
     /// Take the shared train and plan, or publish this console's when there are none yet
@@ -29,14 +42,26 @@ impl Operator {
             })?),
             None => None,
         };
+        // A train is the one of its revision. Helm's own rollback revision belongs to the
+        // train that rolled back to it; any other newer revision starts a train of its own
+        // (a train of an older revision that had not ended was overtaken by the deploy).
+        let ours = self.train.revisions.current;
         let joined = match theirs {
             Some(t)
                 if t.release == self.train.release
-                    && !(t.status.is_terminal()
-                        && t.revisions.current != self.train.revisions.current) =>
+                    && (t.revisions.current == ours
+                        || (self.rollback_of.is_some() && t.revisions.current < ours)) =>
             {
                 self.train = t;
                 true
+            }
+            Some(t) if t.release == self.train.release && !t.status.is_terminal() => {
+                log::warn!(
+                    "revision {ours} was deployed while revision {}'s train was {}: that train is over, revision {ours} gets its own",
+                    t.revisions.current,
+                    t.status.label()
+                );
+                false
             }
             _ => false,
         };
@@ -83,6 +108,41 @@ impl Operator {
             return Err(StartError::Shared(e));
         }
         Ok(joined)
+    }
+
+    /// The cluster is the truth: when the joined train's weight is not what the route sends
+    /// to the canary (someone changed the route by hand), say so and take the train where
+    /// the cluster has it, as a console joining a canary under way does, instead of
+    /// reporting what was stored. A read-only console shows it without writing it.
+    pub(super) async fn check_drift(&mut self, cluster: u8, now: DateTime<Utc>) {
+        // An unfinished rollback is not drift: it is retried until the route says 0 %.
+        if self.train.weight == cluster
+            || matches!(
+                self.train.status,
+                crate::engine::train::Status::RollingBack { .. }
+            )
+        {
+            return;
+        }
+        let stored = format!(
+            "the shared train says {} at {} % but the route sends {cluster} % to the canary",
+            self.train.status.label(),
+            self.train.weight
+        );
+        log::warn!("drift: {stored}; following the cluster");
+        self.train = Train::adopt(
+            self.train.release.clone(),
+            self.train.policy.clone(),
+            self.train.revisions.clone(),
+            cluster,
+            now,
+        );
+        self.drift = Some(stored);
+        if !self.read_only
+            && let Err(e) = self.commit_train().await
+        {
+            log::warn!("recording the train as the cluster has it: {e}");
+        }
     }
 
     /// Take whatever other consoles wrote since this one last looked.
@@ -144,15 +204,60 @@ impl Operator {
         }
     }
 
-    /// Whether this console drives the train: always without shared state; with it, while
-    /// it holds the lease. A read-only console never does.
-    pub(super) async fn driving(&mut self) -> bool {
-        if self.read_only {
-            return false;
+    /// How this console takes part in driving the train. Without shared state it drives;
+    /// with it, while it holds the lease; a read-only console never does (it only looks at
+    /// who does). A lease that cannot be read or taken leaves this console alone with what
+    /// it measures: it then rolls back or pauses on a breach but never promotes (safety
+    /// beats coordination; docs/architecture.md, "Shared train state").
+    pub(super) async fn drive_mode(&mut self) -> Drive {
+        let read_only = self.read_only;
+        let Some(c) = &mut self.shared else {
+            return if read_only {
+                Drive::Follows
+            } else {
+                Drive::Leads
+            };
+        };
+        if read_only {
+            c.peek(std::time::Instant::now()).await;
+            return Drive::Follows;
         }
-        match &mut self.shared {
-            Some(c) => c.drive().await,
-            None => true,
+        if c.drive().await {
+            return Drive::Leads;
+        }
+        match &c.lease_error {
+            Some(e) if c.driver.is_none() => Drive::Alone(format!("the driver's lease: {e}")),
+            _ => Drive::Follows,
+        }
+    }
+
+    /// Why nobody would roll this canary back by itself if it breached now; `None` while
+    /// somebody would (this console, or the one that drives).
+    pub fn auto_rollback_off(&self) -> Option<String> {
+        use crate::engine::analysis::Verdict;
+        use crate::engine::train::Status;
+        match &self.train.status {
+            Status::Progressing | Status::AwaitingGate | Status::RollingBack { .. } => {}
+            Status::Paused { .. } => return Some("the train is paused".into()),
+            _ => return None,
+        }
+        let (someone, lease_error) = match &self.shared {
+            None => (!self.read_only, None),
+            // Not read-only: this console leads, follows a live driver, or acts alone.
+            Some(_) if !self.read_only => (true, None),
+            Some(c) => (c.driver.is_some(), c.lease_error.clone()),
+        };
+        if !someone {
+            return Some(match lease_error {
+                Some(e) => format!("read-only, and the driver's lease cannot be read ({e})"),
+                None => "read-only, and nobody drives".into(),
+            });
+        }
+        match &self.train.last {
+            Some(a) if matches!(a.verdict, Verdict::Error | Verdict::NoData) => {
+                Some(format!("no verdict from the metrics: {}", a.reason))
+            }
+            _ => None,
         }
     }
 

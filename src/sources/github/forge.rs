@@ -98,8 +98,8 @@ impl Forge for GithubForge {
         self.feed.clone()
     }
 
-    async fn freeze(&self, sha: &str) -> Result<TagChange, SourceError> {
-        let change = tags::create(&self.client, &self.freeze, sha, self.clock.now()).await;
+    async fn freeze(&self, version: &str) -> Result<TagChange, SourceError> {
+        let change = tags::create(&self.client, &self.freeze, version, self.clock.now()).await;
         self.refresh();
         change
     }

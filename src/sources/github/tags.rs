@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::client::{GithubClient, Write};
-use super::wire::{AnnotatedTag, GitCommit, GitRef};
+use super::main_health::BRANCH;
+use super::wire::{AnnotatedTag, BranchCommit, GitCommit, GitRef};
 use crate::engine::main_health::Freeze;
 use crate::sources::{SourceError, TagChange};
 
@@ -100,19 +101,15 @@ async fn commit_date(
     Ok(commit.and_then(|(c, _)| c.committer.or(c.author).and_then(|s| s.date)))
 }
 
-/// Create `frozen/rollback` at `sha`.
+/// Create `frozen/rollback` at the commit the release's version names (see [`resolve`]).
 pub async fn create(
     client: &GithubClient,
     memo: &FreezeMemo,
-    sha: &str,
+    version: &str,
     now: DateTime<Utc>,
 ) -> Result<TagChange, SourceError> {
-    let is_hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
-    if !(matches!(sha.len(), 40 | 64) && is_hex(sha)) {
-        return Err(SourceError::Rejected(format!(
-            "cannot tag `{sha}`: a tag needs a full commit SHA"
-        )));
-    }
+    let sha = resolve(client, version).await?;
+    let sha = sha.as_str();
     let url = format!("{}/git/refs", client.repo());
     let answer = client
         .write(Write::Post, &url, Some(&json!({"ref": REF, "sha": sha})))
@@ -157,6 +154,60 @@ pub async fn delete(client: &GithubClient, memo: &FreezeMemo) -> Result<TagChang
         }
         status => Err(client.refusal("DELETE", &url, status, &answer.message)),
     }
+}
+
+/// The commit a release's version names, never assumed: the freeze is the release train's
+/// pause switch, so it must be settable whatever the version looks like.
+///
+/// - a full commit SHA (`sha-<40 hex>` or the bare SHA) is taken as it is;
+/// - a short one (`sha-42c0146`) is looked up as a commit;
+/// - otherwise a git tag of that name, or with a `v` in front (`1.3.0`, `v1.3.0`), is
+///   followed to its commit (through an annotated tag, too);
+/// - and failing all of those, `main`'s head: the pause still holds the train, which is
+///   what it is for; the log says which commit it took and why.
+pub async fn resolve(client: &GithubClient, version: &str) -> Result<String, SourceError> {
+    let repo = client.repo();
+    let bare = version.strip_prefix("sha-").unwrap_or(version);
+    let is_hex = !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex && matches!(bare.len(), 40 | 64) {
+        return Ok(bare.to_ascii_lowercase());
+    }
+    if is_hex && bare.len() >= 7 {
+        let url = format!("{repo}/commits/{bare}");
+        if let Some((commit, _)) = client.get_json::<BranchCommit>(&url).await? {
+            return Ok(commit.sha);
+        }
+    }
+    let names = if version.is_empty() || version.contains(['/', ' ', '?', '#', '%']) {
+        Vec::new()
+    } else if version.starts_with('v') {
+        vec![version.to_string()]
+    } else {
+        vec![version.to_string(), format!("v{version}")]
+    };
+    for name in names {
+        let url = format!("{repo}/git/ref/tags/{name}");
+        let Some((found, _)) = client.get_json::<GitRef>(&url).await? else {
+            continue;
+        };
+        if found.object.kind != "tag" {
+            return Ok(found.object.sha);
+        }
+        let url = format!("{repo}/git/tags/{}", found.object.sha);
+        if let Some((tag, _)) = client.get_json::<AnnotatedTag>(&url).await? {
+            return Ok(tag.object.sha);
+        }
+    }
+    let url = format!("{repo}/commits/{BRANCH}");
+    let (head, _) = client
+        .get_json::<BranchCommit>(&url)
+        .await?
+        .ok_or_else(|| client.refusal("GET", &url, 404, "Branch not found"))?;
+    log::warn!(
+        "GitHub: no commit found for the release's version `{version}`; tagging {TAG} at {BRANCH}'s head {}",
+        head.sha
+    );
+    Ok(head.sha)
 }
 
 fn mentions(message: &str, words: &str) -> bool {

@@ -63,6 +63,17 @@ impl DriverLease {
             .map_err(|e| self.fail(&e, "read"))
     }
 
+    /// Who holds the lease now, if anyone does and it has not expired; nothing is written.
+    pub async fn holder(&self) -> Result<Option<LeaseHolder>, SourceError> {
+        let now = self.clock.now();
+        Ok(self
+            .get()
+            .await?
+            .as_ref()
+            .and_then(|l| seen_by(l, ""))
+            .filter(|h| h.expires >= now))
+    }
+
     /// Take the lease for `holder` if it is free or expired, renew it if `holder` has it;
     /// says who holds it after.
     pub async fn acquire(

@@ -146,9 +146,54 @@ impl SharedState for KubeShared {
         expected: u64,
         by: &str,
     ) -> Result<u64, WriteError> {
+        self.put(key, body, expected, by, |held| {
+            held.map_or(0, |d| d.generation) == expected
+        })
+        .await
+    }
+
+    async fn recreate(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        after: u64,
+        by: &str,
+    ) -> Result<u64, WriteError> {
+        self.put(key, body, after, by, |held| held.is_none()).await
+    }
+
+    async fn lease_holder(&self) -> Result<Option<LeaseHolder>, SourceError> {
+        self.lease.holder().await
+    }
+
+    async fn lease(
+        &self,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<LeaseHolder, SourceError> {
+        self.lease.acquire(holder, ttl).await
+    }
+
+    async fn release_lease(&self, holder: &str) -> Result<(), SourceError> {
+        self.lease.release(holder).await
+    }
+}
+
+impl KubeShared {
+    /// Write `key` at generation `after + 1` if `fits` the document the ConfigMap holds
+    /// when read; with the read resourceVersion as a precondition, so a write in between
+    /// is read again rather than overwritten.
+    async fn put(
+        &self,
+        key: &str,
+        body: serde_json::Value,
+        after: u64,
+        by: &str,
+        fits: impl Fn(Option<&SharedDoc>) -> bool + Send,
+    ) -> Result<u64, WriteError> {
         let entry = entry_for(key)?;
-        let generation = expected.checked_add(1).ok_or_else(|| {
-            SourceError::Rejected(format!("{key}: generation {expected} is the last there is"))
+        let generation = after.checked_add(1).ok_or_else(|| {
+            SourceError::Rejected(format!("{key}: generation {after} is the last there is"))
         })?;
         for attempt in 1..=ATTEMPTS {
             let current = self.get().await?;
@@ -156,7 +201,7 @@ impl SharedState for KubeShared {
                 Some(configmap) => self.doc_in(configmap, &entry)?,
                 None => None,
             };
-            if held.as_ref().map_or(0, |d| d.generation) != expected {
+            if !fits(held.as_ref()) {
                 return Err(WriteError::Conflict(held.map(Box::new)));
             }
             let doc = SharedDoc {
@@ -213,18 +258,6 @@ impl SharedState for KubeShared {
             self.namespace, self.name
         ))
         .into())
-    }
-
-    async fn lease(
-        &self,
-        holder: &str,
-        ttl: std::time::Duration,
-    ) -> Result<LeaseHolder, SourceError> {
-        self.lease.acquire(holder, ttl).await
-    }
-
-    async fn release_lease(&self, holder: &str) -> Result<(), SourceError> {
-        self.lease.release(holder).await
     }
 }
 

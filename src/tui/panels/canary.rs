@@ -81,8 +81,10 @@ fn draw_head(f: &mut Frame, area: Rect, app: &App, t: &Train, theme: &Theme) {
         .weight_read_back
         .map_or(String::new(), |w| format!(" (cluster: {w} %)"));
     let status_colour = match t.status {
-        Status::RolledBack { .. } | Status::Aborted { .. } => theme.fail,
-        Status::Paused { .. } | Status::AwaitingGate => theme.warn,
+        Status::RolledBack { .. } | Status::RollingBack { .. } | Status::Aborted { .. } => {
+            theme.fail
+        }
+        Status::Paused { .. } | Status::AwaitingGate | Status::NotStarted => theme.warn,
         _ => theme.pass,
     };
     let line1 = Line::from(vec![
@@ -165,6 +167,9 @@ fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &T
         NextAction::Complete { at } => format!("complete at 100 % in {}", dur(at - now)),
         NextAction::AwaitHuman(why) => format!("waiting for a human: {why}"),
         NextAction::None => match &t.status {
+            Status::RollingBack {
+                to_revision, error, ..
+            } => format!("retrying the rollback to {to_revision} at every measurement: {error}"),
             Status::RolledBack {
                 to_revision,
                 reason,
