@@ -316,26 +316,6 @@ async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
 
 // --- traffic -------------------------------------------------------------------------------
 
-fn route_weights(server: &ApiServer) -> (u64, u64) {
-    let route = server
-        .object(
-            "httproutes.gateway.networking.k8s.io",
-            Some("prod"),
-            "summit",
-        )
-        .expect("the route");
-    let refs = &route["spec"]["rules"][0]["backendRefs"];
-    let weight = |name: &str| {
-        refs.as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .and_then(|r| r["weight"].as_u64())
-            .unwrap()
-    };
-    (weight("summit-stable"), weight("summit-canary"))
-}
-
 #[tokio::test]
 async fn the_route_weights_are_patched_with_a_precondition_and_read_back() {
     let server = ApiServer::start().await;

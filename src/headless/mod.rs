@@ -6,6 +6,7 @@ mod canary;
 mod evidence;
 mod info;
 mod init;
+mod logging;
 mod main_status;
 mod plan;
 mod previews;
@@ -21,6 +22,7 @@ use crate::cli::{Cli, Cmd, Mutate};
 use crate::ops::{Command, Confirmation, Confirmed, Outcome, Proposal};
 
 pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
+    logging::init();
     match cmd {
         Cmd::Canary { action } => canary::run(cli, action).await,
         Cmd::Previews { action } => previews::run(cli, action).await,

@@ -179,3 +179,24 @@ pub fn http_route(stable: u64, canary: u64) -> Value {
         },
     })
 }
+
+/// The HTTPRoute `summit`'s (stable, canary) weights as the server holds them.
+pub fn route_weights(server: &ApiServer) -> (u64, u64) {
+    let route = server
+        .object(
+            "httproutes.gateway.networking.k8s.io",
+            Some("prod"),
+            "summit",
+        )
+        .expect("the route");
+    let refs = &route["spec"]["rules"][0]["backendRefs"];
+    let weight = |name: &str| {
+        refs.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .and_then(|r| r["weight"].as_u64())
+            .unwrap()
+    };
+    (weight("summit-stable"), weight("summit-canary"))
+}

@@ -1,0 +1,369 @@
+//! The live canary from start to finish, as CI runs it: the real binary's `captain canary
+//! run` against the wire-faithful test API server (the release's Helm Secrets, its HTTPRoute
+//! and the shared train's ConfigMap and Lease) and a real Prometheus scraping an exporter the
+//! test controls, with a recording `helm` on PATH. A fresh revision at 0 % is started and
+//! promoted through every step; a breach is rolled back by helm with its reason, also when
+//! the shared state was deleted under the run. Weights are read from the API server, never
+//! from what captain says.
+
+#[allow(unused_imports)]
+mod kube_support;
+mod kube_tests_support;
+mod prom_support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::Value;
+
+use captain::engine::signals::Track;
+use kube_support::ApiServer;
+use kube_tests_support::{fake_helm, helm_calls, http_route, put_release, route_weights};
+use prom_support::{Stack, Traffic};
+
+/// A run that has not ended in this long is hung: the test fails instead of CI hanging.
+const HUNG: Duration = Duration::from_secs(180);
+
+const CONFIGMAP: &str = "captain-summit";
+
+fn healthy() -> Traffic {
+    Traffic {
+        rps: 20.0,
+        error_ratio: 0.01,
+        latency: 0.08,
+    }
+}
+
+fn breaching() -> Traffic {
+    Traffic {
+        error_ratio: 0.6,
+        ..healthy()
+    }
+}
+
+/// Short windows, 1 s measurements, rollback after 2 failed ones.
+const SLO: &str = r#"version: 1
+selectors: {canary: 'track="canary"', stable: 'track="stable"'}
+rollout:
+  steps:
+    - {weight: 5,   observe: 4s}
+    - {weight: 25,  observe: 4s}
+    - {weight: 50,  observe: 6s}
+    - {weight: 100, observe: 4s}
+  interval: 1s
+  initial_delay: 1s
+  on_fail: rollback
+  rollback_to: previous
+defaults:
+  failure_limit: 2
+  error_limit: 6
+  no_data: inconclusive
+  min_requests: 20
+slis:
+  error_rate:  {query: 'sum(rate(http_requests_total{code=~"5..",$selector}[$window])) / sum(rate(http_requests_total{$selector}[$window]))'}
+  latency_p99: {query: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{$selector}[$window])))'}
+  traffic:     {query: 'sum(rate(http_requests_total{$selector}[$window]))'}
+objectives:
+  - {sli: error_rate,  key: true, weight: 2, pass: {lte: 0.05}}
+  - {sli: latency_p99, weight: 1, pass: {lte: 0.5}, warn: {lte: 0.8}}
+score: {pass: 90, warn: 75}
+"#;
+
+/// The release as a deploy leaves it: revision 7 deployed by `helm upgrade`, 6 before it,
+/// the route sending nothing to the canary yet.
+fn fresh_deploy(server: &ApiServer) {
+    server.put_namespace("prod", &[], Utc::now() - chrono::Duration::days(400));
+    put_release(server, "summit", 6, "superseded", true);
+    put_release(server, "summit", 7, "deployed", true);
+    server.put_object(http_route(100, 0));
+}
+
+fn configure(dir: &Path, prometheus: &str) {
+    std::fs::write(
+        dir.join("captain.toml"),
+        format!(
+            "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
+             [github]\napi_url = \"http://127.0.0.1:9\"\n\
+             [prometheus]\nurl = \"{prometheus}\"\n[slo]\nfile = \"slo.yml\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("slo.yml"), SLO).unwrap();
+    fake_helm(dir, "v3.16.2+g13654a5", "Usage: helm rollback");
+}
+
+/// `captain <args>` against the test servers, with the fake helm first on PATH.
+fn captain(server: &ApiServer, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_captain"));
+    cmd.arg("--config")
+        .arg(dir.join("captain.toml"))
+        .args(args)
+        .env("KUBECONFIG", server.kubeconfig())
+        .env("CAPTAIN_STATE_DIR", dir)
+        .env("GITHUB_TOKEN", "unused-by-the-canary")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A `canary run` under way, watched through the API server.
+struct Run {
+    child: Child,
+    started: Instant,
+    /// Each canary weight the route held, in order, as read from the server.
+    weights: Vec<u64>,
+}
+
+impl Run {
+    fn spawn(server: &ApiServer, dir: &Path) -> Run {
+        let child = captain(server, dir, &["canary", "run"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the captain binary runs");
+        Run {
+            child,
+            started: Instant::now(),
+            weights: vec![route_weights(server).1],
+        }
+    }
+
+    /// Follow the route until the run ends; `at` is called on every new canary weight.
+    /// Returns the exit code and everything the run printed.
+    async fn follow(
+        mut self,
+        server: &ApiServer,
+        mut at: impl FnMut(u64, &[u64]),
+    ) -> (i32, String, Vec<u64>) {
+        loop {
+            let weight = route_weights(server).1;
+            if self.weights.last() != Some(&weight) {
+                self.weights.push(weight);
+                at(weight, &self.weights);
+            }
+            if let Some(status) = self.child.try_wait().expect("waiting on captain") {
+                let out = self.child.wait_with_output().expect("captain's output");
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let last = route_weights(server).1;
+                if self.weights.last() != Some(&last) {
+                    self.weights.push(last);
+                }
+                return (status.code().unwrap_or(-1), text, self.weights);
+            }
+            if self.started.elapsed() > HUNG {
+                let _ = self.child.kill();
+                let out = self.child.wait_with_output().expect("captain's output");
+                panic!(
+                    "canary run did not end within {HUNG:?}; route weights {:?}\n{}{}",
+                    self.weights,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn journal(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a journal record"))
+        .collect()
+}
+
+fn outcomes<'a>(records: &'a [Value], action: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["phase"] == "outcome" && r["action"] == action)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_revision_at_zero_is_started_by_canary_run_and_promoted_through_every_step() {
+    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(31).await;
+    let server = ApiServer::start().await;
+    fresh_deploy(&server);
+    let dir = tempfile::tempdir().unwrap();
+    configure(dir.path(), &stack.prometheus.url);
+
+    let (code, text, weights) = Run::spawn(&server, dir.path())
+        .follow(&server, |_, _| {})
+        .await;
+    assert_eq!(code, 0, "promoted: {text}");
+    assert_eq!(
+        weights,
+        [0, 5, 25, 50, 100],
+        "the route, read from the API server\n{text}"
+    );
+    let records = journal(dir.path());
+    let start = outcomes(&records, "start");
+    assert_eq!(start.len(), 1, "{records:#?}");
+    assert_eq!(start[0]["actor"]["automatic"], true);
+    assert!(
+        start[0]["reason"].as_str().unwrap().contains("new canary"),
+        "{}",
+        start[0]
+    );
+    assert!(
+        start[0]["result"]
+            .as_str()
+            .unwrap()
+            .contains("canary weight 5 %"),
+        "the weight read back: {}",
+        start[0]
+    );
+    let promotes = outcomes(&records, "promote");
+    assert_eq!(promotes.len(), 3, "{records:#?}");
+    assert!(helm_calls(dir.path()).is_empty(), "nothing rolled back");
+
+    // A train that ended is never started again by itself.
+    let again = captain(&server, dir.path(), &["canary", "run"])
+        .output()
+        .unwrap();
+    let again_text = String::from_utf8_lossy(&again.stdout).to_string()
+        + &String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{again_text}");
+    assert!(again_text.contains("promoted"), "{again_text}");
+    assert_eq!(route_weights(&server), (0, 100));
+    assert_eq!(outcomes(&journal(dir.path()), "start").len(), 1);
+}
+
+/// Sets the canary breaching once the route sends it 50 %; the time it did, and the time
+/// the route went back to 0.
+#[derive(Default)]
+struct Breach {
+    at: Option<Instant>,
+    rolled_back: Option<Instant>,
+}
+
+impl Breach {
+    fn watch(&mut self, stack: &Stack, weight: u64) {
+        if weight == 50 && self.at.is_none() {
+            stack.exporter.set(Track::Canary, breaching());
+            self.at = Some(Instant::now());
+        }
+        if weight == 0 && self.at.is_some() && self.rolled_back.is_none() {
+            self.rolled_back = Some(Instant::now());
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        let (Some(at), Some(back)) = (self.at, self.rolled_back) else {
+            panic!("no breach rolled back");
+        };
+        (back - at).as_secs_f64()
+    }
+}
+
+fn assert_rolled_back_by_helm(server: &ApiServer, dir: &Path, code: i32, text: &str) {
+    assert_eq!(code, 1, "rolled back: {text}");
+    assert_eq!(route_weights(server), (100, 0), "no traffic to the canary");
+    let calls = helm_calls(dir);
+    assert_eq!(&calls[..3], ["rollback", "summit", "6"], "{calls:?}");
+    let records = journal(dir);
+    let rollback = outcomes(&records, "rollback");
+    assert_eq!(rollback.len(), 1, "{records:#?}");
+    let result = rollback[0]["result"].as_str().unwrap();
+    assert!(
+        result.starts_with("ok:") && result.contains("helm rolled back to revision 6"),
+        "{result}"
+    );
+    assert!(
+        rollback[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("consecutive failed measurements"),
+        "{}",
+        rollback[0]
+    );
+    let status = captain(server, dir, &["canary", "status", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["status"]["state"], "rolled_back", "{v}");
+    assert_eq!(v["weight"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_at_50_percent_is_rolled_back_by_helm_with_its_reason_and_exit_1() {
+    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(31).await;
+    let server = ApiServer::start().await;
+    fresh_deploy(&server);
+    let dir = tempfile::tempdir().unwrap();
+    configure(dir.path(), &stack.prometheus.url);
+
+    let mut breach = Breach::default();
+    let (code, text, weights) = Run::spawn(&server, dir.path())
+        .follow(&server, |w, _| breach.watch(&stack, w))
+        .await;
+    assert_eq!(weights, [0, 5, 25, 50, 0], "{text}");
+    assert_rolled_back_by_helm(&server, dir.path(), code, &text);
+    println!(
+        "breach at 50 % to route at 0 %: {:.1} s (failure_limit 2 × interval 1 s, plus the \
+         time Prometheus takes to show the breach in a 30 s rate window)",
+        breach.seconds()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_the_run() {
+    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(31).await;
+    let server = ApiServer::start().await;
+    fresh_deploy(&server);
+    let dir = tempfile::tempdir().unwrap();
+    configure(dir.path(), &stack.prometheus.url);
+
+    let mut breach = Breach::default();
+    let mut deleted = false;
+    let (code, text, _) = Run::spawn(&server, dir.path())
+        .follow(&server, |w, _| {
+            if w == 25 && !deleted {
+                // Someone deletes captain's state (or the API server lost it).
+                deleted = server
+                    .remove_object("configmaps", Some("prod"), CONFIGMAP)
+                    .is_some();
+            }
+            breach.watch(&stack, w);
+        })
+        .await;
+    assert!(deleted, "the shared train was there to delete: {text}");
+    assert_rolled_back_by_helm(&server, dir.path(), code, &text);
+    let configmap = server
+        .object("configmaps", Some("prod"), CONFIGMAP)
+        .expect("the shared train written anew");
+    let train: Value =
+        serde_json::from_str(configmap["data"]["train.json"].as_str().unwrap()).unwrap();
+    assert_eq!(train["body"]["status"]["state"], "rolled_back", "{train}");
+    // CI's log of the run says why, and so does captain's own log file.
+    assert!(text.contains("was gone"), "stderr says why:\n{text}");
+    let log = std::fs::read_to_string(dir.path().join("captain.log")).unwrap_or_default();
+    assert!(log.contains("was gone"), "the log file says why:\n{log}");
+    println!(
+        "breach to rollback with the shared state deleted: {:.1} s",
+        breach.seconds()
+    );
+}
