@@ -210,7 +210,7 @@ impl Operator {
             && let Some(c) = &mut op.shared
         {
             // Whether anyone drives, for the header and `canary status`.
-            c.peek(std::time::Instant::now()).await;
+            c.peek(now).await;
         }
         let mut outcomes = Vec::new();
         if !op.read_only && !joined && !effects.is_empty() {
@@ -300,7 +300,7 @@ impl Operator {
         let mut analysis = analyse(&self.slo, &measurement, &self.evidence);
         self.refresh_burn(now).await;
         analysis.burn = self.burn.clone();
-        let alone = match self.drive_mode().await {
+        let alone = match self.drive_mode(now).await {
             // Looking only, or another console drives: the verdict is shown, the train is
             // not driven from here.
             shared::Drive::Follows => {

@@ -57,7 +57,7 @@ pub struct Coordination {
     /// followed, never written over.
     apart: std::collections::BTreeSet<String>,
     /// When a read-only console last looked at the lease.
-    peeked: Option<std::time::Instant>,
+    peeked: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Coordination {
@@ -184,10 +184,9 @@ impl Coordination {
 
     /// Who drives, looked at without taking the lease (a read-only console); at most once
     /// a third of the lease's term, so looking costs one read per few measurements.
-    pub async fn peek(&mut self, now: std::time::Instant) -> Option<&LeaseHolder> {
-        let due = self
-            .peeked
-            .is_none_or(|at| now.duration_since(at) >= self.ttl / 3);
+    pub async fn peek(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<&LeaseHolder> {
+        let third = chrono::TimeDelta::from_std(self.ttl / 3).unwrap_or(chrono::TimeDelta::MAX);
+        let due = self.peeked.is_none_or(|at| now - at >= third);
         if due {
             self.peeked = Some(now);
             match self.store.lease_holder().await {

@@ -209,7 +209,7 @@ impl Operator {
     /// who does). A lease that cannot be read or taken leaves this console alone with what
     /// it measures: it then rolls back or pauses on a breach but never promotes (safety
     /// beats coordination; docs/architecture.md, "Shared train state").
-    pub(super) async fn drive_mode(&mut self) -> Drive {
+    pub(super) async fn drive_mode(&mut self, now: DateTime<Utc>) -> Drive {
         let read_only = self.read_only;
         let Some(c) = &mut self.shared else {
             return if read_only {
@@ -219,7 +219,7 @@ impl Operator {
             };
         };
         if read_only {
-            c.peek(std::time::Instant::now()).await;
+            c.peek(now).await;
             return Drive::Follows;
         }
         if c.drive().await {

@@ -1,0 +1,329 @@
+//! Safety beats coordination: a console that measured a breach rolls it back whatever the
+//! shared state does: a lease that cannot be read, a race lost to a write that did not act
+//! on the breach. It never promotes without knowing it drives, never rolls back twice, and
+//! says when nobody would roll back. The demo world is the cluster; the shared state is the
+//! in-memory twin, wrapped to fail or interfere on cue.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{TimeDelta, Utc};
+use serde_json::Value;
+
+use captain::clock::{Clock, ManualClock};
+use captain::config::plan::Plan;
+use captain::engine::train::{Status, Train, TrainCommand};
+use captain::ops::audit::{Actor, Journal};
+use captain::ops::progress::Progress;
+use captain::ops::{Command, Confirmation, Confirmed, Operator, Setup};
+use captain::sim::{self, Scenario, World};
+use captain::sources::memory_state::MemoryState;
+use captain::sources::{
+    Feed, LeaseHolder, SharedDoc, SharedDocs, SharedState, SourceError, WriteError,
+};
+
+/// The in-memory shared state, with two faults on cue: a lease that cannot be read, and
+/// another console's train written just before this console's next write.
+struct Faulty {
+    inner: MemoryState,
+    lease_down: Mutex<bool>,
+    interfere: Mutex<Option<Value>>,
+}
+
+impl Faulty {
+    fn new(inner: MemoryState) -> Arc<Self> {
+        Arc::new(Faulty {
+            inner,
+            lease_down: Mutex::new(false),
+            interfere: Mutex::new(None),
+        })
+    }
+}
+
+#[async_trait]
+impl SharedState for Faulty {
+    fn docs(&self) -> Feed<SharedDocs> {
+        self.inner.docs()
+    }
+    async fn read(&self, key: &str) -> Result<Option<SharedDoc>, SourceError> {
+        self.inner.read(key).await
+    }
+    async fn write(
+        &self,
+        key: &str,
+        body: Value,
+        expected: u64,
+        by: &str,
+    ) -> Result<u64, WriteError> {
+        let theirs = self.interfere.lock().unwrap().take();
+        if let Some(theirs) = theirs {
+            let held = self.inner.read(key).await?.map_or(0, |d| d.generation);
+            self.inner
+                .write(key, theirs, held, "ben@elsewhere#7")
+                .await
+                .expect("the other console's write lands");
+        }
+        self.inner.write(key, body, expected, by).await
+    }
+    async fn recreate(
+        &self,
+        key: &str,
+        body: Value,
+        after: u64,
+        by: &str,
+    ) -> Result<u64, WriteError> {
+        self.inner.recreate(key, body, after, by).await
+    }
+    async fn lease_holder(&self) -> Result<Option<LeaseHolder>, SourceError> {
+        self.inner.lease_holder().await
+    }
+    async fn lease(
+        &self,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<LeaseHolder, SourceError> {
+        if *self.lease_down.lock().unwrap() {
+            return Err(SourceError::Unreachable(
+                "read Lease prod/captain-summit: connection refused".into(),
+            ));
+        }
+        self.inner.lease(holder, ttl).await
+    }
+    async fn release_lease(&self, holder: &str) -> Result<(), SourceError> {
+        self.inner.release_lease(holder).await
+    }
+}
+
+async fn console(
+    world: &World,
+    clock: &ManualClock,
+    shared: Arc<dyn SharedState>,
+    dir: &std::path::Path,
+    user: &str,
+    read_only: bool,
+) -> Operator {
+    let setup = Setup {
+        release: "summit".into(),
+        preview_prefix: "pr-".into(),
+        actor: Actor {
+            os_user: user.into(),
+            ..Actor::default()
+        },
+        read_only,
+        adopt: false,
+        needs: Vec::new(),
+        shared: Some(shared),
+    };
+    let plan = Plan::builtin();
+    let progress =
+        Progress::open(plan.clone(), sim::phase_states(&plan, clock.now()), None).unwrap();
+    let journal = Journal::open(&dir.join(format!("{user}-audit.jsonl"))).unwrap();
+    let (op, _) = Operator::start(
+        world.backends(),
+        sim::demo_slo(),
+        journal,
+        setup,
+        progress,
+        clock.now(),
+    )
+    .await
+    .expect("a console starts");
+    op
+}
+
+fn promote() -> Confirmed {
+    Confirmed {
+        command: Command::Train(TrainCommand::Promote),
+        reason: None,
+        confirmation: Confirmation::Dialog,
+    }
+}
+
+/// One measurement interval of the demo's slo.yml later, then a tick.
+async fn tick(op: &mut Operator, clock: &ManualClock) -> Vec<captain::ops::Outcome> {
+    clock.advance(TimeDelta::seconds(5));
+    op.tick(clock.now()).await.unwrap().outcomes
+}
+
+/// A console driving the breach scenario, promoted by hand to 50 % (where the canary
+/// breaks its SLOs), past the warm-up with one failed measurement counted: the next failed
+/// one rolls back.
+async fn one_failure_from_a_rollback(
+    store: &Arc<Faulty>,
+    clock: &ManualClock,
+    world: &World,
+    dir: &std::path::Path,
+) -> Operator {
+    let mut op = console(world, clock, store.clone(), dir, "ana", false).await;
+    tick(&mut op, clock).await;
+    assert!(op.drives());
+    for _ in 0..2 {
+        assert!(op.execute(promote(), clock.now()).await.unwrap().ok);
+    }
+    assert_eq!(op.train.weight, 50);
+    for _ in 0..10 {
+        tick(&mut op, clock).await;
+        if op.train.failures == 1 {
+            return op;
+        }
+    }
+    panic!("no failed measurement at 50 %: {:?}", op.train.last);
+}
+
+fn with_status(train: &Train, status: Status) -> Value {
+    let mut theirs = train.clone();
+    theirs.status = status;
+    serde_json::to_value(theirs).unwrap()
+}
+
+#[tokio::test]
+async fn a_console_that_cannot_read_the_lease_still_rolls_back_a_breach_and_journals_why() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Breach, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Faulty::new(MemoryState::new(Arc::new(clock.clone())));
+    let mut op = one_failure_from_a_rollback(&store, &clock, &world, dir.path()).await;
+
+    *store.lease_down.lock().unwrap() = true;
+    let outcomes = tick(&mut op, &clock).await;
+    let rollback = outcomes
+        .iter()
+        .find(|o| o.action == "rollback")
+        .unwrap_or_else(|| panic!("rolled back alone: {outcomes:?} {:?}", op.train.status));
+    assert!(rollback.ok && rollback.automatic, "{rollback:?}");
+    assert!(
+        rollback.message.contains("helm rolled back"),
+        "{rollback:?}"
+    );
+    assert!(matches!(op.train.status, Status::RolledBack { .. }));
+    assert_eq!(world.backends().cluster.canary_weight().await.unwrap(), 0);
+    let journal = std::fs::read_to_string(dir.path().join("ana-audit.jsonl")).unwrap();
+    assert!(
+        journal.contains("acted on without the other consoles"),
+        "the journal says why it acted alone"
+    );
+}
+
+#[tokio::test]
+async fn a_console_acting_alone_holds_every_promotion() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Faulty::new(MemoryState::new(Arc::new(clock.clone())));
+    let mut op = console(&world, &clock, store.clone(), dir.path(), "ana", false).await;
+    *store.lease_down.lock().unwrap() = true;
+    for _ in 0..40 {
+        let outcomes = tick(&mut op, &clock).await;
+        assert!(
+            outcomes.iter().all(|o| o.action != "promote"),
+            "promoted without knowing it drives: {outcomes:?}"
+        );
+    }
+    assert_eq!(
+        op.train.weight, 5,
+        "held at its step: {:?}",
+        op.train.timeline
+    );
+    assert_eq!(
+        op.auto_rollback_off(),
+        None,
+        "a breach would still be rolled back"
+    );
+}
+
+#[tokio::test]
+async fn a_race_lost_to_a_write_that_did_not_act_on_the_breach_still_rolls_it_back() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Breach, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Faulty::new(MemoryState::new(Arc::new(clock.clone())));
+    let mut op = one_failure_from_a_rollback(&store, &clock, &world, dir.path()).await;
+
+    // Between this console's last look and its write, someone paused the train by hand.
+    let paused = Status::Paused {
+        reason: "paused by hand".into(),
+    };
+    *store.interfere.lock().unwrap() = Some(with_status(&op.train, paused));
+    let outcomes = tick(&mut op, &clock).await;
+    let rollback = outcomes
+        .iter()
+        .find(|o| o.action == "rollback")
+        .unwrap_or_else(|| panic!("the breach was dropped: {outcomes:?} {:?}", op.train.status));
+    assert!(rollback.ok, "{rollback:?}");
+    assert_eq!(world.backends().cluster.canary_weight().await.unwrap(), 0);
+    let shared = store.read("train").await.unwrap().unwrap();
+    assert_eq!(
+        shared.body["status"]["state"], "rolled_back",
+        "every console sees the rollback: {}",
+        shared.body
+    );
+}
+
+#[tokio::test]
+async fn a_race_lost_to_a_rollback_already_made_does_not_roll_back_twice() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Breach, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Faulty::new(MemoryState::new(Arc::new(clock.clone())));
+    let mut op = one_failure_from_a_rollback(&store, &clock, &world, dir.path()).await;
+
+    let done = Status::RolledBack {
+        to_revision: op.train.revisions.previous,
+        reason: "by hand".into(),
+    };
+    *store.interfere.lock().unwrap() = Some(with_status(&op.train, done));
+    let outcomes = tick(&mut op, &clock).await;
+    assert!(
+        outcomes.iter().all(|o| o.action != "rollback"),
+        "a second rollback: {outcomes:?}"
+    );
+    assert!(matches!(op.train.status, Status::RolledBack { .. }));
+}
+
+#[tokio::test]
+async fn a_read_only_console_says_auto_rollback_is_off_while_nobody_drives() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryState::new(Arc::new(clock.clone()));
+    let mut driver = console(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "ana",
+        false,
+    )
+    .await;
+    let mut looker = console(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "ron",
+        true,
+    )
+    .await;
+    let off = looker.auto_rollback_off().expect("nobody drives yet");
+    assert!(off.contains("nobody drives"), "{off}");
+
+    // The read-only console looks at the lease once a third of its term (15 s here): by
+    // then, every tick of 5 s.
+    tick(&mut driver, &clock).await;
+    clock.advance(TimeDelta::seconds(5));
+    tick(&mut looker, &clock).await;
+    assert_eq!(
+        looker.auto_rollback_off(),
+        None,
+        "ana drives: auto-rollback is armed"
+    );
+
+    driver.release_shared().await;
+    tick(&mut looker, &clock).await;
+    tick(&mut looker, &clock).await;
+    let off = looker.auto_rollback_off();
+    assert!(
+        off.as_deref().is_some_and(|o| o.contains("nobody drives")),
+        "after the driver quit: {off:?}"
+    );
+}
