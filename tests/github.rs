@@ -499,17 +499,113 @@ async fn freezing_when_the_tag_exists_is_already_there() {
     assert_eq!(forge.freeze(HEAD).await, Ok(TagChange::AlreadyThere));
 }
 
+/// Expect exactly one `POST /git/refs` creating the freeze tag at `sha`.
+async fn expect_tag_at(github: &Github, sha: &str) {
+    Mock::given(method("POST"))
+        .and(path(github.repo("/git/refs")))
+        .and(body_json(
+            serde_json::json!({"ref": "refs/tags/frozen/rollback", "sha": sha}),
+        ))
+        .respond_with(json(201, fixture("ref_created.json")))
+        .expect(1)
+        .mount(&github.server)
+        .await;
+}
+
+/// `GET /commits/{what}` answered as GitHub does: the commit, with its full SHA.
+async fn commit_at(github: &Github, what: &str, sha: &str) {
+    Mock::given(method("GET"))
+        .and(path(github.repo(&format!("/commits/{what}"))))
+        .respond_with(json(
+            200,
+            serde_json::json!({
+                "sha": sha,
+                "commit": {
+                    "author": {"name": "Ana", "email": "ana@example.com", "date": "2026-11-28T22:14:09Z"},
+                    "committer": {"name": "Ana", "email": "ana@example.com", "date": "2026-11-28T22:14:09Z"},
+                    "message": "Release 1.3.0"
+                },
+                "author": null
+            })
+            .to_string(),
+        ))
+        .mount(&github.server)
+        .await;
+}
+
 #[tokio::test]
-async fn a_freeze_needs_a_full_sha_and_asks_nothing_otherwise() {
+async fn a_freeze_at_a_short_image_sha_tags_the_commit_github_names_for_it() {
     let github = Github::start().await;
     github.repository(Checks::Green).await;
+    commit_at(&github, "8f3c1a9", HEAD).await;
+    expect_tag_at(&github, HEAD).await;
     let forge = forge(&github, &ManualClock::new(t0()));
     first(&mut forge.main_health()).await;
-    assert!(matches!(
-        forge.freeze("8f3c1a9").await,
-        Err(SourceError::Rejected(_))
-    ));
-    assert!(github.requests_to("/git/refs").await.is_empty());
+    assert_eq!(forge.freeze("sha-8f3c1a9").await, Ok(TagChange::Created));
+    github.server.verify().await;
+}
+
+#[tokio::test]
+async fn a_freeze_at_a_version_tags_the_commit_of_its_git_tag_annotated_or_not() {
+    let github = Github::start().await;
+    github.repository(Checks::Green).await;
+    // `1.3.0` is not a tag here; `v1.3.0` is, annotated, pointing at FROZEN.
+    github
+        .not_found(&github.repo("/git/ref/tags/1.3.0"), "error_not_found.json")
+        .await;
+    Mock::given(method("GET"))
+        .and(path(github.repo("/git/ref/tags/v1.3.0")))
+        .respond_with(json(
+            200,
+            serde_json::json!({
+                "ref": "refs/tags/v1.3.0",
+                "object": {"sha": "a1b2c3d4e5f60718293a4b5c6d7e8f9011223344", "type": "tag"}
+            })
+            .to_string(),
+        ))
+        .mount(&github.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(github.repo(
+            "/git/tags/a1b2c3d4e5f60718293a4b5c6d7e8f9011223344",
+        )))
+        .respond_with(json(
+            200,
+            serde_json::json!({
+                "sha": "a1b2c3d4e5f60718293a4b5c6d7e8f9011223344",
+                "tag": "v1.3.0",
+                "tagger": {"name": "Ana", "email": "ana@example.com", "date": "2026-11-28T22:14:09Z"},
+                "object": {"sha": FROZEN, "type": "commit"}
+            })
+            .to_string(),
+        ))
+        .mount(&github.server)
+        .await;
+    expect_tag_at(&github, FROZEN).await;
+    let forge = forge(&github, &ManualClock::new(t0()));
+    first(&mut forge.main_health()).await;
+    assert_eq!(forge.freeze("1.3.0").await, Ok(TagChange::Created));
+    github.server.verify().await;
+}
+
+#[tokio::test]
+async fn a_freeze_at_a_version_with_no_commit_or_tag_tags_mains_head_rather_than_fail() {
+    let github = Github::start().await;
+    github.repository(Checks::Green).await;
+    for name in ["1.3.0", "v1.3.0"] {
+        github
+            .not_found(
+                &github.repo(&format!("/git/ref/tags/{name}")),
+                "error_not_found.json",
+            )
+            .await;
+    }
+    commit_at(&github, "main", HEAD).await;
+    expect_tag_at(&github, HEAD).await;
+    let forge = forge(&github, &ManualClock::new(t0()));
+    first(&mut forge.main_health()).await;
+    assert_eq!(forge.freeze("1.3.0").await, Ok(TagChange::Created));
+    github.server.verify().await;
 }
 
 #[tokio::test]
