@@ -228,3 +228,43 @@ async fn the_selected_preview_stays_on_screen_in_a_long_list() {
     assert!(screen.contains("pr-50 "), "{screen}");
     assert!(!screen.contains("pr-500 "), "the oldest rows scrolled away");
 }
+
+#[tokio::test]
+async fn quitting_the_console_that_drives_a_live_canary_warns_first_and_the_second_q_quits() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    d.run_for(10).await;
+    d.app.apply(captain::ops::driver::Update::Driver(
+        Some("ana@laptop#1".into()),
+        true,
+    ));
+    typed(&mut d, "q");
+    assert!(!d.app.quit, "one q does not drop auto-rollback silently");
+    let (said, bad) = d.app.ui.status.clone().expect("a warning");
+    assert!(
+        bad && said.contains("quitting hands auto-rollback"),
+        "{said}"
+    );
+    typed(&mut d, "q");
+    assert!(d.app.quit, "the second q quits");
+
+    // Any other key in between takes the warning back.
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    d.run_for(10).await;
+    d.app
+        .apply(captain::ops::driver::Update::Driver(None, true));
+    typed(&mut d, "q");
+    typed(&mut d, "?");
+    press(&mut d, KeyCode::Esc);
+    typed(&mut d, "q");
+    assert!(!d.app.quit, "warned again after another key");
+
+    // A console that follows (or a train that has ended) quits at once.
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    d.run_for(10).await;
+    d.app.apply(captain::ops::driver::Update::Driver(
+        Some("ben@desk#2".into()),
+        false,
+    ));
+    typed(&mut d, "q");
+    assert!(d.app.quit);
+}

@@ -119,7 +119,7 @@ pub async fn run(
             }
         };
         let driver = op.driver();
-        let driver_update = (driver != last_driver).then(|| {
+        let driver_update = (first || driver != last_driver).then(|| {
             last_driver = driver.clone();
             Update::Driver(driver, op.drives())
         });

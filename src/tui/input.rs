@@ -113,8 +113,16 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
         app.ui.mode = Mode::Confirm(Box::new(ConfirmDialog::new(command, app.train.as_deref())));
         None
     };
+    let asked_to_quit = std::mem::take(&mut app.ui.quit_asked);
     match action {
-        Action::Quit => app.quit = true,
+        Action::Quit => match app.quit_warning() {
+            // Auto-rollback goes with this console: say so, and quit on a second press.
+            Some(warning) if !asked_to_quit => {
+                app.ui.status = Some((warning, true));
+                app.ui.quit_asked = true;
+            }
+            _ => app.quit = true,
+        },
         Action::Help => app.ui.mode = Mode::Help,
         Action::Palette => {
             app.ui.mode = Mode::Palette {

@@ -144,6 +144,8 @@ pub struct UiState {
     pub chart_pair: usize,
     /// The latest thing captain has to say, and whether it is bad news.
     pub status: Option<(String, bool)>,
+    /// The last key asked to quit and was warned: the next quit goes.
+    pub quit_asked: bool,
 }
 
 impl Default for UiState {
@@ -156,6 +158,7 @@ impl Default for UiState {
             mode: Mode::Normal,
             chart_pair: 0,
             status: None,
+            quit_asked: false,
         }
     }
 }
@@ -184,6 +187,8 @@ pub struct App {
     pub denied: std::collections::BTreeMap<String, String>,
     /// The console that drives the train, when another one does.
     pub follows: Option<String>,
+    /// This console drives the train: quitting hands auto-rollback over.
+    pub drives: bool,
     /// Why nobody would roll the canary back by itself now: the header says so.
     pub auto_rollback_off: Option<String>,
     pub fault: Option<String>,
@@ -192,6 +197,24 @@ pub struct App {
 }
 
 impl App {
+    /// What quitting would leave undone, when this console drives a canary that is taking
+    /// traffic: nobody may roll it back by itself until another console or `captain drive`
+    /// takes the lease (docs/runbook.md, "Two captains on one train").
+    pub fn quit_warning(&self) -> Option<String> {
+        use crate::engine::train::Status;
+        let t = self.train.as_deref()?;
+        let live = matches!(
+            t.status,
+            Status::Progressing | Status::AwaitingGate | Status::RollingBack { .. }
+        );
+        (self.drives && live).then(|| {
+            format!(
+                "you drive {}'s train: quitting hands auto-rollback to whichever console takes the lease next, or to nobody. Press q again to quit",
+                t.release
+            )
+        })
+    }
+
     pub fn new(
         keymap: Keymap,
         world: String,
@@ -217,6 +240,7 @@ impl App {
             outcomes: VecDeque::new(),
             denied: Default::default(),
             follows: None,
+            drives: false,
             auto_rollback_off: None,
             fault: None,
             ui: UiState::default(),
@@ -248,7 +272,10 @@ impl App {
                 self.outcomes.push_back(o);
             }
             Update::Denied(d) => self.denied = d,
-            Update::Driver(holder, ours) => self.follows = holder.filter(|_| !ours),
+            Update::Driver(holder, ours) => {
+                self.drives = ours;
+                self.follows = holder.filter(|_| !ours);
+            }
             Update::AutoRollback(off) => {
                 if let Some(why) = off.as_ref().filter(|_| off != self.auto_rollback_off) {
                     log::warn!("auto-rollback OFF: {why}");
