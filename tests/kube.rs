@@ -289,7 +289,7 @@ async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
 
     let refused = cluster.delete_namespace("prod").await;
     assert!(
-        matches!(refused, Err(SourceError::Rejected(_))),
+        matches!(&refused, Ok(Deletion::Kept(why)) if why.contains("never deleted")),
         "{refused:?}"
     );
     assert!(server.object("namespaces", None, "prod").is_some());
@@ -311,6 +311,77 @@ async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
     assert!(
         matches!(&forbidden, Err(SourceError::Rejected(m)) if m.contains("403") && m.contains("pr-8")),
         "{forbidden:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_preview_holding_a_helm_release_or_captains_state_is_kept_and_unchecked_is_not_deleted() {
+    let server = ApiServer::start().await;
+    server.set_namespace_finalize_delay(None);
+    for ns in [
+        "pr-7",
+        "pr-8",
+        "pr-9",
+        "stage",
+        "kube-public",
+        "default",
+        "pr-010",
+    ] {
+        server.put_namespace(ns, &[], ago(40));
+    }
+    server.put_secret(
+        "pr-7",
+        "sh.helm.release.v1.preview.v1",
+        &[("owner", "helm"), ("name", "preview")],
+        "helm.sh/release.v1",
+        &[("release", b"H4sI")],
+    );
+    server.put_configmap(
+        "pr-8",
+        "captain-summit",
+        &[("app.kubernetes.io/managed-by", "captain")],
+        &[("train.json", "{}")],
+    );
+    // An opaque Secret labelled like Helm's is not a release.
+    server.put_secret("pr-9", "lookalike", &[("owner", "helm")], "Opaque", &[]);
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+
+    let kept = cluster.delete_namespace("pr-7").await;
+    assert!(
+        matches!(&kept, Ok(Deletion::Kept(why)) if why.contains("Helm release") && why.contains("sh.helm.release.v1.preview.v1")),
+        "{kept:?}"
+    );
+    let kept = cluster.delete_namespace("pr-8").await;
+    assert!(
+        matches!(&kept, Ok(Deletion::Kept(why)) if why.contains("captain's shared state") && why.contains("captain-summit")),
+        "{kept:?}"
+    );
+    for name in ["stage", "kube-public", "default", "pr-010"] {
+        let kept = cluster.delete_namespace(name).await;
+        assert!(matches!(&kept, Ok(Deletion::Kept(_))), "{name}: {kept:?}");
+    }
+
+    server.set_access(AccessPolicy::allow_all().deny("list", "secrets"));
+    let unchecked = cluster.delete_namespace("pr-9").await;
+    assert!(
+        matches!(&unchecked, Err(SourceError::Rejected(m)) if m.contains("cannot be checked") && m.contains("403")),
+        "{unchecked:?}"
+    );
+    server.set_access(AccessPolicy::allow_all());
+    assert_eq!(
+        cluster.delete_namespace("pr-9").await,
+        Ok(Deletion::Deleted)
+    );
+    let deletes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        ["/api/v1/namespaces/pr-9"],
+        "only pr-9, once checked"
     );
 }
 
@@ -618,9 +689,20 @@ async fn captain_live_as(
     args: &[&str],
     github_token: Option<&str>,
 ) -> std::process::Output {
+    captain_live_configured(server, dir, "", args, github_token).await
+}
+
+/// As [`captain_live_as`], with `more` (TOML tables) at the end of captain.toml.
+async fn captain_live_configured(
+    server: &ApiServer,
+    dir: &std::path::Path,
+    more: &str,
+    args: &[&str],
+    github_token: Option<&str>,
+) -> std::process::Output {
     std::fs::write(
         dir.join("captain.toml"),
-        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n",
+        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{more}"),
     )
     .unwrap();
     std::fs::copy(
@@ -739,6 +821,90 @@ async fn previews_clean_against_the_cluster_lists_then_deletes_exactly_the_stale
         audit.contains("\"clean-stale\"") && audit.contains("weekly"),
         "{audit}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_clean_deletes_only_exact_stale_previews_never_prod_nor_one_holding_a_release() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    for ns in ["pr-old", "pr-12", "pr-7", "default", "kube-system"] {
+        server.put_namespace(ns, &[], ago(40));
+    }
+    server.put_secret(
+        "pr-7",
+        "sh.helm.release.v1.preview.v3",
+        &[("owner", "helm"), ("name", "preview")],
+        "helm.sh/release.v1",
+        &[("release", b"H4sI")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let clean = [
+        "previews",
+        "clean",
+        "--older-than",
+        "30d",
+        "--yes",
+        "--reason",
+        "x",
+    ];
+
+    // `pr` would make `prod` a preview: refused where it is written, before any request.
+    let wide = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr\"\n",
+        &clean,
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(wide.status.code(), Some(3), "{}", text(&wide));
+    let said = text(&wide);
+    assert!(said.contains("captain.toml:11:10"), "{said}");
+    assert!(said.contains("separator"), "{said}");
+    assert!(
+        !server.requests().iter().any(|r| r.method == "DELETE"),
+        "nothing deleted"
+    );
+
+    let o = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr-\"\n",
+        &clean,
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let said = text(&o);
+    assert!(said.contains("pr-12: deleted"), "{said}");
+    assert!(said.contains("pr-7: kept"), "{said}");
+    let deletes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(deletes, ["/api/v1/namespaces/pr-12"], "{said}");
+    for kept in [
+        "prod",
+        "pr-old",
+        "pr-7",
+        "preview-old",
+        "default",
+        "kube-system",
+    ] {
+        let o = server
+            .object("namespaces", None, kept)
+            .expect("still there");
+        assert_ne!(o["status"]["phase"], "Terminating", "{kept} was touched");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -36,7 +36,7 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
     let now = session.clock.now();
     let mut list: Vec<Preview> = list
         .iter()
-        .filter(|p| p.namespace.starts_with(&prefix))
+        .filter(|p| previews::is_preview(&p.namespace, &prefix))
         .cloned()
         .collect();
     previews::sort_by_age(&mut list);
