@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use captain::cli::Cli;
@@ -19,7 +18,7 @@ fn main() -> ExitCode {
     // Both rustls crypto providers are linked (the HTTP clients differ); pick one for the
     // whole process so no client has to guess.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
