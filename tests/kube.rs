@@ -385,6 +385,47 @@ async fn a_preview_holding_a_helm_release_or_captains_state_is_kept_and_unchecke
     );
 }
 
+#[tokio::test]
+async fn a_kubeconfig_token_with_its_newline_is_trimmed_and_a_bad_one_refused_unshown() {
+    let server = ApiServer::start().await;
+    server.put_namespace("pr-1", &[], ago(1));
+    let path = server.kubeconfig();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let token_line = format!("token: {}", server.token());
+    assert!(text.contains(&token_line), "{text}");
+
+    let pasted = path.with_file_name("pasted");
+    let with_newline = format!("token: \"{}\\n\"", server.token());
+    std::fs::write(&pasted, text.replace(&token_line, &with_newline)).unwrap();
+    let t = connect(None, Some(&pasted)).await.expect("a trimmed token");
+    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(t.client);
+    let names: Vec<_> = api
+        .list(&Default::default())
+        .await
+        .expect("authenticated with the trimmed token")
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    assert_eq!(names, ["pr-1"]);
+
+    let broken = path.with_file_name("broken");
+    let inside = format!("token: \"{}\\u0001x\"", server.token());
+    std::fs::write(&broken, text.replace(&token_line, &inside)).unwrap();
+    let Err(e) = connect(None, Some(&broken)).await else {
+        panic!("a token a header cannot carry is refused");
+    };
+    let said = e.to_string();
+    assert!(
+        said.contains("token") && said.contains("not shown"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(server.token()),
+        "the token is never printed: {said}"
+    );
+}
+
 // --- traffic -------------------------------------------------------------------------------
 
 fn route_weights(server: &ApiServer) -> (u64, u64) {

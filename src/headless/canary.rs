@@ -40,9 +40,9 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
         let op = session.observer().await?;
         let t = &op.train;
         if j.json {
-            println!("{}", serde_json::to_string_pretty(&summary(t))?);
+            say!("{}", serde_json::to_string_pretty(&summary(t))?);
         } else {
-            println!(
+            say!(
                 "{} revision {} ({}) at {} %: {}",
                 t.release,
                 t.revisions.current,
@@ -93,7 +93,7 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
         let report = op.tick(session.clock.now()).await?;
         if !json {
             if let Some(a) = report.analysis.as_ref().filter(|a| !a.verdict.is_passing()) {
-                println!(
+                say!(
                     "{}       verdict {}: {}",
                     a.at.format("%H:%M:%S"),
                     a.verdict.label(),
@@ -102,12 +102,12 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
             }
             // A train adopted from another console may have a shorter timeline.
             for e in op.train.timeline.get(printed..).unwrap_or_default() {
-                println!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
+                say!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
             }
         }
         printed = op.train.timeline.len();
         for o in report.outcomes.iter().filter(|o| !o.ok) {
-            eprintln!("{} {}: FAILED: {}", o.action, o.target, o.message);
+            say_err!("{} {}: FAILED: {}", o.action, o.target, o.message);
         }
         let done = op.train.status.is_terminal()
             || matches!(
@@ -121,9 +121,9 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
     // Another console may drive at once rather than after the lease expires.
     op.release_shared().await;
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
+        say!("{}", serde_json::to_string_pretty(&summary(&op.train))?);
     } else {
-        println!("{}: {}", op.train.release, op.train.status.label());
+        say!("{}: {}", op.train.release, op.train.status.label());
     }
     Ok(ExitCode::from(exit_code(&op.train.status)))
 }

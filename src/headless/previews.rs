@@ -47,11 +47,11 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
                 .chrono();
             if j.json {
                 let rows: Vec<_> = list.iter().map(|p| row(p, now, ttl)).collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                say!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for p in &list {
                     let pr = p.pr.as_ref();
-                    println!(
+                    say!(
                         "{:<10} {:>6} {:<7} {:<9} {}{}  {}",
                         p.namespace,
                         format_span(p.age(now).to_std().unwrap_or_default()),
@@ -80,18 +80,18 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
                 .collect();
             if *dry_run || stale.is_empty() {
                 if j.json {
-                    println!(
+                    say!(
                         "{}",
                         serde_json::to_string_pretty(&json!({"dry_run": dry_run, "stale": stale}))?
                     );
                 } else if stale.is_empty() {
-                    println!(
+                    say!(
                         "no preview older than {}",
                         format_span(ttl.to_std().unwrap_or_default())
                     );
                 } else {
                     for ns in &stale {
-                        println!("would delete {ns}");
+                        say!("would delete {ns}");
                     }
                 }
                 return Ok(ExitCode::SUCCESS);
