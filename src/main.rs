@@ -50,7 +50,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 async fn console(cli: Cli) -> Result<ExitCode> {
-    captain::tui::run::need_terminal()?;
     let session = Session::open(&cli).await?;
     let s = &session.settings;
     let theme_name = cli.theme.clone().or_else(|| s.config.ui.theme.clone());
@@ -59,6 +58,8 @@ async fn console(cli: Cli) -> Result<ExitCode> {
         None => Theme::default_theme(),
     };
     let keymap = Keymap::new(s.read_only, &s.config.keys).map_err(|e| eyre!(e))?;
+    // After what a file can get wrong, before anything starts.
+    captain::tui::run::need_terminal()?;
     init_logging()?;
     let (operator, _) = session.operator().await?;
     let mut app = App::new(
