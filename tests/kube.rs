@@ -915,6 +915,52 @@ async fn previews_clean_deletes_only_exact_stale_previews_never_prod_nor_one_hol
         "nothing deleted"
     );
 
+    // A preview whose Secrets cannot be listed is not proposed, and the run says why.
+    server.set_access(AccessPolicy::allow_all().deny_in("pr-12", "list", "secrets"));
+    let blind = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr-\"\n",
+        &["previews", "clean", "--older-than", "30d", "--dry-run"],
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(blind.status.code(), Some(1), "{}", text(&blind));
+    let said = text(&blind);
+    assert!(
+        said.contains("keep pr-12: whether pr-12 holds a Helm release cannot be checked"),
+        "{said}"
+    );
+    assert!(!said.contains("would delete"), "{said}");
+    server.set_access(AccessPolicy::allow_all());
+
+    // A dry run names only what would go, and says why pr-7 stays.
+    let dry = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr-\"\n",
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "30d",
+            "--dry-run",
+            "--json",
+        ],
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    let v: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(v["stale"], json!(["pr-12"]), "{v}");
+    assert_eq!(v["kept"][0]["namespace"], "pr-7", "{v}");
+    assert!(
+        v["kept"][0]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("Helm release")),
+        "{v}"
+    );
+
     let o = captain_live_configured(
         &server,
         dir.path(),

@@ -74,34 +74,66 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
             let ttl = older_than
                 .unwrap_or(session.settings.config.previews.ttl)
                 .chrono();
-            let stale: Vec<String> = previews::stale(&list, &prefix, now, ttl)
+            let candidates: Vec<String> = previews::stale(&list, &prefix, now, ttl)
                 .into_iter()
                 .map(|p| p.namespace.clone())
                 .collect();
+            // Asked before anything is proposed, so that neither a dry run nor the count to
+            // confirm names a namespace that will not be deleted; asked again at the delete.
+            let (mut stale, mut kept, mut unchecked) = (Vec::new(), Vec::new(), false);
+            for ns in candidates {
+                match session.backends.cluster.keeps(&ns).await {
+                    Ok(None) => stale.push(ns),
+                    Ok(Some(why)) => kept.push((ns, why)),
+                    Err(e) => {
+                        unchecked = true;
+                        kept.push((ns, e.to_string()));
+                    }
+                }
+            }
+            let kept_json: Vec<_> = kept
+                .iter()
+                .map(|(ns, why)| json!({"namespace": ns, "why": why}))
+                .collect();
+            let failed = if unchecked {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
             if *dry_run || stale.is_empty() {
                 if j.json {
                     say!(
                         "{}",
-                        serde_json::to_string_pretty(&json!({"dry_run": dry_run, "stale": stale}))?
-                    );
-                } else if stale.is_empty() {
-                    say!(
-                        "no preview older than {}",
-                        format_span(ttl.to_std().unwrap_or_default())
+                        serde_json::to_string_pretty(
+                            &json!({"dry_run": dry_run, "stale": stale, "kept": kept_json})
+                        )?
                     );
                 } else {
+                    for (ns, why) in &kept {
+                        say!("keep {ns}: {why}");
+                    }
+                    if stale.is_empty() {
+                        say!(
+                            "no preview to delete older than {}",
+                            format_span(ttl.to_std().unwrap_or_default())
+                        );
+                    }
                     for ns in &stale {
                         say!("would delete {ns}");
                     }
                 }
-                return Ok(ExitCode::SUCCESS);
+                return Ok(failed);
+            }
+            for (ns, why) in &kept {
+                say_err!("{ns}: kept: {why}");
             }
             let (mut op, _) = session.operator().await?;
             let command = Command::CleanStale { namespaces: stale };
             let proposal = command.propose(Some(&op.train));
             let confirmed = confirm(command, &proposal, m)?;
             let outcome = op.execute(confirmed, session.clock.now()).await?;
-            report(&outcome, j.json)
+            let code = report(&outcome, j.json)?;
+            Ok(if unchecked { failed } else { code })
         }
     }
 }

@@ -335,6 +335,11 @@ pub trait Cluster: Send + Sync {
     /// Delete a preview namespace. Implementations check the name again, and what the
     /// namespace holds, just before deleting (see `engine::previews::Protected`).
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError>;
+    /// Why `name` would be kept rather than deleted as a preview, asked before proposing a
+    /// deletion (the same check `delete_namespace` makes); `None` when it may go.
+    async fn keeps(&self, _name: &str) -> Result<Option<String>, SourceError> {
+        Ok(None)
+    }
     /// Set the canary's traffic weight; returns the weight read back from the cluster.
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError>;
     /// The canary's traffic weight as the cluster has it now.

@@ -154,10 +154,7 @@ impl Cluster for KubeCluster {
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError> {
         // Checked here, just before the call, whatever the caller checked: this is the last
         // code between a typo in captain.toml and `kubectl delete namespace prod`.
-        if let Err(why) = self.protected.check(name) {
-            return Ok(Deletion::Kept(why));
-        }
-        if let Some(why) = self.holds_what_is_kept(name).await? {
+        if let Some(why) = self.keeps(name).await? {
             return Ok(Deletion::Kept(why));
         }
         let what = format!("delete namespace {name}");
@@ -184,6 +181,13 @@ impl Cluster for KubeCluster {
             Err(e) if status_code(&e) == Some(404) => Ok(Deletion::AlreadyGone),
             Err(e) => Err(source_error(&e, &what, now())),
         }
+    }
+
+    async fn keeps(&self, name: &str) -> Result<Option<String>, SourceError> {
+        if let Err(why) = self.protected.check(name) {
+            return Ok(Some(why));
+        }
+        self.holds_what_is_kept(name).await
     }
 
     async fn canary_weight(&self) -> Result<u8, SourceError> {
