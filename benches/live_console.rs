@@ -58,7 +58,7 @@ fn seed(server: &ApiServer, previews: usize) {
     for i in 0..previews {
         // Spread over ~60 days, every preview a distinct age.
         let age = chrono::Duration::minutes(((i * 8_641) % 86_400) as i64 + 5);
-        server.put_namespace(&format!("pr-{i}"), &[], now - age);
+        server.put_namespace(&format!("pr-{}", i + 1), &[], now - age);
     }
     put_release(server, "summit", 6, "superseded", true);
     put_release(server, "summit", 7, "deployed", true);

@@ -27,14 +27,54 @@ pub struct Cli {
     /// stale-previews, main-red. The value is taken only after `=`.
     #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "drill", value_name = "SCENARIO")]
     pub demo: Option<String>,
-    /// Run the demo world's clock this many times faster.
-    #[arg(long, global = true, default_value_t = 1.0, value_name = "X")]
+    /// Run the demo world's clock this many times faster (0.01 to 10000).
+    #[arg(long, global = true, default_value_t = 1.0, value_name = "X", value_parser = speed)]
     pub speed: f64,
     /// The demo world's seed: the same seed, the same world.
     #[arg(long, global = true, default_value_t = 1, value_name = "N")]
     pub seed: u64,
     #[command(subcommand)]
     pub command: Option<Cmd>,
+}
+
+/// The exit status of a usage error (an unknown flag, a bad value): EX_USAGE of BSD's
+/// sysexits, so that it never reads as one of the verdicts 0–3 (`docs/runbook.md`).
+pub const EXIT_USAGE: u8 = 64;
+
+/// The range `--speed` accepts: slower than a hundredth the demo barely moves, and faster
+/// than ten thousand times its measurement interval (5 s) is under a millisecond.
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.01..=10_000.0;
+
+fn speed(text: &str) -> Result<f64, String> {
+    let x: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if SPEEDS.contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!(
+            "{text} is out of range: expected {} to {}",
+            SPEEDS.start(),
+            SPEEDS.end()
+        ))
+    }
+}
+
+impl Cli {
+    /// The command line, or the process ends: `--help` and `--version` print and exit 0; a
+    /// usage error prints clap's message and exits [`EXIT_USAGE`] (clap's own exit is 2,
+    /// which `slo check` and `canary run` use for a verdict).
+    pub fn parse_or_exit() -> Self {
+        match Self::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => {
+                let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+                // Nothing more can be said if even this cannot be printed.
+                let _ = e.print();
+                std::process::exit(i32::from(code))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use captain::cli::Cli;
@@ -12,25 +11,32 @@ use captain::tui::run::Console;
 use captain::tui::{App, Theme};
 use captain::{headless, paths};
 
+/// `eprintln!` that never panics, even on a closed stderr.
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        headless::out::stderr_line(format_args!($($arg)*))
+    };
+}
+
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
-        eprintln!("captain: {e}");
+        say_err!("captain: {e}");
     }
     // Both rustls crypto providers are linked (the HTTP clients differ); pick one for the
     // whole process so no client has to guess.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("captain: starting the runtime: {e}");
+            say_err!("captain: starting the runtime: {e}");
             return ExitCode::from(3);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("captain: {e:#}");
+            say_err!("captain: {e:#}");
             ExitCode::from(3)
         }
     }
@@ -40,11 +46,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(cmd) = &cli.command {
         return headless::run(&cli, cmd).await;
     }
-    console(cli).await?;
-    Ok(ExitCode::SUCCESS)
+    console(cli).await
 }
 
-async fn console(cli: Cli) -> Result<()> {
+async fn console(cli: Cli) -> Result<ExitCode> {
     let session = Session::open(&cli).await?;
     let s = &session.settings;
     let theme_name = cli.theme.clone().or_else(|| s.config.ui.theme.clone());
@@ -53,6 +58,8 @@ async fn console(cli: Cli) -> Result<()> {
         None => Theme::default_theme(),
     };
     let keymap = Keymap::new(s.read_only, &s.config.keys).map_err(|e| eyre!(e))?;
+    // After what a file can get wrong, before anything starts.
+    captain::tui::run::need_terminal()?;
     init_logging()?;
     let (operator, _) = session.operator().await?;
     let mut app = App::new(
@@ -78,7 +85,7 @@ async fn console(cli: Cli) -> Result<()> {
         world: session.world.clone(),
         tick: session.tick,
     };
-    captain::tui::run::run(console).await
+    Ok(captain::tui::run::run(console).await?.exit_code())
 }
 
 /// Every log line goes to the log pane and to the log file in the state dir.

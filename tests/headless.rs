@@ -430,3 +430,34 @@ fn init_writes_a_config_and_slo_file_that_load_and_never_overwrites_without_forc
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
     assert!(std::fs::read_to_string(&cfg).unwrap().contains("[release]"));
 }
+
+#[test]
+fn usage_errors_exit_64_never_a_verdict_and_help_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--no-such-flag"][..],
+        &["--demo", "slo", "check", "--bogus"],
+        &["--demo", "--speed", "abc", "info"],
+        &["--demo", "--speed", "1e20", "info"],
+        &["--demo", "--speed", "1e-20", "info"],
+        &["--demo", "--speed", "NaN", "info"],
+        &["--demo", "canary"],
+        &["--demo", "previews", "clean", "--older-than", "soon"],
+    ] {
+        let o = captain(dir.path(), args);
+        assert_eq!(o.status.code(), Some(64), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("error: ") || err.contains("Usage: captain"),
+            "clap's message for {args:?}: {err}"
+        );
+        assert!(o.stdout.is_empty(), "{args:?}: {}", text(&o));
+    }
+    for args in [&["--help"][..], &["slo", "check", "--help"], &["--version"]] {
+        let o = captain(dir.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+        assert!(!o.stdout.is_empty(), "{args:?} prints to stdout");
+    }
+    let o = captain(dir.path(), &["--demo", "--speed", "10000", "info"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -223,7 +223,8 @@ async fn a_watch_that_comes_back_resumes_where_it_was_and_clears_its_fault() {
 #[tokio::test]
 async fn ten_thousand_namespaces_reach_the_feed_in_pages_and_all_at_once() {
     let server = ApiServer::start().await;
-    for i in 0..10_000 {
+    // Pull request numbers start at 1: `pr-0` is not a preview.
+    for i in 1..=10_000 {
         server.put_namespace(
             &format!("pr-{i}"),
             &[],
@@ -245,8 +246,8 @@ async fn ten_thousand_namespaces_reach_the_feed_in_pages_and_all_at_once() {
         10_000,
         "the first reading is the whole list, never a page"
     );
-    assert_eq!(list[0].namespace, "pr-0");
-    assert_eq!(list[9_999].namespace, "pr-9999");
+    assert_eq!(list[0].namespace, "pr-1");
+    assert_eq!(list[9_999].namespace, "pr-10000");
 
     let requests = server.requests();
     let pages = lists_of(&requests, NAMESPACES);
@@ -289,7 +290,7 @@ async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
 
     let refused = cluster.delete_namespace("prod").await;
     assert!(
-        matches!(refused, Err(SourceError::Rejected(_))),
+        matches!(&refused, Ok(Deletion::Kept(why)) if why.contains("never deleted")),
         "{refused:?}"
     );
     assert!(server.object("namespaces", None, "prod").is_some());
@@ -311,6 +312,118 @@ async fn deleting_a_preview_is_idempotent_and_nothing_else_is_deleted() {
     assert!(
         matches!(&forbidden, Err(SourceError::Rejected(m)) if m.contains("403") && m.contains("pr-8")),
         "{forbidden:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_preview_holding_a_helm_release_or_captains_state_is_kept_and_unchecked_is_not_deleted() {
+    let server = ApiServer::start().await;
+    server.set_namespace_finalize_delay(None);
+    for ns in [
+        "pr-7",
+        "pr-8",
+        "pr-9",
+        "stage",
+        "kube-public",
+        "default",
+        "pr-010",
+    ] {
+        server.put_namespace(ns, &[], ago(40));
+    }
+    server.put_secret(
+        "pr-7",
+        "sh.helm.release.v1.preview.v1",
+        &[("owner", "helm"), ("name", "preview")],
+        "helm.sh/release.v1",
+        &[("release", b"H4sI")],
+    );
+    server.put_configmap(
+        "pr-8",
+        "captain-summit",
+        &[("app.kubernetes.io/managed-by", "captain")],
+        &[("train.json", "{}")],
+    );
+    // An opaque Secret labelled like Helm's is not a release.
+    server.put_secret("pr-9", "lookalike", &[("owner", "helm")], "Opaque", &[]);
+    let cluster = cluster(&server, TrafficKind::GatewayApi, "summit").await;
+
+    let kept = cluster.delete_namespace("pr-7").await;
+    assert!(
+        matches!(&kept, Ok(Deletion::Kept(why)) if why.contains("Helm release") && why.contains("sh.helm.release.v1.preview.v1")),
+        "{kept:?}"
+    );
+    let kept = cluster.delete_namespace("pr-8").await;
+    assert!(
+        matches!(&kept, Ok(Deletion::Kept(why)) if why.contains("captain's shared state") && why.contains("captain-summit")),
+        "{kept:?}"
+    );
+    for name in ["stage", "kube-public", "default", "pr-010"] {
+        let kept = cluster.delete_namespace(name).await;
+        assert!(matches!(&kept, Ok(Deletion::Kept(_))), "{name}: {kept:?}");
+    }
+
+    server.set_access(AccessPolicy::allow_all().deny("list", "secrets"));
+    let unchecked = cluster.delete_namespace("pr-9").await;
+    assert!(
+        matches!(&unchecked, Err(SourceError::Rejected(m)) if m.contains("cannot be checked") && m.contains("403")),
+        "{unchecked:?}"
+    );
+    server.set_access(AccessPolicy::allow_all());
+    assert_eq!(
+        cluster.delete_namespace("pr-9").await,
+        Ok(Deletion::Deleted)
+    );
+    let deletes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        ["/api/v1/namespaces/pr-9"],
+        "only pr-9, once checked"
+    );
+}
+
+#[tokio::test]
+async fn a_kubeconfig_token_with_its_newline_is_trimmed_and_a_bad_one_refused_unshown() {
+    let server = ApiServer::start().await;
+    server.put_namespace("pr-1", &[], ago(1));
+    let path = server.kubeconfig();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let token_line = format!("token: {}", server.token());
+    assert!(text.contains(&token_line), "{text}");
+
+    let pasted = path.with_file_name("pasted");
+    let with_newline = format!("token: \"{}\\n\"", server.token());
+    std::fs::write(&pasted, text.replace(&token_line, &with_newline)).unwrap();
+    let t = connect(None, Some(&pasted)).await.expect("a trimmed token");
+    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(t.client);
+    let names: Vec<_> = api
+        .list(&Default::default())
+        .await
+        .expect("authenticated with the trimmed token")
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    assert_eq!(names, ["pr-1"]);
+
+    let broken = path.with_file_name("broken");
+    let inside = format!("token: \"{}\\u0001x\"", server.token());
+    std::fs::write(&broken, text.replace(&token_line, &inside)).unwrap();
+    let Err(e) = connect(None, Some(&broken)).await else {
+        panic!("a token a header cannot carry is refused");
+    };
+    let said = e.to_string();
+    assert!(
+        said.contains("token") && said.contains("not shown"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(server.token()),
+        "the token is never printed: {said}"
     );
 }
 
@@ -598,9 +711,20 @@ async fn captain_live_as(
     args: &[&str],
     github_token: Option<&str>,
 ) -> std::process::Output {
+    captain_live_configured(server, dir, "", args, github_token).await
+}
+
+/// As [`captain_live_as`], with `more` (TOML tables) at the end of captain.toml.
+async fn captain_live_configured(
+    server: &ApiServer,
+    dir: &std::path::Path,
+    more: &str,
+    args: &[&str],
+    github_token: Option<&str>,
+) -> std::process::Output {
     std::fs::write(
         dir.join("captain.toml"),
-        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n",
+        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{more}"),
     )
     .unwrap();
     std::fs::copy(
@@ -719,6 +843,136 @@ async fn previews_clean_against_the_cluster_lists_then_deletes_exactly_the_stale
         audit.contains("\"clean-stale\"") && audit.contains("weekly"),
         "{audit}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_clean_deletes_only_exact_stale_previews_never_prod_nor_one_holding_a_release() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    for ns in ["pr-old", "pr-12", "pr-7", "default", "kube-system"] {
+        server.put_namespace(ns, &[], ago(40));
+    }
+    server.put_secret(
+        "pr-7",
+        "sh.helm.release.v1.preview.v3",
+        &[("owner", "helm"), ("name", "preview")],
+        "helm.sh/release.v1",
+        &[("release", b"H4sI")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let clean = [
+        "previews",
+        "clean",
+        "--older-than",
+        "30d",
+        "--yes",
+        "--reason",
+        "x",
+    ];
+
+    // `pr` would make `prod` a preview: refused where it is written, before any request.
+    let wide = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr\"\n",
+        &clean,
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(wide.status.code(), Some(3), "{}", text(&wide));
+    let said = text(&wide);
+    assert!(said.contains("captain.toml:11:10"), "{said}");
+    assert!(said.contains("separator"), "{said}");
+    assert!(
+        !server.requests().iter().any(|r| r.method == "DELETE"),
+        "nothing deleted"
+    );
+
+    // A preview whose Secrets cannot be listed is not proposed, and the run says why.
+    server.set_access(AccessPolicy::allow_all().deny_in("pr-12", "list", "secrets"));
+    let blind = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr-\"\n",
+        &["previews", "clean", "--older-than", "30d", "--dry-run"],
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(blind.status.code(), Some(1), "{}", text(&blind));
+    let said = text(&blind);
+    assert!(
+        said.contains("keep pr-12: whether pr-12 holds a Helm release cannot be checked"),
+        "{said}"
+    );
+    assert!(!said.contains("would delete"), "{said}");
+    server.set_access(AccessPolicy::allow_all());
+
+    // A dry run names only what would go, and says why pr-7 stays.
+    let dry = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr-\"\n",
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "30d",
+            "--dry-run",
+            "--json",
+        ],
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    let v: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(v["stale"], json!(["pr-12"]), "{v}");
+    assert_eq!(v["kept"][0]["namespace"], "pr-7", "{v}");
+    assert!(
+        v["kept"][0]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("Helm release")),
+        "{v}"
+    );
+
+    let o = captain_live_configured(
+        &server,
+        dir.path(),
+        "[previews]\nprefix = \"pr-\"\n",
+        &clean,
+        Some("unused"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let said = text(&o);
+    assert!(said.contains("pr-12: deleted"), "{said}");
+    assert!(said.contains("pr-7: kept"), "{said}");
+    let deletes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(deletes, ["/api/v1/namespaces/pr-12"], "{said}");
+    for kept in [
+        "prod",
+        "pr-old",
+        "pr-7",
+        "preview-old",
+        "default",
+        "kube-system",
+    ] {
+        let o = server
+            .object("namespaces", None, kept)
+            .expect("still there");
+        assert_ne!(o["status"]["phase"], "Terminating", "{kept} was touched");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

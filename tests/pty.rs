@@ -10,6 +10,8 @@ struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// Kept to read the terminal's modes; the reader thread reads a clone of it.
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Console {
@@ -37,8 +39,8 @@ impl Console {
             0,
         )));
         let feed = screen.clone();
+        let master = pty.master;
         std::thread::spawn(move || {
-            let _master = pty.master;
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
@@ -51,6 +53,7 @@ impl Console {
             screen,
             writer,
             child,
+            master,
         }
     }
 
@@ -150,32 +153,61 @@ fn a_rollback_from_the_console_is_confirmed_and_audited() {
     }
 }
 
+/// What each signal must end the console with: 128 + its number, as a shell reports it.
+const ENDING: [(nix::sys::signal::Signal, i32); 5] = [
+    (nix::sys::signal::Signal::SIGHUP, 129),
+    (nix::sys::signal::Signal::SIGINT, 130),
+    (nix::sys::signal::Signal::SIGQUIT, 131),
+    (nix::sys::signal::Signal::SIGUSR1, 138),
+    (nix::sys::signal::Signal::SIGTERM, 143),
+];
+
 #[test]
-fn sigterm_restores_the_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Console::start(&["--demo", "--speed", "1"], dir.path());
-    c.wait_for("the first frame", |t| t.contains("Canary"));
-    assert!(c.screen.lock().unwrap().screen().alternate_screen());
-    let pid = c.child.process_id().unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(exit) = c.child.try_wait().unwrap() {
-            assert!(exit.success(), "exit status {exit:?}");
-            break;
+fn each_ending_signal_restores_the_terminal_and_exits_128_plus_its_number() {
+    use nix::sys::termios::{InputFlags, LocalFlags, OutputFlags};
+    for (sig, code) in ENDING {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Console::start(&["--demo", "--speed", "1"], dir.path());
+        c.wait_for("the first frame", |t| t.contains("Canary"));
+        assert!(c.screen.lock().unwrap().screen().alternate_screen());
+        let raw = c.master.get_termios().expect("the pty's modes");
+        assert!(
+            !raw.local_flags.contains(LocalFlags::ICANON),
+            "{sig}: raw mode while running"
+        );
+        let pid = c.child.process_id().unwrap();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).unwrap();
+        let mut c = c;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(exit) = c.child.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(Instant::now() < deadline, "{sig} did not end the console");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.exit_code(), code as u32, "{sig}: {status:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        {
+            let screen = c.screen.lock().unwrap();
+            assert!(
+                !screen.screen().alternate_screen(),
+                "{sig}: left the alternate screen"
+            );
+            assert!(!screen.screen().hide_cursor(), "{sig}: the cursor is shown");
         }
-        assert!(Instant::now() < deadline, "SIGTERM did not end the console");
-        std::thread::sleep(Duration::from_millis(20));
+        // `stty -a` would say: icanon echo isig, opost; icrnl back too.
+        let modes = c.master.get_termios().expect("the pty's modes");
+        for flag in [LocalFlags::ICANON, LocalFlags::ECHO, LocalFlags::ISIG] {
+            assert!(modes.local_flags.contains(flag), "{sig}: {flag:?} restored");
+        }
+        assert!(
+            modes.output_flags.contains(OutputFlags::OPOST),
+            "{sig}: opost"
+        );
+        assert!(
+            modes.input_flags.contains(InputFlags::ICRNL),
+            "{sig}: icrnl"
+        );
     }
-    std::thread::sleep(Duration::from_millis(100));
-    let screen = c.screen.lock().unwrap();
-    assert!(
-        !screen.screen().alternate_screen(),
-        "left the alternate screen"
-    );
-    assert!(!screen.screen().hide_cursor(), "the cursor is shown again");
 }

@@ -118,8 +118,32 @@ impl Default for SloFileConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PreviewConfig {
+    /// Previews are namespaces named exactly `<prefix><pull request number>`.
+    #[serde(deserialize_with = "preview_prefix")]
     pub prefix: String,
+    #[serde(deserialize_with = "preview_ttl")]
     pub ttl: Span,
+}
+
+/// Checked as it is read, so the error points at the value in the file.
+fn preview_prefix<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let prefix = String::deserialize(d)?;
+    match crate::engine::previews::prefix_problem(&prefix) {
+        Some(problem) => Err(serde::de::Error::custom(problem)),
+        None => Ok(prefix),
+    }
+}
+
+fn preview_ttl<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+    let ttl = Span::deserialize(d)?;
+    let min = crate::engine::previews::MIN_TTL;
+    if ttl.0 < min {
+        return Err(serde::de::Error::custom(format!(
+            "a preview TTL of {ttl} would clean previews still in use; expected at least {}",
+            Span(min)
+        )));
+    }
+    Ok(ttl)
 }
 
 impl Default for PreviewConfig {
@@ -196,6 +220,33 @@ file = "builtin"
         let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
         assert_eq!(cfg.kube.context.as_deref(), Some("prod-admin"));
         assert_eq!(cfg.previews.ttl, Span::secs(3 * 86_400));
+    }
+
+    #[test]
+    fn a_preview_prefix_without_a_separator_is_rejected_at_its_value() {
+        for (prefix, column) in [("pr", 10), ("", 10), ("pr-x", 10)] {
+            let text = format!("[previews]\nprefix = {prefix:?}\nttl = \"3d\"\n");
+            let err = AppConfig::parse(Path::new("captain.toml"), &text).unwrap_err();
+            assert_eq!((err.line, err.column), (Some(2), Some(column)), "{err}");
+            assert!(err.message.contains("preview prefix"), "{err}");
+            assert!(err.to_string().starts_with("captain.toml:2:10: "), "{err}");
+        }
+        let text = "[previews]\nprefix = \"preview_\"\n";
+        let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
+        assert_eq!(cfg.previews.prefix, "preview_");
+    }
+
+    #[test]
+    fn a_preview_ttl_under_an_hour_is_rejected_at_its_value() {
+        for ttl in ["0s", "59m 59s"] {
+            let text = format!("[previews]\nprefix = \"pr-\"\nttl = {ttl:?}\n");
+            let err = AppConfig::parse(Path::new("captain.toml"), &text).unwrap_err();
+            assert_eq!((err.line, err.column), (Some(3), Some(7)), "{err}");
+            assert!(err.message.contains("at least 1h"), "{err}");
+        }
+        let text = "[previews]\nttl = \"1h\"\n";
+        let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
+        assert_eq!(cfg.previews.ttl, Span::secs(3600));
     }
 
     #[test]

@@ -12,19 +12,19 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
     let path = settings.audit_path();
     if !path.exists() {
-        println!("{}: no audit records yet", path.display());
+        say!("{}: no audit records yet", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     match cmd {
         AuditCmd::Verify(j) => match audit::verify(&path) {
             Ok(records) => {
                 if j.json {
-                    println!(
+                    say!(
                         "{}",
                         serde_json::json!({"ok": true, "records": records.len(), "file": path})
                     );
                 } else {
-                    println!(
+                    say!(
                         "{}: {} records, chain intact",
                         path.display(),
                         records.len()
@@ -34,12 +34,12 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
             }
             Err(e) => {
                 if j.json {
-                    println!(
+                    say!(
                         "{}",
                         serde_json::json!({"ok": false, "error": e.to_string(), "file": path})
                     );
                 } else {
-                    eprintln!("audit journal BROKEN: {e}");
+                    say_err!("audit journal BROKEN: {e}");
                 }
                 Ok(ExitCode::from(1))
             }
@@ -48,10 +48,10 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
             let records = audit::verify(&path)?;
             for r in &records {
                 if j.json {
-                    println!("{}", serde_json::to_string(r)?);
+                    say!("{}", serde_json::to_string(r)?);
                 } else {
                     let e = &r.entry;
-                    println!(
+                    say!(
                         "{} #{:<4} {:?} {} {} {} → {} by {} ({}){}{}",
                         r.time.format("%Y-%m-%d %H:%M:%S"),
                         r.seq,

@@ -47,9 +47,9 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
         let op = session.observer().await?;
         let t = &op.train;
         if j.json {
-            println!("{}", serde_json::to_string_pretty(&summary(&op))?);
+            say!("{}", serde_json::to_string_pretty(&summary(&op))?);
         } else {
-            println!(
+            say!(
                 "{} revision {} ({}) at {} %: {}",
                 t.release,
                 t.revisions.current,
@@ -58,10 +58,10 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
                 t.status.label()
             );
             if let Some(drift) = &op.drift {
-                println!("drift: {drift}; shown as the cluster has it");
+                say!("drift: {drift}; shown as the cluster has it");
             }
             if let Some(why) = op.auto_rollback_off() {
-                println!("auto-rollback OFF: {why}");
+                say!("auto-rollback OFF: {why}");
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -100,19 +100,19 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
 /// Measure at every interval until the train ends or needs a human.
 async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> Result<ExitCode> {
     if let Some(drift) = &op.drift {
-        eprintln!("drift: {drift}; following the cluster");
+        say_err!("drift: {drift}; following the cluster");
     }
     if op.train.status == Status::NotStarted {
         match op.start_new(session.clock.now()).await? {
             Ok(o) if !o.ok => {
-                eprintln!("{} {}: FAILED: {}", o.action, o.target, o.message);
+                say_err!("{} {}: FAILED: {}", o.action, o.target, o.message);
                 return Ok(ExitCode::from(3));
             }
             Ok(_) => {}
             // Another console started it first: drive what it started.
             Err(why) if op.train.status != Status::NotStarted => log::info!("{why}"),
             Err(why) => {
-                eprintln!("{}: {why}", op.train.release);
+                say_err!("{}: {why}", op.train.release);
                 return Ok(ExitCode::from(exit_code(&op.train.status)));
             }
         }
@@ -124,7 +124,7 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
         let report = op.tick(session.clock.now()).await?;
         if !json {
             if let Some(a) = report.analysis.as_ref().filter(|a| !a.verdict.is_passing()) {
-                println!(
+                say!(
                     "{}       verdict {}: {}",
                     a.at.format("%H:%M:%S"),
                     a.verdict.label(),
@@ -133,12 +133,12 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
             }
             // A train adopted from another console may have a shorter timeline.
             for e in op.train.timeline.get(printed..).unwrap_or_default() {
-                println!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
+                say!("{} {:>3} % {}", e.at.format("%H:%M:%S"), e.weight, e.event);
             }
         }
         printed = op.train.timeline.len();
         for o in report.outcomes.iter().filter(|o| !o.ok) {
-            eprintln!("{} {}: FAILED: {}", o.action, o.target, o.message);
+            say_err!("{} {}: FAILED: {}", o.action, o.target, o.message);
         }
         let done = op.train.status.is_terminal()
             || matches!(
@@ -152,9 +152,9 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
     // Another console may drive at once rather than after the lease expires.
     op.release_shared().await;
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary(op))?);
+        say!("{}", serde_json::to_string_pretty(&summary(op))?);
     } else {
-        println!("{}: {}", op.train.release, op.train.status.label());
+        say!("{}: {}", op.train.release, op.train.status.label());
     }
     Ok(ExitCode::from(exit_code(&op.train.status)))
 }

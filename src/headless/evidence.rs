@@ -109,7 +109,7 @@ pub async fn run(cli: &Cli, cmd: &EvidenceCmd) -> Result<ExitCode> {
         }
     };
     for f in &written {
-        println!("{}", relative(f, out).display());
+        say!("{}", relative(f, out).display());
     }
     Ok(ExitCode::SUCCESS)
 }

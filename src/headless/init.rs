@@ -38,9 +38,9 @@ pub fn run(force: bool) -> Result<ExitCode> {
             std::fs::create_dir_all(dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
         }
         std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
-    println!(
+    say!(
         "edit [release], [traffic], [github] and [prometheus] in captain.toml, then run `captain`"
     );
     Ok(ExitCode::SUCCESS)

@@ -26,11 +26,11 @@ impl log::Log for Headless {
             record.args()
         );
         if record.level() <= log::Level::Warn {
-            eprintln!(
+            super::out::stderr_line(format_args!(
                 "captain: {}: {}",
                 record.level().as_str().to_lowercase(),
                 record.args()
-            );
+            ));
         }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(f) = file.as_mut()

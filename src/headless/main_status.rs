@@ -37,7 +37,7 @@ async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
         match live_forge(&settings).await {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("main: could not evaluate: {e:#}");
+                say_err!("main: could not evaluate: {e:#}");
                 return Ok(ExitCode::from(3));
             }
         }
@@ -45,30 +45,30 @@ async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
     let health = match first_reading(forge.main_health(), Duration::from_secs(30)).await {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("main: could not evaluate: {e}");
+            say_err!("main: could not evaluate: {e}");
             return Ok(ExitCode::from(3));
         }
     };
     let overall = health.overall();
     if j.json {
         let out = serde_json::json!({ "overall": overall, "health": &*health });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let word = match overall {
             Overall::Green => "green",
             Overall::Pending => "pending",
             Overall::Red { .. } => "RED",
         };
-        println!(
+        say!(
             "main {} at {}: {word}",
             &health.head.sha[..7.min(health.head.sha.len())],
             health.head.at
         );
         for c in &health.checks {
-            println!("  {:<10} {}", c.name, c.state.label());
+            say!("  {:<10} {}", c.name, c.state.label());
         }
         if health.frozen.is_some() {
-            println!("  frozen/rollback present: the train is paused");
+            say!("  frozen/rollback present: the train is paused");
         }
     }
     Ok(ExitCode::from(match overall {

@@ -1,6 +1,21 @@
 //! The subcommands: the same engine as the console, for CI and scripts. Each returns its
 //! exit code; text goes to stdout, or JSON with `--json`.
 
+/// `println!` for the subcommands: a closed pipe ends the output, not the process
+/// (see `out`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::headless::out::stdout_line(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that never panics.
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        $crate::headless::out::stderr_line(format_args!($($arg)*))
+    };
+}
+
 mod audit;
 mod canary;
 mod evidence;
@@ -8,6 +23,7 @@ mod info;
 mod init;
 mod logging;
 mod main_status;
+pub mod out;
 mod plan;
 mod previews;
 mod sentinel;
@@ -110,12 +126,14 @@ pub fn confirm(command: Command, proposal: &Proposal, m: &Mutate) -> Result<Conf
 /// Print an action's outcome; exit 0 when it was done, 1 when it failed or was refused.
 pub fn report(outcome: &Outcome, json: bool) -> Result<ExitCode> {
     if json {
-        println!("{}", serde_json::to_string_pretty(outcome)?);
+        say!("{}", serde_json::to_string_pretty(outcome)?);
     } else {
         let verdict = if outcome.ok { "done" } else { "FAILED" };
-        println!(
+        say!(
             "{} {}: {verdict}: {}",
-            outcome.action, outcome.target, outcome.message
+            outcome.action,
+            outcome.target,
+            outcome.message
         );
     }
     Ok(ExitCode::from(if outcome.ok { 0 } else { 1 }))

@@ -26,10 +26,10 @@ pub async fn run(cli: &Cli, cmd: &PlanCmd) -> Result<ExitCode> {
 
 fn show(plan: &Plan, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(plan)?);
+        say!("{}", serde_json::to_string_pretty(plan)?);
     } else {
         for p in &plan.phases {
-            println!(
+            say!(
                 "{:>2} {:<45} {:<16} {}",
                 p.id,
                 p.title,
@@ -81,7 +81,7 @@ async fn validate(
                 (w, _) => w,
             };
             if !json {
-                println!(
+                say!(
                     "{:>2} {:<11} {} [{}]\n   {}",
                     p.id,
                     r.status.label(),
@@ -100,7 +100,7 @@ async fn validate(
         }));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(ExitCode::from(match worst {
         ProbeStatus::Pass => 0,

@@ -36,7 +36,7 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
     let now = session.clock.now();
     let mut list: Vec<Preview> = list
         .iter()
-        .filter(|p| p.namespace.starts_with(&prefix))
+        .filter(|p| previews::is_preview(&p.namespace, &prefix))
         .cloned()
         .collect();
     previews::sort_by_age(&mut list);
@@ -47,11 +47,11 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
                 .chrono();
             if j.json {
                 let rows: Vec<_> = list.iter().map(|p| row(p, now, ttl)).collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                say!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for p in &list {
                     let pr = p.pr.as_ref();
-                    println!(
+                    say!(
                         "{:<10} {:>6} {:<7} {:<9} {}{}  {}",
                         p.namespace,
                         format_span(p.age(now).to_std().unwrap_or_default()),
@@ -74,34 +74,66 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
             let ttl = older_than
                 .unwrap_or(session.settings.config.previews.ttl)
                 .chrono();
-            let stale: Vec<String> = previews::stale(&list, &prefix, now, ttl)
+            let candidates: Vec<String> = previews::stale(&list, &prefix, now, ttl)
                 .into_iter()
                 .map(|p| p.namespace.clone())
                 .collect();
-            if *dry_run || stale.is_empty() {
-                if j.json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&json!({"dry_run": dry_run, "stale": stale}))?
-                    );
-                } else if stale.is_empty() {
-                    println!(
-                        "no preview older than {}",
-                        format_span(ttl.to_std().unwrap_or_default())
-                    );
-                } else {
-                    for ns in &stale {
-                        println!("would delete {ns}");
+            // Asked before anything is proposed, so that neither a dry run nor the count to
+            // confirm names a namespace that will not be deleted; asked again at the delete.
+            let (mut stale, mut kept, mut unchecked) = (Vec::new(), Vec::new(), false);
+            for ns in candidates {
+                match session.backends.cluster.keeps(&ns).await {
+                    Ok(None) => stale.push(ns),
+                    Ok(Some(why)) => kept.push((ns, why)),
+                    Err(e) => {
+                        unchecked = true;
+                        kept.push((ns, e.to_string()));
                     }
                 }
-                return Ok(ExitCode::SUCCESS);
+            }
+            let kept_json: Vec<_> = kept
+                .iter()
+                .map(|(ns, why)| json!({"namespace": ns, "why": why}))
+                .collect();
+            let failed = if unchecked {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+            if *dry_run || stale.is_empty() {
+                if j.json {
+                    say!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &json!({"dry_run": dry_run, "stale": stale, "kept": kept_json})
+                        )?
+                    );
+                } else {
+                    for (ns, why) in &kept {
+                        say!("keep {ns}: {why}");
+                    }
+                    if stale.is_empty() {
+                        say!(
+                            "no preview to delete older than {}",
+                            format_span(ttl.to_std().unwrap_or_default())
+                        );
+                    }
+                    for ns in &stale {
+                        say!("would delete {ns}");
+                    }
+                }
+                return Ok(failed);
+            }
+            for (ns, why) in &kept {
+                say_err!("{ns}: kept: {why}");
             }
             let (mut op, _) = session.operator().await?;
             let command = Command::CleanStale { namespaces: stale };
             let proposal = command.propose(Some(&op.train));
             let confirmed = confirm(command, &proposal, m)?;
             let outcome = op.execute(confirmed, session.clock.now()).await?;
-            report(&outcome, j.json)
+            let code = report(&outcome, j.json)?;
+            Ok(if unchecked { failed } else { code })
         }
     }
 }

@@ -19,14 +19,14 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
     let forge = match super::main_status::forge(cli).await? {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("sentinel: could not evaluate: {e}");
+            say_err!("sentinel: could not evaluate: {e}");
             return Ok(ExitCode::from(3));
         }
     };
     let health = match first_reading(forge.main_health(), Duration::from_secs(30)).await {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("sentinel: could not read main: {e}");
+            say_err!("sentinel: could not read main: {e}");
             return Ok(ExitCode::from(3));
         }
     };
@@ -34,7 +34,7 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
     let pulls = match forge.open_pulls().await {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("sentinel: could not list open pull requests: {e}");
+            say_err!("sentinel: could not list open pull requests: {e}");
             return Ok(ExitCode::from(3));
         }
     };
@@ -42,15 +42,15 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
     if dry_run || relabel.is_empty() {
         if j.json {
             let out = json!({"dry_run": dry_run, "why": why, "relabel": relabel});
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            say!("{}", serde_json::to_string_pretty(&out)?);
         } else if relabel.is_empty() {
-            println!("{}: no label to change", why.label());
+            say!("{}: no label to change", why.label());
         } else {
             for n in &relabel.label {
-                println!("would label #{n} freeze/main-red ({})", why.label());
+                say!("would label #{n} freeze/main-red ({})", why.label());
             }
             for n in &relabel.unlabel {
-                println!("would take freeze/main-red off #{n} ({})", why.label());
+                say!("would take freeze/main-red off #{n} ({})", why.label());
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -61,7 +61,7 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
     };
     let settings = Settings::load(cli)?;
     if settings.read_only {
-        eprintln!("sentinel: read-only: no label is changed");
+        say_err!("sentinel: read-only: no label is changed");
         return Ok(ExitCode::from(1));
     }
     let proposal = command.propose(None);

@@ -35,7 +35,7 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
         let metrics = match crate::launch::live_metrics(&settings, &slo) {
             Ok(m) => m,
             Err(e) => {
-                eprintln!("slo: could not evaluate: {e:#}");
+                say_err!("slo: could not evaluate: {e:#}");
                 return Ok(ExitCode::from(3));
             }
         };
@@ -45,7 +45,7 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
     let measurement = match metrics.measure(&queries, now).await {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("slo: could not evaluate: {e}");
+            say_err!("slo: could not evaluate: {e}");
             return Ok(ExitCode::from(3));
         }
     };
@@ -57,7 +57,7 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
         analysis.burn = queries.burn_alerts(cfg, values);
     }
     if j.json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        say!("{}", serde_json::to_string_pretty(&analysis)?);
     } else {
         print(&analysis);
     }
@@ -65,10 +65,10 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
 }
 
 fn print(a: &Analysis) {
-    println!("verdict {}: {}", a.verdict.label().to_uppercase(), a.reason);
+    say!("verdict {}: {}", a.verdict.label().to_uppercase(), a.reason);
     for o in &a.objectives {
         let v = |x: Option<f64>| x.map_or("—".to_string(), |x| format_sli(&o.sli, x));
-        println!(
+        say!(
             "  {:<14} {:<7} canary {:>8} stable {:>8} · pass if {} · {}",
             format!("{}{}", o.sli, if o.key { " (key)" } else { "" }),
             o.verdict.label(),
@@ -77,7 +77,7 @@ fn print(a: &Analysis) {
             o.comparator,
             o.reason
         );
-        println!("  {:<14} query: {}", "", o.query);
+        say!("  {:<14} query: {}", "", o.query);
     }
     for b in &a.burn {
         let burn = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{x:.1}×"));
@@ -88,7 +88,7 @@ fn print(a: &Analysis) {
         } else {
             "no data"
         };
-        println!(
+        say!(
             "  burn {:<7} {}/{}: {} / {} (fires above {}×) {state}",
             b.severity,
             b.long,

@@ -828,19 +828,15 @@ impl Operator {
                 self.finish(entry, result)
             }
             Command::DeletePreview { namespace } => {
-                if !namespace.starts_with(&self.prefix) {
-                    return Ok(Outcome::refused(
-                        action,
-                        namespace,
-                        format!(
-                            "{namespace} is not a preview (no `{}` prefix); not touched",
-                            self.prefix
-                        ),
-                    ));
+                if let Err(why) = self.preview_rule().check(namespace) {
+                    return Ok(Outcome::refused(action, namespace, why));
                 }
                 let entry = intent(self);
                 self.journal.append(entry.clone(), Utc::now())?;
-                let result = self.delete(namespace).await;
+                let result = match self.delete(namespace).await {
+                    Ok(Ok(said)) => Ok(said),
+                    Ok(Err(kept)) | Err(kept) => Err(kept),
+                };
                 self.finish(entry, result)
             }
             Command::Sentinel { relabel, .. } => {
@@ -859,12 +855,13 @@ impl Operator {
                 let mut lines = Vec::new();
                 let mut failed = false;
                 for ns in namespaces {
-                    if !ns.starts_with(&self.prefix) {
-                        lines.push(format!("{ns}: skipped, not a preview"));
+                    if let Err(why) = self.preview_rule().check(ns) {
+                        lines.push(format!("{ns}: kept: {why}"));
                         continue;
                     }
+                    // A namespace kept for what it holds is the rule working, not a failure.
                     match self.delete(ns).await {
-                        Ok(m) => lines.push(m),
+                        Ok(Ok(m) | Err(m)) => lines.push(m),
                         Err(m) => {
                             failed = true;
                             lines.push(m);
@@ -877,10 +874,18 @@ impl Operator {
         }
     }
 
-    async fn delete(&self, namespace: &str) -> Result<String, String> {
+    /// The name rule every deletion is held to here; the cluster checks it again, with what
+    /// the namespace holds, just before it deletes.
+    fn preview_rule(&self) -> crate::engine::previews::Protected {
+        crate::engine::previews::Protected::new(&self.prefix, &[])
+    }
+
+    /// `Ok(Ok)` deleted or gone, `Ok(Err)` kept by the cluster's check and why, `Err` failed.
+    async fn delete(&self, namespace: &str) -> Result<Result<String, String>, String> {
         match self.backends.cluster.delete_namespace(namespace).await {
-            Ok(Deletion::Deleted) => Ok(format!("{namespace}: deleted")),
-            Ok(Deletion::AlreadyGone) => Ok(format!("{namespace}: already gone")),
+            Ok(Deletion::Deleted) => Ok(Ok(format!("{namespace}: deleted"))),
+            Ok(Deletion::AlreadyGone) => Ok(Ok(format!("{namespace}: already gone"))),
+            Ok(Deletion::Kept(why)) => Ok(Err(format!("{namespace}: kept: {why}"))),
             Err(e) => Err(format!("{namespace}: {e}")),
         }
     }

@@ -318,18 +318,28 @@ pub enum Access {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Deletion {
     Deleted,
     AlreadyGone,
+    /// Not deleted, and why: not a preview by its name, a namespace that is never deleted,
+    /// one that holds a Helm release or captain's state, or one that could not be checked.
+    Kept(String),
 }
 
 #[async_trait]
 pub trait Cluster: Send + Sync {
     /// Preview namespaces, kept current by a watch.
     fn previews(&self) -> Feed<Vec<Preview>>;
+    /// Delete a preview namespace. Implementations check the name again, and what the
+    /// namespace holds, just before deleting (see `engine::previews::Protected`).
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError>;
+    /// Why `name` would be kept rather than deleted as a preview, asked before proposing a
+    /// deletion (the same check `delete_namespace` makes); `None` when it may go.
+    async fn keeps(&self, _name: &str) -> Result<Option<String>, SourceError> {
+        Ok(None)
+    }
     /// Set the canary's traffic weight; returns the weight read back from the cluster.
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError>;
     /// The canary's traffic weight as the cluster has it now.

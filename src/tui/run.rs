@@ -1,14 +1,17 @@
 //! The loop: one task owns the state and selects over key presses, the operator's updates,
 //! the source feeds and a redraw tick. The terminal is restored on quit, on panic (the
-//! hook ratatui installs) and on SIGINT/SIGTERM.
+//! hook ratatui installs) and on SIGHUP, SIGINT, SIGQUIT, SIGUSR1 and SIGTERM, after which
+//! the process exits 128 + the signal's number, as a shell reports a process it killed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr};
+use std::io::IsTerminal;
+
+use color_eyre::eyre::{Result, WrapErr, bail};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::input::handle_key;
@@ -32,16 +35,71 @@ pub struct Console {
     pub tick: Duration,
 }
 
-/// Restores the terminal when dropped, whatever ends the loop.
+/// Restores the terminal when dropped, whatever ends the loop: raw mode off, the alternate
+/// screen left, the cursor shown. Each step is tried even if one before it failed (after a
+/// SIGHUP the terminal may be gone), and a failure is not reported: there is nowhere left to.
 struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        let _ = crossterm::terminal::disable_raw_mode();
+        let mut out = std::io::stdout();
+        let _ = crossterm::execute!(out, crossterm::terminal::LeaveAlternateScreen);
+        let _ = crossterm::execute!(out, crossterm::cursor::Show);
     }
 }
 
-pub async fn run(c: Console) -> Result<()> {
+/// How the console ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Quit from the keyboard (`q`, `ctrl-c`), or the terminal's input ended.
+    Quit,
+    /// Ended by this signal (its number).
+    Signal(i32),
+}
+
+impl Ended {
+    /// 0 on quit; 128 + the signal's number on a signal (`docs/runbook.md`).
+    pub fn exit_code(self) -> std::process::ExitCode {
+        match self {
+            Ended::Quit => std::process::ExitCode::SUCCESS,
+            Ended::Signal(n) => std::process::ExitCode::from(u8::try_from(128 + n).unwrap_or(255)),
+        }
+    }
+}
+
+/// The signals that end the console, with the terminal restored first.
+const ENDING: [SignalKind; 5] = [
+    SignalKind::hangup(),
+    SignalKind::interrupt(),
+    SignalKind::quit(),
+    SignalKind::user_defined1(),
+    SignalKind::terminate(),
+];
+
+/// The number of the first of `signals` to arrive.
+async fn next_signal(signals: &mut [(Signal, i32)]) -> i32 {
+    let arrivals = signals.iter_mut().map(|(s, number)| {
+        Box::pin(async move {
+            s.recv().await;
+            *number
+        })
+    });
+    futures::future::select_all(arrivals).await.0
+}
+
+/// The console draws on a terminal: without one (output piped, run from cron) it refuses
+/// with why, before anything starts.
+pub fn need_terminal() -> Result<()> {
+    if !std::io::stdout().is_terminal() {
+        bail!(
+            "the console needs a terminal, and stdout is not one; for scripts and CI use a subcommand (captain --help lists them)"
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(c: Console) -> Result<Ended> {
     let Console {
         mut app,
         theme,
@@ -51,8 +109,13 @@ pub async fn run(c: Console) -> Result<()> {
         world,
         tick,
     } = c;
-    let mut sigterm = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?;
+    let mut ending = Vec::with_capacity(ENDING.len());
+    for kind in ENDING {
+        let number = kind.as_raw_value();
+        let s =
+            signal(kind).wrap_err_with(|| format!("installing a handler for signal {number}"))?;
+        ending.push((s, number));
+    }
     let (request_tx, request_rx) = mpsc::channel(8);
     let (update_tx, mut update_rx) = mpsc::channel(256);
     tokio::spawn(driver::run(
@@ -70,8 +133,9 @@ pub async fn run(c: Console) -> Result<()> {
     app.set_previews(previews.borrow_and_update().clone());
     app.set_main(main.borrow_and_update().clone());
 
-    let mut terminal = ratatui::init();
+    need_terminal()?;
     let _restore = Restore;
+    let mut terminal = ratatui::try_init().wrap_err("setting up the terminal")?;
     let mut events = EventStream::new();
     // Ages and time left move with the clock even when no data arrives.
     let mut redraw = tokio::time::interval(Duration::from_millis(250));
@@ -104,12 +168,11 @@ pub async fn run(c: Console) -> Result<()> {
             Ok(()) = previews.changed() => app.set_previews(previews.borrow_and_update().clone()),
             Ok(()) = main.changed() => app.set_main(main.borrow_and_update().clone()),
             _ = redraw.tick() => {}
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
+            number = next_signal(&mut ending) => return Ok(Ended::Signal(number)),
         }
         if app.quit {
             break;
         }
     }
-    Ok(())
+    Ok(Ended::Quit)
 }

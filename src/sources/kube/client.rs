@@ -94,10 +94,34 @@ pub async fn resolve(
         context: Some(name.clone()),
         ..KubeConfigOptions::default()
     };
-    let config = Config::from_custom_kubeconfig(loaded, &options)
+    let mut config = Config::from_custom_kubeconfig(loaded, &options)
         .await
         .map_err(|e| SourceError::Rejected(format!("kube context {name}: {e}")))?;
+    usable_token(&mut config, &name)?;
     Ok(Some((config, Some(name))))
+}
+
+/// A token pasted with its newline (`kubectl create token … | pbcopy`) cannot go in an HTTP
+/// header, and the client would panic building one: surrounding whitespace is trimmed, as
+/// client-go trims a token file. A token with other characters a header cannot carry is
+/// refused, and the message never shows it.
+fn usable_token(config: &mut Config, context: &str) -> Result<(), SourceError> {
+    use secrecy::ExposeSecret;
+    let Some(token) = config.auth_info.token.as_ref() else {
+        return Ok(());
+    };
+    let raw = token.expose_secret();
+    let trimmed = raw.trim();
+    if trimmed.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+        return Err(SourceError::Rejected(format!(
+            "kube context {context}: the user's token has characters a bearer token cannot have (spaces or control characters inside it); the token is not shown"
+        )));
+    }
+    if trimmed.len() != raw.len() {
+        let trimmed = secrecy::SecretString::from(trimmed.to_string());
+        config.auth_info.token = Some(trimmed);
+    }
+    Ok(())
 }
 
 async fn in_cluster() -> Result<KubeTarget, SourceError> {

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::DeleteParams;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use kube::api::{DeleteParams, ListParams};
 use kube::{Api, Client};
 use tokio::task::JoinHandle;
 
@@ -16,7 +16,7 @@ use super::traffic::{GatewayRoute, NginxCanary, TrafficShifter};
 use super::{access, inspect, previews};
 use crate::clock::Clock;
 use crate::config::app::{PreviewConfig, ReleaseConfig, TrafficConfig, TrafficKind};
-use crate::engine::previews::Preview;
+use crate::engine::previews::{Preview, Protected};
 use crate::sources::{
     Access, AccessCheck, Cluster, Deletion, Feed, Finding, Inspection, SourceError,
 };
@@ -26,7 +26,8 @@ use crate::sources::{
 pub struct KubeCluster {
     client: Client,
     namespaces: Api<Namespace>,
-    prefix: String,
+    /// What is never deleted by its name alone; what a namespace holds is asked at delete.
+    protected: Protected,
     feed: Feed<Vec<Preview>>,
     traffic: Box<dyn TrafficShifter>,
     clock: Arc<dyn Clock>,
@@ -58,22 +59,24 @@ impl KubeCluster {
                 clock.clone(),
             )),
         };
-        Self::with_shifter(target, &previews.prefix, shifter, clock)
+        Self::with_shifter(target, previews, release, shifter, clock)
     }
 
     /// As [`KubeCluster::spawn`], with a shifter of the caller's.
     pub fn with_shifter(
         target: &KubeTarget,
-        prefix: &str,
+        previews: &PreviewConfig,
+        release: &ReleaseConfig,
         traffic: Box<dyn TrafficShifter>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let prefix = previews.prefix.as_str();
         let (feed, watch) =
             previews::spawn(target.client.clone(), prefix.to_string(), clock.clone());
         Self {
             client: target.client.clone(),
             namespaces: Api::all(target.client.clone()),
-            prefix: prefix.to_string(),
+            protected: Protected::new(prefix, &[&release.namespace, &release.stage_namespace]),
             feed,
             traffic,
             clock,
@@ -85,6 +88,55 @@ impl KubeCluster {
     pub async fn canary_weight(&self) -> Result<u8, SourceError> {
         self.traffic.weight().await
     }
+}
+
+/// The labels and type Helm's Secret driver gives every release Secret.
+const HELM_RELEASE: (&str, &str) = ("owner=helm", "type=helm.sh/release.v1");
+/// The label on captain's shared ConfigMap (`captain-<release>`).
+const CAPTAIN_STATE: &str = "app.kubernetes.io/managed-by=captain";
+
+impl KubeCluster {
+    /// Why `name` must be kept for what it holds: a Helm release, or captain's shared state.
+    /// A question the API server cannot answer is an error: the namespace is not deleted.
+    async fn holds_what_is_kept(&self, name: &str) -> Result<Option<String>, SourceError> {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), name);
+        let helm = ListParams::default()
+            .labels(HELM_RELEASE.0)
+            .fields(HELM_RELEASE.1)
+            .limit(1);
+        match secrets.list_metadata(&helm).await {
+            Ok(list) => {
+                if let Some(secret) = list.items.first() {
+                    let release = secret.metadata.name.as_deref().unwrap_or("?");
+                    return Ok(Some(format!(
+                        "{name} holds a Helm release (Secret {release}): never deleted"
+                    )));
+                }
+            }
+            Err(e) => return Err(unchecked(&e, name, "a Helm release", self.clock.now())),
+        }
+        let configmaps: Api<ConfigMap> = Api::namespaced(self.client.clone(), name);
+        let state = ListParams::default().labels(CAPTAIN_STATE).limit(1);
+        match configmaps.list_metadata(&state).await {
+            Ok(list) => Ok(list.items.first().map(|cm| {
+                let held = cm.metadata.name.as_deref().unwrap_or("?");
+                format!("{name} holds captain's shared state (ConfigMap {held}): never deleted")
+            })),
+            Err(e) => Err(unchecked(&e, name, "captain's state", self.clock.now())),
+        }
+    }
+}
+
+fn unchecked(
+    e: &kube::Error,
+    namespace: &str,
+    what: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> SourceError {
+    let why = source_error(e, &format!("list in namespace {namespace}"), now);
+    SourceError::Rejected(format!(
+        "whether {namespace} holds {what} cannot be checked ({why}): not deleted"
+    ))
 }
 
 impl Drop for KubeCluster {
@@ -100,13 +152,10 @@ impl Cluster for KubeCluster {
     }
 
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError> {
-        // An empty prefix would make every namespace a preview: refuse rather than delete
-        // `kube-system` on a typo.
-        if self.prefix.is_empty() || !name.starts_with(&self.prefix) || name == self.prefix {
-            return Err(SourceError::Rejected(format!(
-                "{name} is not a preview namespace (no {:?} prefix): not deleting it",
-                self.prefix
-            )));
+        // Checked here, just before the call, whatever the caller checked: this is the last
+        // code between a typo in captain.toml and `kubectl delete namespace prod`.
+        if let Some(why) = self.keeps(name).await? {
+            return Ok(Deletion::Kept(why));
         }
         let what = format!("delete namespace {name}");
         let now = || self.clock.now();
@@ -132,6 +181,13 @@ impl Cluster for KubeCluster {
             Err(e) if status_code(&e) == Some(404) => Ok(Deletion::AlreadyGone),
             Err(e) => Err(source_error(&e, &what, now())),
         }
+    }
+
+    async fn keeps(&self, name: &str) -> Result<Option<String>, SourceError> {
+        if let Err(why) = self.protected.check(name) {
+            return Ok(Some(why));
+        }
+        self.holds_what_is_kept(name).await
     }
 
     async fn canary_weight(&self) -> Result<u8, SourceError> {

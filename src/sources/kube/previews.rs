@@ -1,7 +1,8 @@
 //! The preview namespaces feed: one kube-runtime watcher on namespaces (bookmarks on, paged
-//! initial list), a reflector holding only the ones with the preview prefix, and a reading
-//! published on every change. Never polls: after the initial list, the only requests are
-//! the long-running watch and its reconnections.
+//! initial list), a reflector holding only the previews (`<prefix><pull request number>`,
+//! see `engine::previews::pr_number`), and a reading published on every change. Never
+//! polls: after the initial list, the only requests are the long-running watch and its
+//! reconnections.
 //!
 //! A watch error other than `410 Gone` publishes a fault and keeps the last list; the
 //! watcher reconnects with backoff and the next event clears the fault. A `410 Gone` (the
@@ -20,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use super::client::source_error;
 use crate::clock::Clock;
-use crate::engine::previews::{Preview, UrlHealth, sort_by_age};
+use crate::engine::previews::{Preview, UrlHealth, is_preview, sort_by_age};
 use crate::sources::{Feed, Reading, SourceError};
 
 /// Objects per page of the initial list (and of every re-list): client-go's default.
@@ -131,7 +132,7 @@ fn concerns_previews(
             .metadata
             .name
             .as_deref()
-            .is_some_and(|n| n.starts_with(prefix)),
+            .is_some_and(|n| is_preview(n, prefix)),
         Ok(watcher::Event::Init | watcher::Event::InitDone) | Err(_) => true,
     }
 }
@@ -186,7 +187,7 @@ fn previews(store: &Store<Namespace>, prefix: &str) -> Vec<Preview> {
 /// A namespace as a preview (its pull request is joined later, from the forge).
 pub fn preview(ns: &Namespace, prefix: &str) -> Option<Preview> {
     let name = ns.metadata.name.as_deref()?;
-    if !name.starts_with(prefix) {
+    if !is_preview(name, prefix) {
         return None;
     }
     let created = ns
@@ -239,6 +240,8 @@ mod tests {
         assert_eq!(p.created.to_rfc3339(), "2026-11-20T10:00:00+00:00");
         assert!(!p.terminating);
         assert!(preview(&ns("prod", "2026-11-20T10:00:00Z"), "pr-").is_none());
+        assert!(preview(&ns("pr-old", "2026-11-20T10:00:00Z"), "pr-").is_none());
+        assert!(preview(&ns("prod", "2026-11-20T10:00:00Z"), "pr").is_none());
     }
 
     #[test]
