@@ -18,6 +18,7 @@ use crate::ops::progress::Progress;
 use crate::ops::{Operator, Outcome, Setup};
 use crate::sim::{Scenario, World};
 use crate::sources::Backends;
+use crate::sources::deadline::Budget;
 use crate::{paths, sim};
 
 /// The configuration as found, before any backend is touched.
@@ -134,7 +135,8 @@ impl Session {
         let plan = settings.plan()?;
         let phases = crate::ops::progress::pending(&plan);
         let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
-        let target = crate::sources::kube::connect(context.as_deref(), None)
+        let budget = budget(cli, cfg)?;
+        let target = crate::sources::kube::connect_within(context.as_deref(), None, budget)
             .await
             .map_err(|e| eyre!("Kubernetes: {e}"))?;
         let metrics = live_metrics(&settings, &slo)?;
@@ -236,6 +238,35 @@ impl Session {
         .await?;
         Ok((op, outcomes))
     }
+}
+
+/// How long remote calls may take: `--timeout`, else `[timeouts] budget`. A command that
+/// only reads shares it among all its calls; the console, `canary run` and a command that
+/// changes something give it to each call, so a slow read never cuts a write short.
+fn budget(cli: &Cli, cfg: &AppConfig) -> Result<Budget> {
+    use crate::cli::{CanaryCmd, Cmd, MainCmd, PreviewsCmd};
+    let limit = cli.timeout.unwrap_or(cfg.timeouts.budget).0;
+    if limit.is_zero() {
+        bail!("the timeout budget (--timeout or [timeouts] budget) must be longer than 0s");
+    }
+    let reads_only = match &cli.command {
+        None => false,
+        Some(Cmd::Canary { action }) => matches!(action, CanaryCmd::Status(_)),
+        Some(Cmd::Previews { action }) => match action {
+            PreviewsCmd::List { .. } => true,
+            PreviewsCmd::Clean { dry_run, .. } => *dry_run,
+        },
+        Some(Cmd::Main { action }) => match action {
+            MainCmd::Status(_) => true,
+            MainCmd::Sentinel { dry_run, .. } => *dry_run,
+        },
+        Some(_) => true,
+    };
+    Ok(if reads_only {
+        Budget::total(limit)
+    } else {
+        Budget::per_call(limit)
+    })
 }
 
 /// The live metrics source: Prometheus at the configured URL.

@@ -618,40 +618,7 @@ async fn captain_live_as(
     args: &[&str],
     github_token: Option<&str>,
 ) -> std::process::Output {
-    std::fs::write(
-        dir.join("captain.toml"),
-        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n",
-    )
-    .unwrap();
-    std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
-        dir.join("slo.yml"),
-    )
-    .unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_captain"));
-    cmd.arg("--config")
-        .arg(dir.join("captain.toml"))
-        .args(args)
-        .env("KUBECONFIG", server.kubeconfig())
-        .env("CAPTAIN_STATE_DIR", dir)
-        // A fake helm in `dir` (when a test put one there) comes first.
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                dir.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .stdin(std::process::Stdio::null());
-    match github_token {
-        Some(t) => cmd.env("GITHUB_TOKEN", t),
-        // No token, and no `gh` to ask: `dir` is the whole PATH.
-        None => cmd.env_remove("GITHUB_TOKEN").env("PATH", dir),
-    };
-    tokio::task::spawn_blocking(move || cmd.output().expect("the captain binary runs"))
-        .await
-        .unwrap()
+    captain_against(&server.kubeconfig(), dir, args, github_token).await
 }
 
 fn live_world(server: &ApiServer) {

@@ -20,6 +20,7 @@ pub struct AppConfig {
     pub previews: PreviewConfig,
     pub plan: PlanConfig,
     pub ui: UiConfig,
+    pub timeouts: TimeoutsConfig,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
     pub keys: BTreeMap<String, String>,
 }
@@ -150,6 +151,24 @@ impl Default for PlanConfig {
 pub struct UiConfig {
     pub theme: Option<String>,
     pub read_only: bool,
+}
+
+/// How long captain waits on the cluster, GitHub and Prometheus (see
+/// `docs/configuration.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutsConfig {
+    /// A headless command that only reads gets this for all its remote calls together;
+    /// the console, `canary run` and commands that change something get it per call.
+    pub budget: Span,
+}
+
+impl Default for TimeoutsConfig {
+    fn default() -> Self {
+        Self {
+            budget: Span(crate::sources::deadline::DEFAULT_BUDGET),
+        }
+    }
 }
 
 impl AppConfig {

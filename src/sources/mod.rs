@@ -6,6 +6,7 @@
 //! reading, so a slow consumer never sees a queue pile up, and a newer reading replaces an
 //! unread one.
 
+pub mod deadline;
 pub mod github;
 pub mod kube;
 pub mod memory_state;

@@ -1,0 +1,203 @@
+//! No API server can keep captain waiting: the real binary against a server posing as the
+//! API server that answers every request 503 (Retry-After: 1), one that answers 429, and
+//! one that takes every request and sleeps 40 s. `canary status` gives up within its
+//! budget, exits 3, and says why. Each test prints how long the command took.
+
+#[allow(unused_imports)]
+mod kube_support;
+mod kube_tests_support;
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use kube_support::write_kubeconfig;
+use kube_tests_support::captain_command;
+
+/// Kept short so the tests are quick; the default is 30 s.
+const BUDGET: &str = "[timeouts]\nbudget = \"5s\"\n";
+/// A command still running after this has hung: it is killed and the test fails.
+const HUNG: Duration = Duration::from_secs(90);
+
+/// A server that answers every request with `answer`, counting the requests.
+struct Posing {
+    url: String,
+    requests: Arc<AtomicUsize>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Posing {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn posing<F, Fut>(answer: F) -> Posing
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    let app = Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        answer()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Posing {
+        url,
+        requests,
+        server,
+    }
+}
+
+/// A `Status` as the API server writes one, with `Retry-After`.
+fn status(code: StatusCode, reason: &str, message: &str, retry_after: u64) -> Response {
+    let body = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code.as_u16(),
+        "details": {"retryAfterSeconds": retry_after},
+    });
+    let mut response = (code, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+/// `captain canary status` against `server` with a 5 s budget, killed if it hangs; the
+/// output and how long it took.
+async fn canary_status(server: &Posing) -> (Output, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = write_kubeconfig(dir.path(), &server.url);
+    let cmd = captain_command(
+        &kubeconfig,
+        dir.path(),
+        BUDGET,
+        &["canary", "status"],
+        Some("unused-in-this-command"),
+    );
+    let (output, took) = tokio::task::spawn_blocking(move || run_or_kill(cmd))
+        .await
+        .unwrap();
+    drop(dir);
+    (output, took)
+}
+
+fn run_or_kill(mut cmd: Command) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the captain binary runs");
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > HUNG {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {HUNG:?}: killed\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = started.elapsed();
+    (child.wait_with_output().unwrap(), took)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_answering_503_makes_canary_status_give_up_with_exit_3_and_say_so() {
+    let server = posing(|| async {
+        status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+            1,
+        )
+    })
+    .await;
+    let (o, took) = canary_status(&server).await;
+    println!("503 with Retry-After 1, budget 5s: canary status returned in {took:.1?}");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let said = stderr(&o);
+    println!("{said}");
+    assert!(
+        said.contains("the API server answered 503 Service Unavailable to every try")
+            && said.contains("until the 5s budget ran out"),
+        "{said}"
+    );
+    // Retry-After was followed: the history's list alone was tried more than once.
+    assert!(
+        server.requests.load(Ordering::SeqCst) > 2,
+        "{} requests",
+        server.requests.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_answering_429_makes_canary_status_give_up_with_exit_3_and_the_reset() {
+    let server = posing(|| async {
+        status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+            120,
+        )
+    })
+    .await;
+    let asked = chrono::Utc::now();
+    let (o, took) = canary_status(&server).await;
+    println!("429 with Retry-After 120, budget 5s: canary status returned in {took:.1?}");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let said = stderr(&o);
+    println!("{said}");
+    // The reset the server named, 120 s on, not a guess.
+    let resets: Vec<String> = (0..=took.as_secs() + 1)
+        .map(|s| {
+            (asked + chrono::Duration::seconds(120 + s as i64))
+                .format("%H:%M:%S")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        said.contains("the API server rate limited captain until")
+            && said.contains("(429)")
+            && resets.iter().any(|r| said.contains(r.as_str())),
+        "expected a reset among {resets:?}: {said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_that_never_answers_makes_canary_status_time_out_with_exit_3() {
+    let server = posing(|| async {
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        StatusCode::OK.into_response()
+    })
+    .await;
+    let (o, took) = canary_status(&server).await;
+    println!("40 s slow API server, budget 5s: canary status returned in {took:.1?}");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let said = stderr(&o);
+    println!("{said}");
+    assert!(
+        said.contains(
+            "timed out after 5s waiting for the API server (GET /api/v1/namespaces/prod/secrets)"
+        ),
+        "{said}"
+    );
+}
