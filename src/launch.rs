@@ -243,7 +243,7 @@ impl Session {
 /// How long remote calls may take: `--timeout`, else `[timeouts] budget`. A command that
 /// only reads shares it among all its calls; the console, `canary run` and a command that
 /// changes something give it to each call, so a slow read never cuts a write short.
-fn budget(cli: &Cli, cfg: &AppConfig) -> Result<Budget> {
+pub fn budget(cli: &Cli, cfg: &AppConfig) -> Result<Budget> {
     use crate::cli::{CanaryCmd, Cmd, MainCmd, PreviewsCmd};
     let limit = cli.timeout.unwrap_or(cfg.timeouts.budget).0;
     if limit.is_zero() {

@@ -78,13 +78,18 @@ fn status(code: StatusCode, reason: &str, message: &str, retry_after: u64) -> Re
 /// `captain canary status` against `server` with a 5 s budget, killed if it hangs; the
 /// output and how long it took.
 async fn canary_status(server: &Posing) -> (Output, Duration) {
+    captain_on(server, &["canary", "status"]).await
+}
+
+/// `captain <args>` against `server` with a 5 s budget, as [`canary_status`].
+async fn captain_on(server: &Posing, args: &[&str]) -> (Output, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = write_kubeconfig(dir.path(), &server.url);
     let cmd = captain_command(
         &kubeconfig,
         dir.path(),
         BUDGET,
-        &["canary", "status"],
+        args,
         Some("unused-in-this-command"),
     );
     let (output, took) = tokio::task::spawn_blocking(move || run_or_kill(cmd))
@@ -198,6 +203,29 @@ async fn an_api_server_that_never_answers_makes_canary_status_time_out_with_exit
         said.contains(
             "timed out after 5s waiting for the API server (GET /api/v1/namespaces/prod/secrets)"
         ),
+        "{said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_list_against_an_api_server_answering_503_exits_3_within_its_budget_too() {
+    let server = posing(|| async {
+        status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+            1,
+        )
+    })
+    .await;
+    let (o, took) = captain_on(&server, &["previews", "list"]).await;
+    println!("503 with Retry-After 1, budget 5s: previews list returned in {took:.1?}");
+    let said = stderr(&o);
+    println!("{said}");
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("the API server answered 503 Service Unavailable to every try")
+            && said.contains("(GET /api/v1/namespaces)"),
         "{said}"
     );
 }

@@ -98,7 +98,12 @@ pub async fn first_reading<T>(
     };
     tokio::time::timeout(timeout, wait)
         .await
-        .unwrap_or_else(|_| Err(SourceError::Unreachable("no answer in time".into())))
+        .unwrap_or_else(|_| {
+            Err(SourceError::Unreachable(format!(
+                "timed out after {} waiting for the first answer",
+                deadline::secs(timeout)
+            )))
+        })
 }
 
 /// One SLI with its queries resolved for each track.
