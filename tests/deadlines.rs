@@ -1,13 +1,16 @@
 //! No API server can keep captain waiting: the real binary against a server posing as the
 //! API server that answers every request 503 (Retry-After: 1), one that answers 429, and
 //! one that takes every request and sleeps 40 s. `canary status` gives up within its
-//! budget, exits 3, and says why. Each test prints how long the command took.
+//! budget, exits 3, and says why. Each test prints how long the command took. And in the
+//! console, an action that waits on a remote call says on the status line what it waits on
+//! and for how long, once a second.
 
 #[allow(unused_imports)]
 mod kube_support;
 mod kube_tests_support;
+mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -17,8 +20,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use captain::engine::train::TrainCommand;
+use captain::ops::driver::{self, Update};
+use captain::ops::{Command, Confirmation, Confirmed};
+use captain::sim::Scenario;
+use captain::sources::deadline::wait_on;
+use captain::sources::{Deployer, ReleaseRevision, SourceError};
 use kube_support::write_kubeconfig;
 use kube_tests_support::captain_command;
+use support::Demo;
+use tokio::sync::mpsc;
 
 /// Kept short so the tests are quick; the default is 30 s.
 const BUDGET: &str = "[timeouts]\nbudget = \"5s\"\n";
@@ -99,7 +110,7 @@ async fn captain_on(server: &Posing, args: &[&str]) -> (Output, Duration) {
     (output, took)
 }
 
-fn run_or_kill(mut cmd: Command) -> (Output, Duration) {
+fn run_or_kill(mut cmd: std::process::Command) -> (Output, Duration) {
     let started = Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -227,5 +238,95 @@ async fn previews_list_against_an_api_server_answering_503_exits_3_within_its_bu
         said.contains("the API server answered 503 Service Unavailable to every try")
             && said.contains("(GET /api/v1/namespaces)"),
         "{said}"
+    );
+}
+
+/// The world's release, its rollback as slow as a helm rollback waiting on a cluster.
+struct SlowRollback(Arc<dyn Deployer>);
+
+#[async_trait::async_trait]
+impl Deployer for SlowRollback {
+    async fn history(&self) -> Result<Vec<ReleaseRevision>, SourceError> {
+        self.0.history().await
+    }
+
+    async fn rollback(&self, revision: u32, reason: Option<&str>) -> Result<String, SourceError> {
+        let _waiting = wait_on("helm rollback");
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        self.0.rollback(revision, reason).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_waiting_on_helm_says_so_on_the_status_line_once_a_second_until_its_outcome() {
+    let demo = Demo::with(Scenario::Drill, false, |mut b| {
+        b.deployer = Arc::new(SlowRollback(b.deployer));
+        b
+    })
+    .await;
+    let Demo {
+        mut app,
+        clock,
+        op,
+        dir: _journal,
+        ..
+    } = demo;
+    let (requests, request_rx) = mpsc::channel(8);
+    let (update_tx, mut updates) = mpsc::channel(256);
+    // One measurement at start, the next an hour later: only the rollback happens here.
+    tokio::spawn(driver::run(
+        op,
+        Arc::new(clock),
+        Duration::from_secs(3600),
+        request_rx,
+        update_tx,
+    ));
+    requests
+        .send(Confirmed {
+            command: Command::Train(TrainCommand::Rollback { to_revision: None }),
+            reason: Some("drill".into()),
+            confirmation: Confirmation::Dialog,
+        })
+        .await
+        .unwrap();
+    let status = |app: &captain::tui::App| app.ui.status.clone().map(|s| s.0).unwrap_or_default();
+    let mut said = Vec::new();
+    let outcome = loop {
+        let update = tokio::time::timeout(HUNG, updates.recv())
+            .await
+            .expect("the rollback ends")
+            .expect("the driver runs");
+        match update {
+            Update::Outcome(o) if o.action == "rollback" => {
+                app.apply(Update::Outcome(o.clone()));
+                break o;
+            }
+            waiting @ Update::Waiting { .. } => {
+                app.apply(waiting);
+                said.push(status(&app));
+            }
+            other => app.apply(other),
+        }
+    };
+    println!("{said:#?}");
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(
+        said.first().map(String::as_str),
+        Some("rollback: waiting on helm rollback… 1s"),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .all(|s| s.starts_with("rollback: waiting on helm rollback… ")),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&"rollback: waiting on helm rollback… 2s".to_string()),
+        "{said:?}"
+    );
+    assert!(
+        status(&app).starts_with("rollback summit: done"),
+        "the outcome replaces the wait: {}",
+        status(&app)
     );
 }

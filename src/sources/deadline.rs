@@ -59,8 +59,15 @@ impl Budget {
     }
 }
 
-/// The calls in flight: what each waits on, and since when.
-static WAITING: Mutex<BTreeMap<u64, (String, Instant)>> = Mutex::new(BTreeMap::new());
+/// A call in flight: what it waits on, since when, and the task that waits.
+struct Wait {
+    what: String,
+    since: Instant,
+    task: Option<tokio::task::Id>,
+}
+
+/// The calls in flight.
+static WAITING: Mutex<BTreeMap<u64, Wait>> = Mutex::new(BTreeMap::new());
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A call in flight, registered until dropped.
@@ -75,23 +82,31 @@ impl Drop for Waiting {
     }
 }
 
-/// Register a remote call in flight: `what` says what is waited on ("helm rollback",
-/// "PATCH httproutes/summit").
+/// Register a remote call in flight for the task that makes it: `what` says what is waited
+/// on ("helm rollback", "PATCH httproutes/summit").
 pub fn wait_on(what: impl Into<String>) -> Waiting {
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     if let Ok(mut waiting) = WAITING.lock() {
-        waiting.insert(id, (what.into(), Instant::now()));
+        let wait = Wait {
+            what: what.into(),
+            since: Instant::now(),
+            task: tokio::task::try_id(),
+        };
+        waiting.insert(id, wait);
     }
     Waiting(id)
 }
 
-/// The call that has been waiting longest, and for how long; `None` when nothing waits.
-pub fn longest_wait() -> Option<(String, Duration)> {
+/// The call this task has been waiting on longest, and for how long; `None` when it waits
+/// on nothing remote. Another task's calls (a watcher's relist) are not this task's wait.
+pub fn longest_wait_here() -> Option<(String, Duration)> {
+    let task = tokio::task::try_id();
     let waiting = WAITING.lock().ok()?;
     waiting
         .values()
-        .min_by_key(|(_, since)| *since)
-        .map(|(what, since)| (what.clone(), since.elapsed()))
+        .filter(|w| w.task == task)
+        .min_by_key(|w| w.since)
+        .map(|w| (w.what.clone(), w.since.elapsed()))
 }
 
 /// Seconds as a person reads a short wait: `5s`, `1.5s`.
@@ -124,13 +139,30 @@ mod tests {
         let first = wait_on("helm rollback");
         std::thread::sleep(Duration::from_millis(20));
         let second = wait_on("GET secrets");
-        let (what, waited) = longest_wait().unwrap();
+        let (what, waited) = longest_wait_here().unwrap();
         assert_eq!(what, "helm rollback");
         assert!(waited >= Duration::from_millis(20), "{waited:?}");
         drop(first);
-        assert_eq!(longest_wait().unwrap().0, "GET secrets");
+        assert_eq!(longest_wait_here().unwrap().0, "GET secrets");
         drop(second);
-        assert_eq!(longest_wait(), None);
+        assert_eq!(longest_wait_here(), None);
+    }
+
+    #[tokio::test]
+    async fn another_tasks_wait_is_not_this_ones() {
+        let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        let other = tokio::spawn(async move {
+            let _waiting = wait_on("GET namespaces");
+            let _ = held_tx.send(());
+            let _ = done_rx.await;
+        });
+        held_rx.await.unwrap();
+        assert_eq!(longest_wait_here(), None);
+        let _mine = wait_on("helm rollback");
+        assert_eq!(longest_wait_here().unwrap().0, "helm rollback");
+        done_tx.send(()).unwrap();
+        other.await.unwrap();
     }
 
     #[test]

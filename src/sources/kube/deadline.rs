@@ -64,7 +64,11 @@ async fn send(
         return Ok(client.send(request).await?);
     }
     let what = describe(&request);
-    let _waiting = wait_on(what.clone());
+    let _waiting = wait_on(format!(
+        "{} {}",
+        request.method(),
+        resource_of(request.uri().path())
+    ));
     let deadline = budget.deadline(Instant::now());
     let (parts, body) = request.into_parts();
     let mut backoff = FIRST_BACKOFF;
@@ -140,6 +144,26 @@ fn describe<B>(request: &Request<B>) -> String {
     format!("{} {}", request.method(), request.uri().path())
 }
 
+/// The resource a path names, as a person says it: `secrets`, `httproutes/summit`,
+/// `namespaces/pr-12`.
+fn resource_of(path: &str) -> &str {
+    let rest = path
+        .strip_prefix("/api/")
+        .and_then(|r| r.split_once('/').map(|(_, rest)| rest))
+        .or_else(|| {
+            path.strip_prefix("/apis/")
+                .and_then(|r| r.splitn(3, '/').nth(2))
+        })
+        .unwrap_or(path);
+    match rest
+        .strip_prefix("namespaces/")
+        .and_then(|r| r.split_once('/'))
+    {
+        Some((_, inner)) => inner,
+        None => rest,
+    }
+}
+
 /// `Retry-After` in seconds (the only form the API server sends).
 fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
     let value = response.headers().get(http::header::RETRY_AFTER)?;
@@ -159,6 +183,21 @@ mod tests {
         )));
         assert!(!is_watch(&req("/api/v1/namespaces?limit=500")));
         assert!(!is_watch(&req("/api/v1/namespaces/watch")));
+    }
+
+    #[test]
+    fn the_resource_waited_on_is_named_without_the_api_prefix_and_namespace() {
+        assert_eq!(resource_of("/api/v1/namespaces/prod/secrets"), "secrets");
+        assert_eq!(
+            resource_of("/apis/gateway.networking.k8s.io/v1/namespaces/prod/httproutes/summit"),
+            "httproutes/summit"
+        );
+        assert_eq!(resource_of("/api/v1/namespaces/pr-12"), "namespaces/pr-12");
+        assert_eq!(resource_of("/api/v1/namespaces"), "namespaces");
+        assert_eq!(
+            resource_of("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"),
+            "selfsubjectaccessreviews"
+        );
     }
 
     #[test]
