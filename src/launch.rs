@@ -37,10 +37,13 @@ impl Settings {
             .map(|s| s.parse::<Scenario>().map_err(|e| eyre!(e)))
             .transpose()?;
         let config_path = paths::find_config(cli.config.as_deref());
-        let config = match &config_path {
+        let mut config = match &config_path {
             Some(p) => AppConfig::load(p)?,
             None => AppConfig::default(),
         };
+        if let Some(timeout) = cli.timeout {
+            config.timeouts.budget = timeout;
+        }
         let read_only = cli.read_only || config.ui.read_only;
         Ok(Settings {
             config,
@@ -240,12 +243,13 @@ impl Session {
     }
 }
 
-/// How long remote calls may take: `--timeout`, else `[timeouts] budget`. A command that
+/// How long remote calls may take: `[timeouts] budget` (`--timeout` overrides it when the
+/// settings are loaded). A command that
 /// only reads shares it among all its calls; the console, `canary run` and a command that
 /// changes something give it to each call, so a slow read never cuts a write short.
 pub fn budget(cli: &Cli, cfg: &AppConfig) -> Result<Budget> {
     use crate::cli::{CanaryCmd, Cmd, MainCmd, PreviewsCmd};
-    let limit = cli.timeout.unwrap_or(cfg.timeouts.budget).0;
+    let limit = cfg.timeouts.budget.0;
     if limit.is_zero() {
         bail!("the timeout budget (--timeout or [timeouts] budget) must be longer than 0s");
     }
@@ -276,7 +280,8 @@ pub fn live_metrics(
 ) -> Result<Arc<dyn crate::sources::Metrics>> {
     let url = &settings.config.prometheus.url;
     let metrics = crate::sources::prometheus::PrometheusMetrics::new(url, slo)
-        .map_err(|e| eyre!("[prometheus] url = {url:?}: {e}"))?;
+        .map_err(|e| eyre!("[prometheus] url = {url:?}: {e}"))?
+        .within(settings.config.timeouts.budget.0);
     Ok(Arc::new(metrics))
 }
 

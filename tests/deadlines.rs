@@ -89,17 +89,17 @@ fn status(code: StatusCode, reason: &str, message: &str, retry_after: u64) -> Re
 /// `captain canary status` against `server` with a 5 s budget, killed if it hangs; the
 /// output and how long it took.
 async fn canary_status(server: &Posing) -> (Output, Duration) {
-    captain_on(server, &["canary", "status"]).await
+    captain_on(server, BUDGET, &["canary", "status"]).await
 }
 
-/// `captain <args>` against `server` with a 5 s budget, as [`canary_status`].
-async fn captain_on(server: &Posing, args: &[&str]) -> (Output, Duration) {
+/// `captain <args>` against `server`, with `extra` in its captain.toml, as [`canary_status`].
+async fn captain_on(server: &Posing, extra: &str, args: &[&str]) -> (Output, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = write_kubeconfig(dir.path(), &server.url);
     let cmd = captain_command(
         &kubeconfig,
         dir.path(),
-        BUDGET,
+        extra,
         args,
         Some("unused-in-this-command"),
     );
@@ -219,7 +219,8 @@ async fn an_api_server_that_never_answers_makes_canary_status_time_out_with_exit
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn previews_list_against_an_api_server_answering_503_exits_3_within_its_budget_too() {
+async fn previews_list_against_an_api_server_answering_503_exits_3_within_the_timeout_flags_budget()
+{
     let server = posing(|| async {
         status(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -229,14 +230,20 @@ async fn previews_list_against_an_api_server_answering_503_exits_3_within_its_bu
         )
     })
     .await;
-    let (o, took) = captain_on(&server, &["previews", "list"]).await;
-    println!("503 with Retry-After 1, budget 5s: previews list returned in {took:.1?}");
+    // The flag wins over the file's budget.
+    let (o, took) = captain_on(
+        &server,
+        "[timeouts]\nbudget = \"10m\"\n",
+        &["--timeout", "4s", "previews", "list"],
+    )
+    .await;
+    println!("503 with Retry-After 1, --timeout 4s: previews list returned in {took:.1?}");
     let said = stderr(&o);
     println!("{said}");
     assert_eq!(o.status.code(), Some(3), "{said}");
     assert!(
         said.contains("the API server answered 503 Service Unavailable to every try")
-            && said.contains("(GET /api/v1/namespaces)"),
+            && said.contains("until the 4s budget ran out (GET /api/v1/namespaces)"),
         "{said}"
     );
 }

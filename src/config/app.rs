@@ -224,4 +224,16 @@ file = "builtin"
         assert_eq!((err.line, err.column), (Some(3), Some(1)), "{err}");
         assert!(err.message.contains("unknown field `namespce`"), "{err}");
     }
+
+    #[test]
+    fn the_timeout_budget_is_30s_unless_set_and_a_bad_one_is_pointed_at() {
+        let none = AppConfig::parse(Path::new("captain.toml"), "").unwrap();
+        assert_eq!(none.timeouts.budget, Span::secs(30));
+        let set = AppConfig::parse(Path::new("captain.toml"), "[timeouts]\nbudget = \"5s\"\n");
+        assert_eq!(set.unwrap().timeouts.budget, Span::secs(5));
+        let text = "[timeouts]\nbudget = \"soon\"\n";
+        let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(10)), "{err}");
+        assert!(err.message.contains("not a duration"), "{err}");
+    }
 }
