@@ -5,6 +5,7 @@
 //! console, an action that waits on a remote call says on the status line what it waits on
 //! and for how long, once a second.
 
+mod github_support;
 #[allow(unused_imports)]
 mod kube_support;
 mod kube_tests_support;
@@ -335,5 +336,81 @@ async fn a_rollback_waiting_on_helm_says_so_on_the_status_line_once_a_second_unt
         status(&app).starts_with("rollback summit: done"),
         "the outcome replaces the wait: {}",
         status(&app)
+    );
+}
+
+/// `captain main status` against the GitHub mock with a 5 s budget, killed if it hangs.
+async fn main_status(github: &github_support::Github) -> (Output, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        format!(
+            "[github]\nrepo = \"acme/summit\"\napi_url = \"{}\"\n{BUDGET}",
+            github.api_url()
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_captain"));
+    cmd.arg("--config")
+        .arg(dir.path().join("captain.toml"))
+        .args(["main", "status"])
+        .env("GITHUB_TOKEN", "ghp_deadlines")
+        .env("CAPTAIN_STATE_DIR", dir.path())
+        .stdin(std::process::Stdio::null());
+    let out = tokio::task::spawn_blocking(move || run_or_kill(cmd))
+        .await
+        .unwrap();
+    drop(dir);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_status_against_a_rate_limited_github_exits_3_with_the_reset() {
+    let github = github_support::Github::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(
+            github_support::json(
+                429,
+                r#"{"message":"API rate limit exceeded","documentation_url":"https://docs.github.com/rest"}"#.into(),
+            )
+            .insert_header("retry-after", "120"),
+        )
+        .mount(&github.server)
+        .await;
+    let asked = chrono::Utc::now();
+    let (o, took) = main_status(&github).await;
+    println!("GitHub 429 with retry-after 120, budget 5s: main status returned in {took:.1?}");
+    let said = stderr(&o);
+    println!("{said}");
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    let resets: Vec<String> = (0..=took.as_secs() + 1)
+        .map(|s| {
+            (asked + chrono::Duration::seconds(120 + s as i64))
+                .format("%H:%M:%S")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        said.contains("GitHub: rate limited until")
+            && resets.iter().any(|r| said.contains(r.as_str())),
+        "expected a reset among {resets:?}: {said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_status_against_a_github_that_never_answers_exits_3_when_the_budget_runs_out() {
+    let github = github_support::Github::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(github_support::json(200, "{}".into()).set_delay(Duration::from_secs(40)))
+        .mount(&github.server)
+        .await;
+    let (o, took) = main_status(&github).await;
+    println!("GitHub answering after 40 s, budget 5s: main status returned in {took:.1?}");
+    let said = stderr(&o);
+    println!("{said}");
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("GitHub: unreachable: timed out after 5s waiting for the first answer"),
+        "{said}"
     );
 }

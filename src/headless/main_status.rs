@@ -45,7 +45,7 @@ async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
     let health = match first_reading(forge.main_health(), within).await {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("main: could not evaluate: {e}");
+            eprintln!("main: could not evaluate: GitHub: {e}");
             return Ok(ExitCode::from(3));
         }
     };

@@ -33,8 +33,8 @@ pub enum SourceError {
     /// Down, unreachable, timing out: try again later.
     #[error("unreachable: {0}")]
     Unreachable(String),
-    /// Rate limited until the given time.
-    #[error("rate limited until {0}")]
+    /// Rate limited until the given time (a limit resets within the hour: the time says it).
+    #[error("rate limited until {}", .0.format("%H:%M:%S UTC"))]
     RateLimited(DateTime<Utc>),
     /// The backend answered, and said no.
     #[error("{0}")]
