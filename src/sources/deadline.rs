@@ -44,7 +44,7 @@ impl Budget {
     fn total_from(start: Instant, limit: Duration) -> Self {
         Budget {
             limit,
-            ends: Some(start + limit),
+            ends: Some(later(start, limit)),
         }
     }
 
@@ -54,9 +54,17 @@ impl Budget {
 
     /// When a call that starts at `start` must have its answer.
     pub fn deadline(&self, start: Instant) -> Instant {
-        let own = start + self.limit;
+        let own = later(start, self.limit);
         self.ends.map_or(own, |ends| ends.min(own))
     }
+}
+
+/// `start + by`, or as far on as the clock goes for a budget of centuries.
+fn later(start: Instant, by: Duration) -> Instant {
+    start
+        .checked_add(by)
+        .or_else(|| start.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(start)
 }
 
 /// A call in flight: what it waits on, since when, and the task that waits.
@@ -134,35 +142,53 @@ mod tests {
         assert_eq!(shared.deadline(after), start + Duration::from_secs(5));
     }
 
-    #[test]
-    fn the_longest_wait_is_the_oldest_call_still_in_flight() {
-        let first = wait_on("helm rollback");
-        std::thread::sleep(Duration::from_millis(20));
-        let second = wait_on("GET secrets");
-        let (what, waited) = longest_wait_here().unwrap();
-        assert_eq!(what, "helm rollback");
-        assert!(waited >= Duration::from_millis(20), "{waited:?}");
-        drop(first);
-        assert_eq!(longest_wait_here().unwrap().0, "GET secrets");
-        drop(second);
-        assert_eq!(longest_wait_here(), None);
+    /// Each test waits in a task of its own: the registry is shared by the whole process.
+    async fn in_a_task(test: impl std::future::Future<Output = ()> + Send + 'static) {
+        tokio::spawn(test).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_longest_wait_is_the_oldest_call_still_in_flight() {
+        in_a_task(async {
+            let first = wait_on("helm rollback");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let second = wait_on("GET secrets");
+            let (what, waited) = longest_wait_here().unwrap();
+            assert_eq!(what, "helm rollback");
+            assert!(waited >= Duration::from_millis(20), "{waited:?}");
+            drop(first);
+            assert_eq!(longest_wait_here().unwrap().0, "GET secrets");
+            drop(second);
+            assert_eq!(longest_wait_here(), None);
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn another_tasks_wait_is_not_this_ones() {
-        let (held_tx, held_rx) = tokio::sync::oneshot::channel();
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-        let other = tokio::spawn(async move {
-            let _waiting = wait_on("GET namespaces");
-            let _ = held_tx.send(());
-            let _ = done_rx.await;
-        });
-        held_rx.await.unwrap();
-        assert_eq!(longest_wait_here(), None);
-        let _mine = wait_on("helm rollback");
-        assert_eq!(longest_wait_here().unwrap().0, "helm rollback");
-        done_tx.send(()).unwrap();
-        other.await.unwrap();
+        in_a_task(async {
+            let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+            let other = tokio::spawn(async move {
+                let _waiting = wait_on("GET namespaces");
+                let _ = held_tx.send(());
+                let _ = done_rx.await;
+            });
+            held_rx.await.unwrap();
+            assert_eq!(longest_wait_here(), None);
+            let _mine = wait_on("helm rollback");
+            assert_eq!(longest_wait_here().unwrap().0, "helm rollback");
+            done_tx.send(()).unwrap();
+            other.await.unwrap();
+        })
+        .await;
+    }
+
+    #[test]
+    fn a_budget_of_centuries_does_not_overflow_the_clock() {
+        let start = Instant::now();
+        let forever = Budget::total_from(start, Duration::from_secs(u64::MAX));
+        assert!(forever.deadline(start) > start + Duration::from_secs(86_400));
     }
 
     #[test]

@@ -107,19 +107,23 @@ async fn send(
         }
         let asked = retry_after(&response);
         let wait = asked.unwrap_or(backoff);
-        backoff *= 2;
-        if body.is_some() && Instant::now() + wait < deadline {
+        backoff = backoff.saturating_mul(2);
+        let fits = Instant::now()
+            .checked_add(wait)
+            .is_some_and(|next| next < deadline);
+        if body.is_some() && fits {
             log::info!("kube: {what}: {status}; trying again in {}", secs(wait));
             sleep(wait).await;
             continue;
         }
         let gave_up = if status == StatusCode::TOO_MANY_REQUESTS {
-            let wait = chrono::Duration::from_std(asked.unwrap_or(Duration::ZERO))
-                .unwrap_or(chrono::Duration::MAX);
-            GaveUp::RateLimited {
-                until: Utc::now() + wait,
-                what,
-            }
+            // Without a Retry-After, the wait captain would have made next.
+            let now = Utc::now();
+            let until = chrono::Duration::from_std(wait)
+                .ok()
+                .and_then(|wait| now.checked_add_signed(wait))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            GaveUp::RateLimited { until, what }
         } else {
             GaveUp::Unavailable {
                 status: status.to_string(),
