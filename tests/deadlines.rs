@@ -75,6 +75,17 @@ where
 
 /// A `Status` as the API server writes one, with `Retry-After`.
 fn status(code: StatusCode, reason: &str, message: &str, retry_after: u64) -> Response {
+    status_with(code, reason, message, retry_after, retry_after)
+}
+
+/// [`status`], with a `Retry-After` header of its own.
+fn status_with(
+    code: StatusCode,
+    reason: &str,
+    message: &str,
+    retry_after: u64,
+    header_says: u64,
+) -> Response {
     let body = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": message, "reason": reason, "code": code.as_u16(),
@@ -83,7 +94,7 @@ fn status(code: StatusCode, reason: &str, message: &str, retry_after: u64) -> Re
     let mut response = (code, axum::Json(body)).into_response();
     response
         .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        .insert(header::RETRY_AFTER, HeaderValue::from(header_says));
     response
 }
 
@@ -196,6 +207,29 @@ async fn an_api_server_answering_429_makes_canary_status_give_up_with_exit_3_and
             && said.contains("(429)")
             && resets.iter().any(|r| said.contains(r.as_str())),
         "expected a reset among {resets:?}: {said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_beyond_any_clock_is_a_rate_limit_not_a_crash() {
+    let server = posing(|| async {
+        status_with(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+            1,
+            u64::MAX,
+        )
+    })
+    .await;
+    let (o, took) = canary_status(&server).await;
+    println!("429 with Retry-After u64::MAX: canary status returned in {took:.1?}");
+    let said = stderr(&o);
+    println!("{said}");
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("the API server rate limited captain until") && !said.contains("panicked"),
+        "{said}"
     );
 }
 
