@@ -27,6 +27,11 @@ pub struct Cli {
     /// stale-previews, main-red. The value is taken only after `=`.
     #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "drill", value_name = "SCENARIO")]
     pub demo: Option<String>,
+    /// How long remote calls may take: all of a reading command's together, each call of
+    /// the console, `canary run` and commands that change something (default: `[timeouts]
+    /// budget` in captain.toml, else 30s).
+    #[arg(long, global = true, value_name = "DUR")]
+    pub timeout: Option<crate::config::Span>,
     /// Run the demo world's clock this many times faster (0.01 to 10000).
     #[arg(long, global = true, default_value_t = 1.0, value_name = "X", value_parser = speed)]
     pub speed: f64,

@@ -18,6 +18,7 @@ use crate::ops::progress::Progress;
 use crate::ops::{Operator, Outcome, Setup};
 use crate::sim::{Scenario, World};
 use crate::sources::Backends;
+use crate::sources::deadline::Budget;
 use crate::{paths, sim};
 
 /// The configuration as found, before any backend is touched.
@@ -36,10 +37,13 @@ impl Settings {
             .map(|s| s.parse::<Scenario>().map_err(|e| eyre!(e)))
             .transpose()?;
         let config_path = paths::find_config(cli.config.as_deref());
-        let config = match &config_path {
+        let mut config = match &config_path {
             Some(p) => AppConfig::load(p)?,
             None => AppConfig::default(),
         };
+        if let Some(timeout) = cli.timeout {
+            config.timeouts.budget = timeout;
+        }
         let read_only = cli.read_only || config.ui.read_only;
         Ok(Settings {
             config,
@@ -134,7 +138,8 @@ impl Session {
         let plan = settings.plan()?;
         let phases = crate::ops::progress::pending(&plan);
         let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
-        let target = crate::sources::kube::connect(context.as_deref(), None)
+        let budget = budget(cli, cfg)?;
+        let target = crate::sources::kube::connect_within(context.as_deref(), None, budget)
             .await
             .map_err(|e| eyre!("Kubernetes: {e}"))?;
         let metrics = live_metrics(&settings, &slo)?;
@@ -238,6 +243,36 @@ impl Session {
     }
 }
 
+/// How long remote calls may take: `[timeouts] budget` (`--timeout` overrides it when the
+/// settings are loaded). A command that
+/// only reads shares it among all its calls; the console, `canary run` and a command that
+/// changes something give it to each call, so a slow read never cuts a write short.
+pub fn budget(cli: &Cli, cfg: &AppConfig) -> Result<Budget> {
+    use crate::cli::{CanaryCmd, Cmd, MainCmd, PreviewsCmd};
+    let limit = cfg.timeouts.budget.0;
+    if limit.is_zero() {
+        bail!("the timeout budget (--timeout or [timeouts] budget) must be longer than 0s");
+    }
+    let reads_only = match &cli.command {
+        None => false,
+        Some(Cmd::Canary { action }) => matches!(action, CanaryCmd::Status(_)),
+        Some(Cmd::Previews { action }) => match action {
+            PreviewsCmd::List { .. } => true,
+            PreviewsCmd::Clean { dry_run, .. } => *dry_run,
+        },
+        Some(Cmd::Main { action }) => match action {
+            MainCmd::Status(_) => true,
+            MainCmd::Sentinel { dry_run, .. } => *dry_run,
+        },
+        Some(_) => true,
+    };
+    Ok(if reads_only {
+        Budget::total(limit)
+    } else {
+        Budget::per_call(limit)
+    })
+}
+
 /// The live metrics source: Prometheus at the configured URL.
 pub fn live_metrics(
     settings: &Settings,
@@ -245,7 +280,8 @@ pub fn live_metrics(
 ) -> Result<Arc<dyn crate::sources::Metrics>> {
     let url = &settings.config.prometheus.url;
     let metrics = crate::sources::prometheus::PrometheusMetrics::new(url, slo)
-        .map_err(|e| eyre!("[prometheus] url = {url:?}: {e}"))?;
+        .map_err(|e| eyre!("[prometheus] url = {url:?}: {e}"))?
+        .within(settings.config.timeouts.budget.0);
     Ok(Arc::new(metrics))
 }
 

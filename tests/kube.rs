@@ -722,37 +722,7 @@ async fn captain_live_configured(
     args: &[&str],
     github_token: Option<&str>,
 ) -> std::process::Output {
-    std::fs::write(
-        dir.join("captain.toml"),
-        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{more}"),
-    )
-    .unwrap();
-    std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
-        dir.join("slo.yml"),
-    )
-    .unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_captain"));
-    cmd.arg("--config")
-        .arg(dir.join("captain.toml"))
-        .args(args)
-        .env("KUBECONFIG", server.kubeconfig())
-        .env("CAPTAIN_STATE_DIR", dir)
-        // A fake helm in `dir` (when a test put one there) comes first.
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                dir.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .stdin(std::process::Stdio::null());
-    match github_token {
-        Some(t) => cmd.env("GITHUB_TOKEN", t),
-        // No token, and no `gh` to ask: `dir` is the whole PATH.
-        None => cmd.env_remove("GITHUB_TOKEN").env("PATH", dir),
-    };
+    let mut cmd = captain_command(&server.kubeconfig(), dir, more, args, github_token);
     tokio::task::spawn_blocking(move || cmd.output().expect("the captain binary runs"))
         .await
         .unwrap()

@@ -20,6 +20,7 @@ pub struct AppConfig {
     pub previews: PreviewConfig,
     pub plan: PlanConfig,
     pub ui: UiConfig,
+    pub timeouts: TimeoutsConfig,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
     pub keys: BTreeMap<String, String>,
 }
@@ -176,6 +177,24 @@ pub struct UiConfig {
     pub read_only: bool,
 }
 
+/// How long captain waits on the cluster, GitHub and Prometheus (see
+/// `docs/configuration.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutsConfig {
+    /// A headless command that only reads gets this for all its remote calls together;
+    /// the console, `canary run` and commands that change something get it per call.
+    pub budget: Span,
+}
+
+impl Default for TimeoutsConfig {
+    fn default() -> Self {
+        Self {
+            budget: Span(crate::sources::deadline::DEFAULT_BUDGET),
+        }
+    }
+}
+
 impl AppConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
@@ -255,5 +274,17 @@ file = "builtin"
         let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
         assert_eq!((err.line, err.column), (Some(3), Some(1)), "{err}");
         assert!(err.message.contains("unknown field `namespce`"), "{err}");
+    }
+
+    #[test]
+    fn the_timeout_budget_is_30s_unless_set_and_a_bad_one_is_pointed_at() {
+        let none = AppConfig::parse(Path::new("captain.toml"), "").unwrap();
+        assert_eq!(none.timeouts.budget, Span::secs(30));
+        let set = AppConfig::parse(Path::new("captain.toml"), "[timeouts]\nbudget = \"5s\"\n");
+        assert_eq!(set.unwrap().timeouts.budget, Span::secs(5));
+        let text = "[timeouts]\nbudget = \"soon\"\n";
+        let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(10)), "{err}");
+        assert!(err.message.contains("not a duration"), "{err}");
     }
 }

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use color_eyre::eyre::Result;
 
@@ -42,10 +41,11 @@ async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
             }
         }
     };
-    let health = match first_reading(forge.main_health(), Duration::from_secs(30)).await {
+    let within = crate::launch::budget(cli, &settings.config)?.limit();
+    let health = match first_reading(forge.main_health(), within).await {
         Ok(h) => h,
         Err(e) => {
-            say_err!("main: could not evaluate: {e}");
+            say_err!("main: could not evaluate: GitHub: {e}");
             return Ok(ExitCode::from(3));
         }
     };

@@ -1,7 +1,6 @@
 //! `captain previews list|clean`: the preview namespaces, and the stale ones removed.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use chrono::Utc;
 use color_eyre::eyre::Result;
@@ -32,7 +31,8 @@ fn row(p: &Preview, now: chrono::DateTime<Utc>, ttl: chrono::Duration) -> serde_
 pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
     let session = Session::open(cli).await?;
     let prefix = session.settings.config.previews.prefix.clone();
-    let list = first_reading(session.backends.cluster.previews(), Duration::from_secs(30)).await?;
+    let within = crate::launch::budget(cli, &session.settings.config)?.limit();
+    let list = first_reading(session.backends.cluster.previews(), within).await?;
     let now = session.clock.now();
     let mut list: Vec<Preview> = list
         .iter()

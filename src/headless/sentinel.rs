@@ -2,7 +2,6 @@
 //! It needs the forge and the journal, nothing of the cluster.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
 use serde_json::json;
@@ -23,7 +22,9 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
             return Ok(ExitCode::from(3));
         }
     };
-    let health = match first_reading(forge.main_health(), Duration::from_secs(30)).await {
+    let settings = crate::launch::Settings::load(cli)?;
+    let within = crate::launch::budget(cli, &settings.config)?.limit();
+    let health = match first_reading(forge.main_health(), within).await {
         Ok(h) => h,
         Err(e) => {
             say_err!("sentinel: could not read main: {e}");

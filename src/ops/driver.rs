@@ -30,6 +30,13 @@ pub enum Update {
     AutoRollback(Option<String>),
     /// The audit journal failed: nothing more can be done safely.
     Fault(String),
+    /// An action still under way, once a second: what it waits on (a remote call of its
+    /// own, when one is in flight) and for how long it has run.
+    Waiting {
+        action: String,
+        on: Option<String>,
+        waited: std::time::Duration,
+    },
 }
 
 /// A measurement tick as updates for the UI.
@@ -44,6 +51,33 @@ pub fn updates(report: TickReport) -> Vec<Update> {
 /// The train as it stands, for the UI.
 pub fn train(op: &Operator) -> Update {
     Update::Train(Box::new(op.train.clone()), op.weight_read_back)
+}
+
+/// Run `action` to its end, telling the UI once a second what it waits on and for how long,
+/// so an action that hangs on a server is never a silent "sent".
+async fn reporting_waits<T>(
+    action: &str,
+    run: impl std::future::Future<Output = T>,
+    out: &mpsc::Sender<Update>,
+) -> T {
+    let every = std::time::Duration::from_secs(1);
+    let started = tokio::time::Instant::now();
+    let mut ticker = tokio::time::interval_at(started + every, every);
+    tokio::pin!(run);
+    loop {
+        tokio::select! {
+            done = &mut run => return done,
+            _ = ticker.tick() => {
+                let waiting = Update::Waiting {
+                    action: action.to_string(),
+                    on: crate::sources::deadline::longest_wait_here().map(|(what, _)| what),
+                    waited: started.elapsed(),
+                };
+                // A full queue must not hold the action up: this word is redone in a second.
+                let _ = out.try_send(waiting);
+            }
+        }
+    }
 }
 
 /// Run until the request channel closes.
@@ -103,7 +137,8 @@ pub async fn run(
                         Err(refused) => Some(refused),
                     })
                 } else {
-                    op.execute(confirmed, now).await.map(Some)
+                    let action = confirmed.command.action();
+                    reporting_waits(action, op.execute(confirmed, now), &out).await.map(Some)
                 };
                 match result {
                     Ok(Some(outcome)) => vec![Update::Outcome(outcome), Update::Phases(op.phases())],

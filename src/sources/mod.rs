@@ -6,6 +6,7 @@
 //! reading, so a slow consumer never sees a queue pile up, and a newer reading replaces an
 //! unread one.
 
+pub mod deadline;
 pub mod github;
 pub mod kube;
 pub mod memory_state;
@@ -32,8 +33,8 @@ pub enum SourceError {
     /// Down, unreachable, timing out: try again later.
     #[error("unreachable: {0}")]
     Unreachable(String),
-    /// Rate limited until the given time.
-    #[error("rate limited until {0}")]
+    /// Rate limited until the given time (a limit resets within the hour: the time says it).
+    #[error("rate limited until {}", .0.format("%H:%M:%S UTC"))]
     RateLimited(DateTime<Utc>),
     /// The backend answered, and said no.
     #[error("{0}")]
@@ -97,7 +98,12 @@ pub async fn first_reading<T>(
     };
     tokio::time::timeout(timeout, wait)
         .await
-        .unwrap_or_else(|_| Err(SourceError::Unreachable("no answer in time".into())))
+        .unwrap_or_else(|_| {
+            Err(SourceError::Unreachable(format!(
+                "timed out after {} waiting for the first answer",
+                deadline::secs(timeout)
+            )))
+        })
 }
 
 /// One SLI with its queries resolved for each track.

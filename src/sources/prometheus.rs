@@ -92,6 +92,13 @@ impl PrometheusMetrics {
         })
     }
 
+    /// No instant query waits longer than `limit` (the `[timeouts] budget`), however long the
+    /// measurement interval.
+    pub fn within(mut self, limit: Duration) -> Self {
+        self.timeout = self.timeout.min(limit);
+        self
+    }
+
     /// The answers to `wanted` at `now`: those already fetched at this `now`, and the rest
     /// fetched concurrently.
     async fn answers(&self, wanted: &[&str], now: DateTime<Utc>) -> HashMap<String, Answer> {

@@ -286,6 +286,11 @@ impl App {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);
             }
+            Update::Waiting { action, on, waited } => {
+                let on = on.map_or(String::new(), |what| format!(" on {what}"));
+                let waited = crate::config::duration::format_span(waited);
+                self.ui.status = Some((format!("{action}: waiting{on}… {waited}"), false));
+            }
         }
     }
 

@@ -60,7 +60,7 @@ mod watch;
 mod writes;
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -131,26 +131,10 @@ impl ApiServer {
         TOKEN
     }
 
-    /// Write a kubeconfig for this server (cluster `test` at [`url`](Self::url),
-    /// insecure, user `test-user` with [`TOKEN`], context `test` current, no namespace so
-    /// clients default to `default`) and return its path; it lives as long as the server.
+    /// Write a kubeconfig for this server (see [`write_kubeconfig`]) and return its path;
+    /// it lives as long as the server.
     pub fn kubeconfig(&self) -> PathBuf {
-        let path = self.dir.path().join("kubeconfig");
-        let text = format!(
-            "apiVersion: v1\n\
-             kind: Config\n\
-             clusters:\n\
-             - name: test\n  cluster:\n    server: {url}\n    insecure-skip-tls-verify: true\n\
-             users:\n\
-             - name: {USER}\n  user:\n    token: {TOKEN}\n\
-             contexts:\n\
-             - name: test\n  context:\n    cluster: test\n    user: {USER}\n\
-             current-context: test\n\
-             preferences: {{}}\n",
-            url = self.url
-        );
-        std::fs::write(&path, text).expect("writing the test kubeconfig");
-        path
+        write_kubeconfig(self.dir.path(), &self.url)
     }
 
     /// A kube-rs client for this server, through the kubeconfig as a user's would go.
@@ -332,6 +316,27 @@ fn resource_type(name: &str) -> &'static resources::ResourceType {
     resources::by_name(name)
         .filter(|t| t.is_stored())
         .unwrap_or_else(|| panic!("the test API server does not serve {name:?}"))
+}
+
+/// Write `dir/kubeconfig` for an API server at `url` (cluster `test`, insecure, user
+/// `test-user` with [`TOKEN`], context `test` current, no namespace so clients default to
+/// `default`) and return its path.
+pub fn write_kubeconfig(dir: &Path, url: &str) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    let text = format!(
+        "apiVersion: v1\n\
+         kind: Config\n\
+         clusters:\n\
+         - name: test\n  cluster:\n    server: {url}\n    insecure-skip-tls-verify: true\n\
+         users:\n\
+         - name: {USER}\n  user:\n    token: {TOKEN}\n\
+         contexts:\n\
+         - name: test\n  context:\n    cluster: test\n    user: {USER}\n\
+         current-context: test\n\
+         preferences: {{}}\n"
+    );
+    std::fs::write(&path, text).expect("writing the test kubeconfig");
+    path
 }
 
 /// The `kubectl` on PATH, or the one `$CAPTAIN_TEST_KUBECTL` names (to hold the server to

@@ -200,3 +200,61 @@ pub fn route_weights(server: &ApiServer) -> (u64, u64) {
     };
     (weight("summit-stable"), weight("summit-canary"))
 }
+
+/// The real binary against the API server of `kubeconfig`, as an operator runs it: a
+/// captain.toml for release `summit` in `prod` (GitHub and Prometheus at a closed port,
+/// the repository's slo.yml), `extra` appended to it, and `dir` as the state dir and first
+/// on PATH (for a fake helm). Without a GitHub token, `dir` is the whole PATH (no `gh`).
+pub async fn captain_against(
+    kubeconfig: &Path,
+    dir: &Path,
+    args: &[&str],
+    github_token: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = captain_command(kubeconfig, dir, "", args, github_token);
+    tokio::task::spawn_blocking(move || cmd.output().expect("the captain binary runs"))
+        .await
+        .unwrap()
+}
+
+/// The command [`captain_against`] runs, with `extra` appended to the captain.toml.
+pub fn captain_command(
+    kubeconfig: &Path,
+    dir: &Path,
+    extra: &str,
+    args: &[&str],
+    github_token: Option<&str>,
+) -> std::process::Command {
+    std::fs::write(
+        dir.join("captain.toml"),
+        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{extra}"),
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
+        dir.join("slo.yml"),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_captain"));
+    cmd.arg("--config")
+        .arg(dir.join("captain.toml"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("CAPTAIN_STATE_DIR", dir)
+        // A fake helm in `dir` (when a test put one there) comes first.
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .stdin(std::process::Stdio::null());
+    match github_token {
+        Some(t) => cmd.env("GITHUB_TOKEN", t),
+        // No token, and no `gh` to ask: `dir` is the whole PATH.
+        None => cmd.env_remove("GITHUB_TOKEN").env("PATH", dir),
+    };
+    cmd
+}

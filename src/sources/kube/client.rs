@@ -14,6 +14,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use crate::sources::SourceError;
+use crate::sources::deadline::Budget;
 
 /// A connected client and where it points.
 #[derive(Clone)]
@@ -38,19 +39,28 @@ impl std::fmt::Debug for KubeTarget {
 /// Connect to the cluster of `context` (or the current context) in `kubeconfig` (or the
 /// kubeconfig kubectl would read). Fails on a configuration that cannot work: a missing
 /// file, an unknown context, bad credentials files. The cluster being down is not an error
-/// here; it shows on the first request.
+/// here; it shows on the first request. Every request keeps to the default budget.
 pub async fn connect(
     context: Option<&str>,
     kubeconfig: Option<&Path>,
+) -> Result<KubeTarget, SourceError> {
+    connect_within(context, kubeconfig, Budget::default()).await
+}
+
+/// [`connect`], with every request kept to `budget` (see [`super::deadline`]).
+pub async fn connect_within(
+    context: Option<&str>,
+    kubeconfig: Option<&Path>,
+    budget: Budget,
 ) -> Result<KubeTarget, SourceError> {
     // Both rustls providers are linked; the binary installs aws-lc-rs first thing, and a
     // library user (a test) gets the same one here. A provider already installed stays.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (config, context) = match resolve(context, kubeconfig).await? {
         Some(found) => found,
-        None => return in_cluster().await,
+        None => return in_cluster(budget).await,
     };
-    let client = Client::try_from(config).map_err(|e| {
+    let client = super::deadline::client(config, budget).map_err(|e| {
         SourceError::Rejected(format!(
             "kube context {}: {e}",
             context.as_deref().unwrap_or("?")
@@ -124,10 +134,10 @@ fn usable_token(config: &mut Config, context: &str) -> Result<(), SourceError> {
     Ok(())
 }
 
-async fn in_cluster() -> Result<KubeTarget, SourceError> {
+async fn in_cluster(budget: Budget) -> Result<KubeTarget, SourceError> {
     let config = Config::incluster()
         .map_err(|e| SourceError::Rejected(format!("no kubeconfig, and not in a cluster ({e})")))?;
-    let client = Client::try_from(config)
+    let client = super::deadline::client(config, budget)
         .map_err(|e| SourceError::Rejected(format!("in-cluster config: {e}")))?;
     Ok(KubeTarget {
         client,

@@ -156,6 +156,12 @@ impl HelmCli {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
+        let _waiting = crate::sources::deadline::wait_on(format!(
+            "helm {}",
+            args.first()
+                .map(|a| a.to_string_lossy())
+                .unwrap_or_default()
+        ));
         let child = Command::new(&self.binary)
             .args(args)
             .stdin(Stdio::null())

@@ -2,6 +2,7 @@
 //!
 //! - [`client`]: connecting as kubectl does (kubeconfig, `--context`), API errors as
 //!   [`crate::sources::SourceError`]s
+//! - [`deadline`]: every request within a budget, retried as the server's `Retry-After` says
 //! - [`cluster`]: [`KubeCluster`], the [`crate::sources::Cluster`]: preview namespaces,
 //!   deleting them, the canary's weight
 //! - [`previews`]: the one namespaces watcher (kube-runtime watcher + reflector) and its feed
@@ -19,6 +20,7 @@
 pub mod access;
 pub mod client;
 pub mod cluster;
+pub mod deadline;
 pub mod helm_cli;
 pub mod helm_history;
 pub mod inspect;
@@ -29,7 +31,7 @@ pub mod shared;
 mod shared_feed;
 pub mod traffic;
 
-pub use client::{KubeTarget, connect};
+pub use client::{KubeTarget, connect, connect_within};
 pub use cluster::KubeCluster;
 pub use helm_cli::HelmCli;
 pub use releases::HelmReleases;
