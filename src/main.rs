@@ -30,7 +30,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("captain: {e:#}");
+            // Errors carry servers' answers: escaped, they cannot drive the terminal.
+            eprintln!("captain: {}", captain::text::sanitize(&format!("{e:#}")));
             ExitCode::from(3)
         }
     }

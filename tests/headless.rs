@@ -4,10 +4,15 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn captain(state: &Path, args: &[&str]) -> Output {
+    captain_with(state, args, &[])
+}
+
+fn captain_with(state: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_captain"))
         .args(args)
         .env("CAPTAIN_STATE_DIR", state)
         .env_remove("CAPTAIN_CONFIG")
+        .envs(env.iter().copied())
         .current_dir(state)
         .stdin(Stdio::null())
         .output()
@@ -606,4 +611,59 @@ fn init_writes_a_config_and_slo_file_that_load_and_never_overwrites_without_forc
     let forced = captain(dir.path(), &["init", "--force"]);
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
     assert!(std::fs::read_to_string(&cfg).unwrap().contains("[release]"));
+}
+
+#[test]
+fn a_malformed_kubeconfig_is_reported_by_file_and_position_without_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "kube-s3cr3tT0k3nThatMustNeverBePrinted";
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n- name: prod\n  \
+             cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: prod\n  context:\n    \
+             cluster: prod\n    user: admin\nusers:\n- name: admin\n  user:\n    token: [{token}]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[slo]\nfile = \"slo.yml\"\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
+        dir.path().join("slo.yml"),
+    )
+    .unwrap();
+    for args in [
+        &["previews", "list"][..],
+        &["--context", "prod", "canary", "status"][..],
+    ] {
+        let o = captain_with(dir.path(), args, &[("KUBECONFIG", &kubeconfig)]);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!(
+                "{}:16:12: not valid kubeconfig YAML",
+                kubeconfig.display()
+            )),
+            "{args:?}: {}",
+            text(&o)
+        );
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path != kubeconfig && path.is_file() {
+                let written = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(!written.contains(token), "the token in {}", path.display());
+            }
+        }
+        assert!(
+            !text(&o).contains(token),
+            "{args:?}: the token leaked: {}",
+            text(&o)
+        );
+        assert!(!text(&o).contains("kube-s3cr3t"), "{}", text(&o));
+    }
 }

@@ -88,6 +88,48 @@ pub struct Entry {
 pub use head::{Head, HeadFile, HeadStore, head_path, read_head};
 pub use verify::{HeadCheck, Verified, verify, verify_chain};
 
+impl Entry {
+    /// The entry with control characters escaped in every text, the SLO snapshot's
+    /// included: targets, reasons and results can carry a server's words, and `audit show`
+    /// prints them to a terminal.
+    fn escaped(self) -> Entry {
+        let line = |s: String| crate::text::sanitize_line(&s).into_owned();
+        let text = |s: String| crate::text::sanitize(&s).into_owned();
+        Entry {
+            phase: self.phase,
+            trace_id: line(self.trace_id),
+            actor: Actor {
+                os_user: line(self.actor.os_user),
+                github: self.actor.github.map(line),
+                kube: self.actor.kube.map(line),
+                automatic: self.actor.automatic,
+            },
+            action: line(self.action),
+            target: line(self.target),
+            from: line(self.from),
+            to: line(self.to),
+            reason: self.reason.map(text),
+            confirmation: line(self.confirmation),
+            slo: self.slo.map(escape_value),
+            result: self.result.map(text),
+        }
+    }
+}
+
+fn escape_value(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(crate::text::sanitize(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(escape_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (crate::text::sanitize_line(&k).into_owned(), escape_value(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The form of record this code writes: its hash covers the exact bytes of its line.
 /// Records without `v` were written before, and verify as described in
 /// `docs/architecture.md`.
@@ -273,7 +315,7 @@ impl Journal {
             v: Some(RECORD_VERSION),
             seq: self.next_seq,
             time,
-            entry,
+            entry: entry.escaped(),
             prev: self.last_hash.clone(),
             hash: String::new(),
         };
