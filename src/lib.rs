@@ -13,4 +13,5 @@ pub mod ops;
 pub mod paths;
 pub mod sim;
 pub mod sources;
+pub mod text;
 pub mod tui;

@@ -36,7 +36,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            say_err!("captain: {e:#}");
+            // Errors carry servers' answers: escaped, they cannot drive the terminal.
+            say_err!("captain: {}", captain::text::sanitize(&format!("{e:#}")));
             ExitCode::from(3)
         }
     }
@@ -90,12 +91,9 @@ async fn console(cli: Cli) -> Result<ExitCode> {
 
 /// Every log line goes to the log pane and to the log file in the state dir.
 fn init_logging() -> Result<()> {
-    tui_logger::init_logger(log::LevelFilter::Info).map_err(|e| eyre!("starting the log: {e}"))?;
-    tui_logger::set_default_level(log::LevelFilter::Info);
     let file = paths::log_file();
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
     }
-    tui_logger::set_log_file(tui_logger::TuiLoggerFile::new(&file.to_string_lossy()));
-    Ok(())
+    captain::tui::logging::init(Some(&file)).map_err(|e| eyre!("starting the log: {e}"))
 }

@@ -70,6 +70,8 @@ fn the_breach_demo_exports_parseable_charts_a_matching_phase_table_and_a_verifie
 
     let trail = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
     std::fs::write(state.path().join("copy.jsonl"), &trail).unwrap();
+    let head = std::fs::read(out.join("audit.jsonl.head")).unwrap();
+    std::fs::write(state.path().join("copy.jsonl.head"), head).unwrap();
     let records = captain::ops::audit::verify(&state.path().join("copy.jsonl")).unwrap();
     assert!(records.iter().any(|r| r.entry.action == "rollback"));
     let train = std::fs::read_to_string(out.join("release-train.md")).unwrap();

@@ -1008,3 +1008,79 @@ async fn once_main_is_green_the_sentinel_takes_the_label_off_and_a_dry_run_chang
         ]
     );
 }
+
+/// What a hostile or broken server could put in front of the user: escape sequences that
+/// set the terminal's title and clear the screen.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J";
+
+/// Every byte captain wrote in `state` and on its outputs, by name.
+fn outputs(o: &std::process::Output, state: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut all = vec![
+        ("stdout".to_string(), o.stdout.clone()),
+        ("stderr".to_string(), o.stderr.clone()),
+    ];
+    for entry in std::fs::read_dir(state).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_sequences_in_github_answers_reach_no_output_raw() {
+    let github = Github::start().await;
+    github.repository(Checks::Red).await;
+    let labels = || wiremock::matchers::path_regex(r"^/repos/acme/summit/issues/\d+/labels$");
+    Mock::given(method("GET"))
+        .and(labels())
+        .respond_with(json(200, "[]".into()))
+        .mount(&github.server)
+        .await;
+    let body = serde_json::json!({
+        "message": format!("Validation Failed{HOSTILE}"),
+        "documentation_url": "https://docs.github.com/rest/issues/labels",
+    });
+    Mock::given(method("POST"))
+        .and(labels())
+        .respond_with(json(422, body.to_string()))
+        .mount(&github.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = sentinel(github.api_url(), dir.path().to_path_buf()).await;
+    let all = outputs(&o, dir.path());
+    let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        journal.contains(r"Validation Failed\\x1b]0;pwned\\x07\\x1b[2J"),
+        "GitHub's answer reached the journal, escaped: {journal}"
+    );
+    for (name, bytes) in &all {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains(TOKEN), "the token in {name}: {text}");
+        assert!(
+            !bytes.iter().any(|b| *b == 0x1b || *b == 0x07),
+            "a raw escape in {name}: {text:?}"
+        );
+    }
+    // The journal's JSON would escape a raw ESC as \u001b: it must not hold one either.
+    assert!(!journal.contains("\\u001b"), "{journal}");
+
+    // Reading main: the same answer on stderr.
+    let github = Github::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(422, body.to_string()))
+        .mount(&github.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = main_status(github.api_url(), dir.path().to_path_buf()).await;
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(r"\x1b]0;pwned\x07\x1b[2J"), "{stderr}");
+    for (name, bytes) in outputs(&o, dir.path()) {
+        assert!(
+            !bytes.iter().any(|b| *b == 0x1b || *b == 0x07),
+            "a raw escape in {name}: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}

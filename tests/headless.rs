@@ -4,10 +4,15 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn captain(state: &Path, args: &[&str]) -> Output {
+    captain_with(state, args, &[])
+}
+
+fn captain_with(state: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_captain"))
         .args(args)
         .env("CAPTAIN_STATE_DIR", state)
         .env_remove("CAPTAIN_CONFIG")
+        .envs(env.iter().copied())
         .current_dir(state)
         .stdin(Stdio::null())
         .output()
@@ -274,6 +279,183 @@ fn audit_verify_passes_then_fails_after_any_line_is_edited() {
     }
 }
 
+/// A journal written by a real drill: its path and its lines.
+fn drilled_journal(state: &Path) -> (std::path::PathBuf, Vec<String>) {
+    let run = captain(state, &["--demo=breach", "canary", "run", "--speed", "200"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let path = state.join("demo-audit.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(lines.len() >= 6, "{lines:?}");
+    (path, lines)
+}
+
+/// `audit verify` on the journal as `tampered`: exit 1, and what it said on stderr.
+fn verify_fails(state: &Path, path: &Path, tampered: &[u8]) -> String {
+    std::fs::write(path, tampered).unwrap();
+    let o = captain(state, &["--demo", "audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.starts_with("audit journal BROKEN: "), "{}", text(&o));
+    err
+}
+
+fn joined(lines: &[String]) -> Vec<u8> {
+    lines
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn audit_verify_names_a_deleted_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = drilled_journal(dir.path());
+    let n = lines.len();
+    let err = verify_fails(dir.path(), &path, &joined(&lines[..n - 1]));
+    assert!(
+        err.contains(&format!(
+            ":{n}: the last record is missing: the head ({}.head) says seq {n}, the file ends at {}",
+            path.display(),
+            n - 1
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_counts_the_last_two_lines_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = drilled_journal(dir.path());
+    let n = lines.len();
+    let err = verify_fails(dir.path(), &path, &joined(&lines[..n - 2]));
+    assert!(
+        err.contains(&format!(":{}: the last 2 records are missing", n - 1))
+            && err.contains(&format!("says seq {n}, the file ends at {}", n - 2)),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_counts_half_the_file_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = drilled_journal(dir.path());
+    let n = lines.len();
+    let kept = n / 2;
+    let err = verify_fails(dir.path(), &path, &joined(&lines[..kept]));
+    assert!(
+        err.contains(&format!(
+            ":{}: the last {} records are missing",
+            kept + 1,
+            n - kept
+        )) && err.contains(&format!("says seq {n}, the file ends at {kept}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_says_an_emptied_journal_lost_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = drilled_journal(dir.path());
+    let n = lines.len();
+    let err = verify_fails(dir.path(), &path, b"");
+    assert!(
+        err.contains(&format!(
+            ":1: the journal is empty, but its head ({}.head) says seq {n}: all {n} records are missing",
+            path.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_file(&path).unwrap();
+    let o = captain(dir.path(), &["--demo", "audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1), "a deleted journal: {}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("all {n} records are missing")),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn audit_verify_names_the_line_a_field_was_added_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut lines) = drilled_journal(dir.path());
+    let last = lines.len() - 1;
+    lines[last] = lines[last].replacen(",\"prev\":", ",\"approved_by\":\"cto\",\"prev\":", 1);
+    assert!(lines[last].contains("approved_by"));
+    let err = verify_fails(dir.path(), &path, &joined(&lines));
+    assert!(
+        err.contains(&format!(
+            ":{}: its content does not match its hash",
+            last + 1
+        )) && err.contains("added"),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_names_the_first_of_two_swapped_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut lines) = drilled_journal(dir.path());
+    lines.swap(2, 3);
+    let err = verify_fails(dir.path(), &path, &joined(&lines));
+    assert!(
+        err.contains(":3: record 4 follows record 2: a record was removed or reordered"),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_names_the_line_column_and_byte_of_invalid_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, lines) = drilled_journal(dir.path());
+    let mut bytes = joined(&lines[..2]);
+    let mut third = lines[2].clone().into_bytes();
+    third.insert(10, 0xc3); // a lead byte with no continuation after it
+    bytes.extend(third);
+    bytes.push(b'\n');
+    bytes.extend(joined(&lines[3..]));
+    let err = verify_fails(dir.path(), &path, &bytes);
+    assert!(
+        err.contains(":3:11: not UTF-8: byte 11 of the line (0xc3)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_notes_that_a_journal_without_a_head_has_a_tail_it_cannot_vouch_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo-audit.jsonl");
+    // A record exactly as captain wrote it before records had a form number or a head.
+    let record = concat!(
+        r#"{"seq":1,"time":"2026-11-29T03:00:00Z","phase":"intent","trace_id":"t1","#,
+        r#""actor":{"os_user":"captain"},"action":"pause","target":"summit","from":"25 %","#,
+        r#""to":"paused","confirmation":"typed","prev":"0000000000000000000000000000000000000000000000000000000000000000","#,
+        r#""hash":"HASH"}"#
+    );
+    let unhashed = record.replace("HASH", "");
+    let hash = hex_sha256(unhashed.as_bytes());
+    std::fs::write(&path, format!("{}\n", record.replace("HASH", &hash))).unwrap();
+    let o = captain(dir.path(), &["--demo", "audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1 records, chain intact"), "{}", text(&o));
+    assert!(
+        out.contains("note: no head file") && out.contains("its tail cannot be vouched for"),
+        "{}",
+        text(&o)
+    );
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[test]
 fn info_prints_every_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -460,4 +642,59 @@ fn usage_errors_exit_64_never_a_verdict_and_help_exits_0() {
     }
     let o = captain(dir.path(), &["--demo", "--speed", "10000", "info"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn a_malformed_kubeconfig_is_reported_by_file_and_position_without_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "kube-s3cr3tT0k3nThatMustNeverBePrinted";
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n- name: prod\n  \
+             cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: prod\n  context:\n    \
+             cluster: prod\n    user: admin\nusers:\n- name: admin\n  user:\n    token: [{token}]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[slo]\nfile = \"slo.yml\"\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
+        dir.path().join("slo.yml"),
+    )
+    .unwrap();
+    for args in [
+        &["previews", "list"][..],
+        &["--context", "prod", "canary", "status"][..],
+    ] {
+        let o = captain_with(dir.path(), args, &[("KUBECONFIG", &kubeconfig)]);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!(
+                "{}:16:12: not valid kubeconfig YAML",
+                kubeconfig.display()
+            )),
+            "{args:?}: {}",
+            text(&o)
+        );
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path != kubeconfig && path.is_file() {
+                let written = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(!written.contains(token), "the token in {}", path.display());
+            }
+        }
+        assert!(
+            !text(&o).contains(token),
+            "{args:?}: the token leaked: {}",
+            text(&o)
+        );
+        assert!(!text(&o).contains("kube-s3cr3t"), "{}", text(&o));
+    }
 }

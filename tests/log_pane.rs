@@ -11,7 +11,9 @@ use support::Demo;
 
 #[tokio::test]
 async fn an_action_and_its_outcome_appear_in_the_log_pane() {
-    tui_logger::init_logger(log::LevelFilter::Info).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("captain.log");
+    captain::tui::logging::init(Some(&file)).unwrap();
     let mut d = Demo::new(Scenario::Drill, false).await;
     d.run_for(20).await;
     let confirmed = Confirmed {
@@ -28,4 +30,24 @@ async fn an_action_and_its_outcome_appear_in_the_log_pane() {
     let screen = d.screen(140, 20).backend().to_string();
     assert!(screen.contains("pause summit"), "{screen}");
     assert!(screen.contains("tag frozen/rollback created"), "{screen}");
+
+    // A server's answer with escape sequences in it, as a backend logs it.
+    log::warn!("GitHub said: Validation Failed\u{1b}]0;pwned\u{7}\u{1b}[2J\r\nforged line");
+    tui_logger::move_events();
+    let screen = d.screen(140, 20).backend().to_string();
+    assert!(
+        screen.contains(r"Validation Failed\x1b]0;pwned\x07\x1b[2J\x0d\x0aforged line"),
+        "{screen}"
+    );
+    let log = std::fs::read(&file).unwrap();
+    let text = String::from_utf8_lossy(&log);
+    assert!(
+        text.contains(r"Validation Failed\x1b]0;pwned\x07\x1b[2J\x0d\x0aforged line"),
+        "{text}"
+    );
+    assert!(
+        !log.iter().any(|b| matches!(b, 0x1b | 0x07 | b'\r')),
+        "a raw control character in captain.log: {text:?}"
+    );
+    assert!(text.contains("pause summit"), "{text}");
 }

@@ -75,6 +75,21 @@ async fn main_health_panel_red() {
 }
 
 #[tokio::test]
+async fn escape_sequences_from_github_are_drawn_written_out() {
+    let mut d = Demo::new(Scenario::MainRed, false).await;
+    d.run_for(10).await;
+    let mut reading = d.app.main.clone();
+    let mut main = (**reading.value.as_ref().expect("main's health")).clone();
+    main.head.message = "fix \u{1b}]0;pwned\u{7}\u{1b}[2J".into();
+    main.checks[0].name = "ci/\u{9b}31mtest".into();
+    reading.value = Some(std::sync::Arc::new(main));
+    d.app.set_main(reading);
+    let screen = panel(Panel::Main, &mut d).await;
+    assert!(screen.contains(r"fix \x1b]0;pwned\x07\x1b[2J"), "{screen}");
+    assert!(screen.contains(r"ci/\x9b31mtest"), "{screen}");
+}
+
+#[tokio::test]
 async fn help_overlay() {
     let mut d = drill().await;
     d.app.ui.mode = Mode::Help;

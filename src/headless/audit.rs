@@ -11,24 +11,35 @@ use crate::ops::audit;
 pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
     let path = settings.audit_path();
-    if !path.exists() {
+    if !path.exists() && !audit::head_path(&path).exists() {
         say!("{}: no audit records yet", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     match cmd {
-        AuditCmd::Verify(j) => match audit::verify(&path) {
-            Ok(records) => {
+        AuditCmd::Verify(j) => match audit::verify_chain(&path) {
+            Ok(verified) => {
+                let n = verified.records.len();
+                let note = head_note(&path, &verified.head);
                 if j.json {
                     say!(
                         "{}",
-                        serde_json::json!({"ok": true, "records": records.len(), "file": path})
+                        serde_json::json!({
+                            "ok": true,
+                            "records": n,
+                            "file": path,
+                            "head": match verified.head {
+                                audit::HeadCheck::Matches => "matches",
+                                audit::HeadCheck::Missing => "missing",
+                                audit::HeadCheck::Behind { .. } => "behind",
+                            },
+                            "note": note,
+                        })
                     );
                 } else {
-                    say!(
-                        "{}: {} records, chain intact",
-                        path.display(),
-                        records.len()
-                    );
+                    say!("{}: {n} records, chain intact", path.display());
+                    if let Some(note) = note {
+                        say!("note: {note}");
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
             }
@@ -75,5 +86,24 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// What the head says beyond "intact", when it cannot vouch for the whole journal.
+fn head_note(path: &std::path::Path, head: &audit::HeadCheck) -> Option<String> {
+    match head {
+        audit::HeadCheck::Matches => None,
+        audit::HeadCheck::Missing => Some(format!(
+            "no head file ({}): this journal was written before captain kept one, so records \
+             missing from its end cannot be noticed; its tail cannot be vouched for until \
+             captain next opens it",
+            audit::head_path(path).display()
+        )),
+        audit::HeadCheck::Behind { head_seq } => Some(format!(
+            "the head ({}) names record {head_seq}; the records after it chain to it but were \
+             written after the head was last kept (captain stopped in between, or they were \
+             added since)",
+            audit::head_path(path).display()
+        )),
     }
 }

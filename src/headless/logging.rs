@@ -19,17 +19,17 @@ impl log::Log for Headless {
         if !self.enabled(record.metadata()) {
             return;
         }
+        // What servers answered is in the message: escaped, it cannot drive a terminal.
+        let message = crate::text::sanitize(&record.args().to_string()).into_owned();
         let line = format!(
-            "{} {:<5} {}",
+            "{} {:<5} {message}",
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
             record.level(),
-            record.args()
         );
         if record.level() <= log::Level::Warn {
             super::out::stderr_line(format_args!(
-                "captain: {}: {}",
+                "captain: {}: {message}",
                 record.level().as_str().to_lowercase(),
-                record.args()
             ));
         }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());

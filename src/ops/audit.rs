@@ -1,8 +1,13 @@
 //! The audit journal: append-only JSONL, one record per intent and per outcome, each
-//! carrying the hash of the one before it, so an edited or removed line is detected.
+//! carrying the hash of the one before it, so an edited or removed line is detected, and a
+//! head kept beside it (`head.rs`), so a removed tail is detected too. What a record's hash
+//! covers, and how records written before that verify, is in `docs/architecture.md`.
+
+mod head;
+mod verify;
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -80,8 +85,60 @@ pub struct Entry {
     pub result: Option<String>,
 }
 
+pub use head::{Head, HeadFile, HeadStore, head_path, read_head};
+pub use verify::{HeadCheck, Verified, verify, verify_chain};
+
+impl Entry {
+    /// The entry with control characters escaped in every text, the SLO snapshot's
+    /// included: targets, reasons and results can carry a server's words, and `audit show`
+    /// prints them to a terminal.
+    fn escaped(self) -> Entry {
+        let line = |s: String| crate::text::sanitize_line(&s).into_owned();
+        let text = |s: String| crate::text::sanitize(&s).into_owned();
+        Entry {
+            phase: self.phase,
+            trace_id: line(self.trace_id),
+            actor: Actor {
+                os_user: line(self.actor.os_user),
+                github: self.actor.github.map(line),
+                kube: self.actor.kube.map(line),
+                automatic: self.actor.automatic,
+            },
+            action: line(self.action),
+            target: line(self.target),
+            from: line(self.from),
+            to: line(self.to),
+            reason: self.reason.map(text),
+            confirmation: line(self.confirmation),
+            slo: self.slo.map(escape_value),
+            result: self.result.map(text),
+        }
+    }
+}
+
+fn escape_value(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(crate::text::sanitize(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(escape_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (crate::text::sanitize_line(&k).into_owned(), escape_value(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The form of record this code writes: its hash covers the exact bytes of its line.
+/// Records without `v` were written before, and verify as described in
+/// `docs/architecture.md`.
+pub const RECORD_VERSION: u32 = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub v: Option<u32>,
     pub seq: u64,
     pub time: DateTime<Utc>,
     #[serde(flatten)]
@@ -90,13 +147,47 @@ pub struct Record {
     pub hash: String,
 }
 
+/// The member that ends every line this code writes; the hash covers everything before it.
+const HASH_MEMBER: &str = ",\"hash\":\"";
+
 impl Record {
-    fn digest(&self) -> String {
+    /// The hash of records written before `v` existed: the record as the struct
+    /// serializes it, with an empty `hash`.
+    fn legacy_digest(&self) -> String {
         let mut unhashed = self.clone();
         unhashed.hash = String::new();
         let bytes = serde_json::to_vec(&unhashed).unwrap_or_default();
         hex::encode(Sha256::digest(&bytes))
     }
+
+    /// Sets the hash and returns the journal line: the record without its hash, then the
+    /// hash of those exact bytes as the last member.
+    fn seal(&mut self) -> String {
+        let mut unhashed = self.clone();
+        unhashed.hash = String::new();
+        let full = serde_json::to_string(&unhashed).unwrap_or_default();
+        let body = full
+            .strip_suffix(&format!("{HASH_MEMBER}\"}}"))
+            .map(|b| format!("{b}}}"))
+            .unwrap_or(full);
+        self.hash = hex::encode(Sha256::digest(body.as_bytes()));
+        format!(
+            "{}{HASH_MEMBER}{}\"}}\n",
+            &body[..body.len() - 1],
+            self.hash
+        )
+    }
+}
+
+/// Splits a line this code wrote into the bytes its hash covers and the hash it carries.
+fn split_line(line: &str) -> Option<(String, &str)> {
+    let rest = line.strip_suffix("\"}")?;
+    let cut = rest.len().checked_sub(64)?;
+    let hash = rest.get(cut..)?;
+    let body = rest.get(..cut)?.strip_suffix(HASH_MEMBER)?;
+    hash.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        .then(|| (format!("{body}}}"), hash))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,20 +203,59 @@ pub enum AuditError {
         line: usize,
         message: String,
     },
+    #[error(
+        "{path}:{line}:{col}: not UTF-8: byte {byte} of the line (0x{value:02x}) cannot start \
+         or continue a character; the line was edited or the file damaged"
+    )]
+    Encoding {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        byte: usize,
+        value: u8,
+    },
+    #[error("{path}:{line}:{col}: not a journal head: {message}")]
+    Head {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("record {seq} is in {journal}, but its head could not be kept in {location}: {source}")]
+    HeadNotKept {
+        journal: PathBuf,
+        seq: u64,
+        location: String,
+        source: std::io::Error,
+    },
 }
 
 /// An open journal, positioned after its last record.
-#[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
     file: File,
     next_seq: u64,
     last_hash: String,
+    heads: Vec<Box<dyn HeadStore>>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("next_seq", &self.next_seq)
+            .field(
+                "heads",
+                &self.heads.iter().map(|h| h.location()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Journal {
-    /// Open (or create) the journal, checking the whole chain first: records are never
-    /// appended to a journal that has been tampered with.
+    /// Open (or create) the journal, checking the whole chain and its head first: records
+    /// are never appended to a journal that has been tampered with. A journal without a
+    /// head file gets one now, so its tail is vouched for from here on.
     pub fn open(path: &Path) -> Result<Self, AuditError> {
         let io = |source| AuditError::Io {
             path: path.to_path_buf(),
@@ -134,44 +264,62 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let records = if path.exists() {
-            verify(path)?
-        } else {
-            Vec::new()
-        };
+        let verified = verify_chain(path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(io)?;
-        let (next_seq, last_hash) = records
+        let (next_seq, last_hash) = verified
+            .records
             .last()
             .map_or((1, GENESIS.to_string()), |r| (r.seq + 1, r.hash.clone()));
-        Ok(Journal {
+        let mut journal = Journal {
             path: path.to_path_buf(),
             file,
             next_seq,
             last_hash,
-        })
+            heads: vec![Box::new(HeadFile::beside(path))],
+        };
+        if verified.head != HeadCheck::Matches {
+            journal.keep_head()?;
+        }
+        Ok(journal)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Also hand every new head to `store`, starting with the current one.
+    pub fn mirror_head(&mut self, store: Box<dyn HeadStore>) -> Result<(), AuditError> {
+        self.heads.push(store);
+        let head = self.head();
+        let last = self.heads.len() - 1;
+        self.store_head(last, &head)
+    }
+
+    /// The sequence number and hash of the last record.
+    pub fn head(&self) -> Head {
+        Head {
+            seq: self.next_seq - 1,
+            hash: self.last_hash.clone(),
+        }
+    }
+
     /// Append one record and flush it to disk before returning: an intent is on disk
-    /// before the action it announces starts.
+    /// before the action it announces starts. The head is kept after the record is on
+    /// disk; if it cannot be, the record stays and the error says so.
     pub fn append(&mut self, entry: Entry, time: DateTime<Utc>) -> Result<Record, AuditError> {
         let mut record = Record {
+            v: Some(RECORD_VERSION),
             seq: self.next_seq,
             time,
-            entry,
+            entry: entry.escaped(),
             prev: self.last_hash.clone(),
             hash: String::new(),
         };
-        record.hash = record.digest();
-        let mut line = serde_json::to_string(&record).unwrap_or_default();
-        line.push('\n');
+        let line = record.seal();
         let io = |source| AuditError::Io {
             path: self.path.clone(),
             source,
@@ -180,59 +328,24 @@ impl Journal {
         self.file.sync_data().map_err(io)?;
         self.next_seq += 1;
         self.last_hash = record.hash.clone();
+        self.keep_head()?;
         Ok(record)
     }
-}
 
-/// Read and check every record: each parses, is numbered in order, hashes to its own
-/// `hash`, and points at the previous record's hash.
-pub fn verify(path: &Path) -> Result<Vec<Record>, AuditError> {
-    let file = File::open(path).map_err(|source| AuditError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let broken = |line: usize, message: String| AuditError::Broken {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let mut records: Vec<Record> = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let n = i + 1;
-        let line = line.map_err(|source| AuditError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let record: Record = serde_json::from_str(&line)
-            .map_err(|e| broken(n, format!("not an audit record: {e}")))?;
-        let (want_seq, want_prev) = records
-            .last()
-            .map_or((1, GENESIS), |r| (r.seq + 1, r.hash.as_str()));
-        if record.seq != want_seq {
-            return Err(broken(
-                n,
-                format!(
-                    "record {} follows record {}: a record was removed or reordered",
-                    record.seq,
-                    want_seq - 1
-                ),
-            ));
-        }
-        if record.prev != want_prev {
-            return Err(broken(
-                n,
-                "does not chain to the record before it: that record was edited or removed".into(),
-            ));
-        }
-        if record.digest() != record.hash {
-            return Err(broken(
-                n,
-                "its content does not match its hash: the line was edited".into(),
-            ));
-        }
-        records.push(record);
+    fn keep_head(&mut self) -> Result<(), AuditError> {
+        let head = self.head();
+        (0..self.heads.len()).try_for_each(|i| self.store_head(i, &head))
     }
-    Ok(records)
+
+    fn store_head(&mut self, i: usize, head: &Head) -> Result<(), AuditError> {
+        let store = &mut self.heads[i];
+        store.store(head).map_err(|source| AuditError::HeadNotKept {
+            journal: self.path.clone(),
+            seq: head.seq,
+            location: store.location(),
+            source,
+        })
+    }
 }
 
 /// A fresh id shared by an intent and its outcome.
@@ -241,92 +354,4 @@ pub fn trace_id() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn entry(phase: Phase, action: &str) -> Entry {
-        Entry {
-            phase,
-            trace_id: "t1".into(),
-            actor: Actor {
-                os_user: "captain".into(),
-                ..Actor::default()
-            },
-            action: action.into(),
-            target: "summit".into(),
-            from: "50 %".into(),
-            to: "0 %".into(),
-            reason: Some("error rate".into()),
-            confirmation: "typed".into(),
-            slo: None,
-            result: None,
-        }
-    }
-
-    fn journal_with(n: usize) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.jsonl");
-        let t = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap();
-        let mut j = Journal::open(&path).unwrap();
-        for i in 0..n {
-            j.append(entry(Phase::Intent, &format!("a{i}")), t).unwrap();
-        }
-        (dir, path)
-    }
-
-    #[test]
-    fn records_chain_and_verify() {
-        let (_d, path) = journal_with(3);
-        let records = verify(&path).unwrap();
-        assert_eq!(records.len(), 3);
-        assert_eq!(records[0].prev, GENESIS);
-        assert_eq!(records[1].prev, records[0].hash);
-        assert_eq!(records[2].seq, 3);
-    }
-
-    #[test]
-    fn reopening_continues_the_chain() {
-        let (_d, path) = journal_with(2);
-        let t = Utc.with_ymd_and_hms(2026, 11, 29, 4, 0, 0).unwrap();
-        Journal::open(&path)
-            .unwrap()
-            .append(entry(Phase::Outcome, "x"), t)
-            .unwrap();
-        let records = verify(&path).unwrap();
-        assert_eq!(records.len(), 3);
-        assert_eq!(records[2].prev, records[1].hash);
-    }
-
-    #[test]
-    fn an_edited_line_is_detected() {
-        let (_d, path) = journal_with(3);
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replacen("\"a1\"", "\"a9\"", 1)).unwrap();
-        let err = verify(&path).unwrap_err().to_string();
-        assert!(err.contains(":2:") && err.contains("edited"), "{err}");
-    }
-
-    #[test]
-    fn a_removed_line_is_detected() {
-        let (_d, path) = journal_with(3);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let kept: Vec<&str> = text
-            .lines()
-            .enumerate()
-            .filter(|(i, _)| *i != 1)
-            .map(|(_, l)| l)
-            .collect();
-        std::fs::write(&path, kept.join("\n") + "\n").unwrap();
-        let err = verify(&path).unwrap_err().to_string();
-        assert!(err.contains(":2:") && err.contains("removed"), "{err}");
-    }
-
-    #[test]
-    fn a_tampered_journal_is_not_appended_to() {
-        let (_d, path) = journal_with(2);
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replacen("summit", "summat", 1)).unwrap();
-        assert!(Journal::open(&path).is_err());
-    }
-}
+mod tests;

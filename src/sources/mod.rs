@@ -31,16 +31,16 @@ use crate::engine::signals::GoldenSample;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum SourceError {
     /// Down, unreachable, timing out: try again later.
-    #[error("unreachable: {0}")]
+    #[error("unreachable: {}", crate::text::sanitize(.0))]
     Unreachable(String),
     /// Rate limited until the given time (a limit resets within the hour: the time says it).
     #[error("rate limited until {}", .0.format("%H:%M:%S UTC"))]
     RateLimited(DateTime<Utc>),
     /// The backend answered, and said no.
-    #[error("{0}")]
+    #[error("{}", crate::text::sanitize(.0))]
     Rejected(String),
     /// No such backend is set up (no token, no context): why.
-    #[error("not configured: {0}")]
+    #[error("not configured: {}", crate::text::sanitize(.0))]
     Unconfigured(String),
 }
 

@@ -5,6 +5,7 @@ pub mod dialogs;
 pub mod draw;
 pub mod input;
 pub mod keymap;
+pub mod logging;
 pub mod panels;
 pub mod run;
 pub mod state;

@@ -313,8 +313,15 @@ impl App {
         self.previews = Reading { value, ..r };
     }
 
+    /// Main's health as the panel shows it: GitHub's words (commit, checks, pull requests)
+    /// with their control characters written out (`crate::text`); ratatui would drop them
+    /// silently, leaving the rest of an escape sequence on screen unexplained.
     pub fn set_main(&mut self, r: Reading<MainHealth>) {
-        self.main = r;
+        let value = r.value.map(|m| match escaped_main(&m) {
+            Some(clean) => Arc::new(clean),
+            None => m,
+        });
+        self.main = Reading { value, ..r };
     }
 
     pub fn focus_step(&mut self, by: isize) {
@@ -397,4 +404,41 @@ impl App {
             Panel::Log => 0,
         }
     }
+}
+
+/// `m` with every text from GitHub escaped; None when nothing needed it.
+fn escaped_main(m: &MainHealth) -> Option<MainHealth> {
+    let texts = std::iter::once(&m.head.author)
+        .chain([&m.head.message, &m.head.sha])
+        .chain(m.checks.iter().map(|c| &c.name))
+        .chain(m.freeze_prs.iter().chain(&m.renovate_prs).map(|p| &p.title))
+        .chain(m.open_prs.iter().flat_map(|p| {
+            std::iter::once(&p.title)
+                .chain([&p.author])
+                .chain(p.labels.iter())
+        }))
+        .chain(m.frozen.iter().map(|f| &f.sha));
+    let mut clean = texts.map(|t| crate::text::sanitize(t));
+    if clean.all(|t| matches!(t, std::borrow::Cow::Borrowed(_))) {
+        return None;
+    }
+    let e = |t: &mut String| *t = crate::text::sanitize(t).into_owned();
+    let mut m = m.clone();
+    e(&mut m.head.author);
+    e(&mut m.head.message);
+    e(&mut m.head.sha);
+    m.checks.iter_mut().for_each(|c| e(&mut c.name));
+    m.freeze_prs
+        .iter_mut()
+        .chain(m.renovate_prs.iter_mut())
+        .for_each(|p| e(&mut p.title));
+    for p in &mut m.open_prs {
+        e(&mut p.title);
+        e(&mut p.author);
+        p.labels.iter_mut().for_each(e);
+    }
+    if let Some(f) = &mut m.frozen {
+        e(&mut f.sha);
+    }
+    Some(m)
 }

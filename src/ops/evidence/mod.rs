@@ -54,6 +54,17 @@ pub fn write(dir: &Path, e: &Evidence) -> std::io::Result<Vec<PathBuf>> {
         audit.push('\n');
     }
     put("audit.jsonl", audit)?;
+    if let Some(last) = e.records.last() {
+        // The trail's head travels with it, so a copy still vouches for its own end.
+        let head = super::audit::Head {
+            seq: last.seq,
+            hash: last.hash.clone(),
+        };
+        put(
+            "audit.jsonl.head",
+            serde_json::to_string(&head).unwrap_or_default() + "\n",
+        )?;
+    }
     put("release-train.md", release_train(e))?;
     for (i, (spec, state)) in e.plan.phases.iter().zip(e.phases).enumerate() {
         put(
@@ -118,7 +129,7 @@ fn index(e: &Evidence, charts: &[String]) -> String {
     let _ = writeln!(s, "## Audit trail\n");
     let _ = writeln!(
         s,
-        "`audit.jsonl`: {} records, hash chain verified when exported. `release-train.md`: who did what, why and when, with trace ids.\n",
+        "`audit.jsonl`: {} records, hash chain verified when exported, its head in `audit.jsonl.head`. `release-train.md`: who did what, why and when, with trace ids.\n",
         e.records.len()
     );
     let _ = writeln!(s, "## Canary\n");

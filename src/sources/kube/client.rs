@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use crate::sources::SourceError;
@@ -82,14 +82,17 @@ pub async fn resolve(
 ) -> Result<Option<(Config, Option<String>)>, SourceError> {
     let loaded = match kubeconfig {
         Some(path) => Kubeconfig::read_from(path)
-            .map_err(|e| SourceError::Rejected(format!("kubeconfig {}: {e}", path.display())))?,
+            .map_err(|e| SourceError::Rejected(redacted(&e, &path.display().to_string())))?,
         None => match Kubeconfig::read() {
             Ok(found) => found,
-            Err(e) if context.is_none() => {
-                log::info!("kube: no kubeconfig ({e}); trying the in-cluster service account");
+            Err(e) if context.is_none() && !matches!(e, KubeconfigError::Parse(_)) => {
+                log::info!(
+                    "kube: no kubeconfig ({}); trying the in-cluster service account",
+                    redacted(&e, &found_where())
+                );
                 return Ok(None);
             }
-            Err(e) => return Err(SourceError::Rejected(format!("kubeconfig: {e}"))),
+            Err(e) => return Err(SourceError::Rejected(redacted(&e, &found_where()))),
         },
     };
     let name = context
@@ -106,9 +109,61 @@ pub async fn resolve(
     };
     let mut config = Config::from_custom_kubeconfig(loaded, &options)
         .await
-        .map_err(|e| SourceError::Rejected(format!("kube context {name}: {e}")))?;
+        .map_err(|e| {
+            SourceError::Rejected(redacted(&e, &format!("{}, context {name}", found_where())))
+        })?;
     usable_token(&mut config, &name)?;
     Ok(Some((config, Some(name))))
+}
+
+/// Where kube looks for a kubeconfig when none is named.
+fn found_where() -> String {
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) if std::env::split_paths(&list).count() == 1 => {
+            list.to_string_lossy().into_owned()
+        }
+        Some(list) => format!("$KUBECONFIG ({})", list.to_string_lossy()),
+        None => "~/.kube/config".into(),
+    }
+}
+
+/// What is wrong with a kubeconfig, without its text: the YAML parser quotes the lines
+/// around a mistake, and a kubeconfig holds tokens, passwords and keys. A parse error says
+/// where; the others name the setting that is wrong and never echo its value.
+fn redacted(e: &KubeconfigError, file: &str) -> String {
+    match e {
+        KubeconfigError::Parse(inner) => match inner.location() {
+            Some(at) => format!(
+                "kubeconfig {file}:{}:{}: not valid kubeconfig YAML (its text is not shown: \
+                 it may hold credentials)",
+                at.line(),
+                at.column()
+            ),
+            None => format!(
+                "kubeconfig {file}: not valid kubeconfig YAML (its text is not shown: it may \
+                 hold credentials)"
+            ),
+        },
+        KubeconfigError::ReadConfig(source, path) => {
+            format!("kubeconfig {}: cannot read: {source}", path.display())
+        }
+        KubeconfigError::LoadCertificateAuthority(_) => {
+            format!("kubeconfig {file}: the cluster's certificate-authority cannot be loaded")
+        }
+        KubeconfigError::LoadClientCertificate(_) => {
+            format!("kubeconfig {file}: the user's client-certificate cannot be loaded")
+        }
+        KubeconfigError::LoadClientKey(_) => {
+            format!("kubeconfig {file}: the user's client-key cannot be loaded")
+        }
+        KubeconfigError::ParseCertificates(_) => {
+            format!("kubeconfig {file}: a certificate is not valid PEM")
+        }
+        other => format!(
+            "kubeconfig {file}: {}",
+            crate::text::sanitize(&other.to_string())
+        ),
+    }
 }
 
 /// A token pasted with its newline (`kubectl create token … | pbcopy`) cannot go in an HTTP
