@@ -1150,3 +1150,109 @@ async fn a_release_stuck_pending_upgrade_blocks_promote_and_says_which_revision(
     );
     assert_eq!(route_weights(&server), (75, 25), "nothing was patched");
 }
+
+/// A `helm` that records its arguments, says where it is, and then hangs: a rollback that
+/// never finishes, for captain to be killed in the middle of.
+fn hanging_helm(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("helm");
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = version ]; then echo 'v3.16.2+g13654a5'; exit 0; fi\n\
+         if [ \"$2\" = --help ]; then echo 'Usage: helm rollback'; exit 0; fi\n\
+         echo $$ > '{pid}'\n\
+         exec sleep 120\n",
+        pid = dir.join("helm.pid").display()
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_killed_before_helm_finished_is_found_unfinished_journalled_and_retried() {
+    let server = ApiServer::start().await;
+    live_world(&server);
+    let dir = tempfile::tempdir().unwrap();
+    hanging_helm(dir.path());
+    // Write the config the helpers write, then run the rollback by hand and kill it mid-way.
+    let mut rollback = captain_command(
+        &server.kubeconfig(),
+        dir.path(),
+        "",
+        &["canary", "rollback", "--yes", "--reason", "p99 regression"],
+        Some("unused"),
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let pid_file = dir.path().join("helm.pid");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !pid_file.exists() {
+        assert!(std::time::Instant::now() < deadline, "helm never ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rollback.kill().unwrap(); // SIGKILL: nothing gets to run after this
+    rollback.wait().unwrap();
+    let helm_pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(helm_pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert_eq!(route_weights(&server), (100, 0), "the weight was set first");
+
+    // What is left: the shared train says rolled back; revision 7 is still deployed.
+    let status = captain_live(&server, dir.path(), &["canary", "status", "--json"]).await;
+    let v: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        v["status"]["state"], "rolling_back",
+        "never shown as rolled back while helm has not: {v}"
+    );
+
+    // The next run retries it, and this time helm finishes.
+    std::fs::remove_file(dir.path().join("helm")).unwrap();
+    fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");
+    let run = captain_live(&server, dir.path(), &["canary", "run"]).await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(run.status.code(), Some(1), "rolled back: {text}");
+    let calls = helm_calls(dir.path());
+    assert_eq!(&calls[..3], ["rollback", "summit", "6"], "{calls:?}");
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let records: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let interrupted = records
+        .iter()
+        .find(|r| {
+            r["phase"] == "outcome"
+                && r["result"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("interrupted: found"))
+        })
+        .unwrap_or_else(|| panic!("the finding is journalled: {audit}"));
+    assert!(
+        interrupted["result"]
+            .as_str()
+            .unwrap()
+            .contains("revision 7 is still the release's deployed revision"),
+        "{interrupted}"
+    );
+    let done = records
+        .iter()
+        .rev()
+        .find(|r| r["action"] == "rollback" && r["phase"] == "outcome")
+        .unwrap();
+    assert!(
+        done["result"].as_str().unwrap().starts_with("ok:"),
+        "retried and done: {done}"
+    );
+}

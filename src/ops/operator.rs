@@ -204,6 +204,7 @@ impl Operator {
         };
         let joined = op.join_shared().await?;
         if let Some(weight) = cluster_weight {
+            op.reconcile_rollback(weight, current.revision, now).await?;
             op.check_drift(weight, now).await;
         }
         if op.read_only
@@ -429,6 +430,60 @@ impl Operator {
             actor,
         );
         self.run_audited(entry, effects, now).await
+    }
+
+    /// A train recorded as rolled back is held to the cluster: the route must send the
+    /// canary nothing and helm must have rolled the release back (its newest deployed
+    /// revision is no longer the canary's). A console killed in the middle of a rollback
+    /// (the train is written before the effects run) leaves one or both undone: the train
+    /// is then unfinished and the driving console retries it, and the finding is journalled
+    /// as the outcome of the interrupted rollback.
+    async fn reconcile_rollback(
+        &mut self,
+        cluster_weight: u8,
+        deployed: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuditError> {
+        let Status::RolledBack { to_revision, .. } = self.train.status else {
+            return Ok(());
+        };
+        let canary = self.train.revisions.current;
+        let mut undone = Vec::new();
+        if cluster_weight != 0 {
+            undone.push(format!("the route sends {cluster_weight} % to the canary"));
+        }
+        if deployed == canary {
+            undone.push(format!(
+                "revision {canary} is still the release's deployed revision (helm did not roll back to {to_revision})"
+            ));
+        }
+        if undone.is_empty() {
+            return Ok(());
+        }
+        let found = format!("interrupted: found {}", undone.join(" and "));
+        log::warn!(
+            "the rollback of {} was {found}; it will be retried",
+            self.train.release
+        );
+        self.train.settle_rollback(Err(found.clone()), now);
+        if !self.read_only {
+            if let Err(e) = self.commit_train().await {
+                log::warn!("recording the unfinished rollback: {e}");
+            }
+            let mut entry = self.entry(
+                Phase::Outcome,
+                "rollback",
+                &self.train.release.clone(),
+                "rolled back".into(),
+                "unfinished".into(),
+                Some(found.clone()),
+                Confirmation::Automatic,
+                Actor::automatic(&self.actor),
+            );
+            entry.result = Some(format!("failed: {found}; retried at the next measurement"));
+            self.journal.append(entry, Utc::now())?;
+        }
+        Ok(())
     }
 
     /// Start the canary of a revision found deployed with no traffic and no train, as Argo
