@@ -268,3 +268,70 @@ async fn quitting_the_console_that_drives_a_live_canary_warns_first_and_the_seco
     typed(&mut d, "q");
     assert!(d.app.quit);
 }
+
+#[tokio::test]
+async fn the_palette_puts_the_action_named_exactly_first_so_rollback_opens_the_rollback() {
+    for (typed_name, expected) in [
+        (
+            "rollback",
+            Command::Train(TrainCommand::Rollback { to_revision: None }),
+        ),
+        ("pause", Command::Train(TrainCommand::Pause)),
+        (
+            "roll",
+            Command::Train(TrainCommand::Rollback { to_revision: None }),
+        ),
+    ] {
+        let mut d = Demo::new(Scenario::Drill, false).await;
+        typed(&mut d, ":");
+        typed(&mut d, typed_name);
+        press(&mut d, KeyCode::Enter);
+        let Mode::Confirm(dialog) = &d.app.ui.mode else {
+            panic!(":{typed_name} opened no dialog: {:?}", d.app.ui.mode)
+        };
+        assert_eq!(dialog.command, expected, ":{typed_name}");
+    }
+}
+
+#[tokio::test]
+async fn a_command_the_train_refuses_says_why_at_the_key_and_opens_no_dialog() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    d.run_for(20).await;
+    typed(&mut d, "P");
+    assert!(
+        matches!(d.app.ui.mode, Mode::Confirm(_)),
+        "promote-full is allowed now"
+    );
+    press(&mut d, KeyCode::Esc);
+    let abort = captain::ops::Confirmed {
+        command: Command::Train(TrainCommand::Abort),
+        reason: Some("drill".into()),
+        confirmation: captain::ops::Confirmation::Dialog,
+    };
+    assert!(d.op.execute(abort, d.now()).await.unwrap().ok);
+    d.sync();
+    assert!(
+        d.app
+            .train
+            .as_deref()
+            .is_some_and(|t| t.status.is_terminal()),
+        "aborted: {:?}",
+        d.app.train.as_ref().map(|t| t.status.clone())
+    );
+    typed(&mut d, "p");
+    assert_eq!(
+        d.app.ui.mode,
+        Mode::Normal,
+        "no dialog for a refused promote"
+    );
+    let (said, bad) = d
+        .app
+        .ui
+        .status
+        .clone()
+        .expect("a refusal on the status line");
+    assert!(
+        bad && said.contains("promote refused: cannot promote"),
+        "{said}"
+    );
+}

@@ -110,6 +110,14 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             app.ui.status = Some((format!("{} is unavailable: {why}", command.action()), true));
             return None;
         }
+        // What the train would refuse is said at the key press, before any dialog asks
+        // for a reason it would then throw away.
+        if let (Command::Train(cmd), Some(t)) = (&command, app.train.as_deref())
+            && let Err(refused) = t.clone().command(cmd, now)
+        {
+            app.ui.status = Some((format!("{} refused: {refused}", command.action()), true));
+            return None;
+        }
         app.ui.mode = Mode::Confirm(Box::new(ConfirmDialog::new(command, app.train.as_deref())));
         None
     };

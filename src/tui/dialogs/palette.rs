@@ -10,14 +10,34 @@ use super::centered;
 use crate::tui::keymap::{Binding, Keymap};
 use crate::tui::theme::Theme;
 
-/// Bindings whose name or description contains `input`, in table order.
+/// Bindings whose name or description contains `input`, best first: the action named
+/// exactly, then names starting with it, then names containing it, then descriptions
+/// containing it; table order within each. `:rollback` must open the rollback, never an
+/// action whose description merely mentions `frozen/rollback`.
 pub fn matches<'a>(keymap: &'a Keymap, input: &str) -> Vec<&'a Binding> {
     let q = input.trim().to_lowercase();
-    keymap
+    let rank = |b: &Binding| {
+        let name = b.name.to_lowercase();
+        if q.is_empty() || name == q {
+            Some(0)
+        } else if name.starts_with(&q) {
+            Some(1)
+        } else if name.contains(&q) {
+            Some(2)
+        } else if b.description.to_lowercase().contains(&q) {
+            Some(3)
+        } else {
+            None
+        }
+    };
+    let mut hits: Vec<(u8, &Binding)> = keymap
         .bindings()
         .iter()
-        .filter(|b| q.is_empty() || b.name.contains(&q) || b.description.contains(&q))
-        .collect()
+        .filter_map(|b| rank(b).map(|r| (r, b)))
+        .collect();
+    // A stable sort keeps the table's order within a rank.
+    hits.sort_by_key(|(r, _)| *r);
+    hits.into_iter().map(|(_, b)| b).collect()
 }
 
 pub fn draw(
