@@ -28,6 +28,8 @@ struct Faulty {
     inner: MemoryState,
     lease_down: Mutex<bool>,
     interfere: Mutex<Option<Value>>,
+    /// Calls that take or renew the lease.
+    lease_calls: Mutex<u32>,
 }
 
 impl Faulty {
@@ -36,6 +38,7 @@ impl Faulty {
             inner,
             lease_down: Mutex::new(false),
             interfere: Mutex::new(None),
+            lease_calls: Mutex::new(0),
         })
     }
 }
@@ -82,6 +85,7 @@ impl SharedState for Faulty {
         holder: &str,
         ttl: std::time::Duration,
     ) -> Result<LeaseHolder, SourceError> {
+        *self.lease_calls.lock().unwrap() += 1;
         if *self.lease_down.lock().unwrap() {
             return Err(SourceError::Unreachable(
                 "read Lease prod/captain-summit: connection refused".into(),
@@ -325,5 +329,48 @@ async fn a_read_only_console_says_auto_rollback_is_off_while_nobody_drives() {
     assert!(
         off.as_deref().is_some_and(|o| o.contains("nobody drives")),
         "after the driver quit: {off:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_standing_train_is_written_only_when_it_changes_and_the_lease_renewed_at_a_third_of_its_term()
+ {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Faulty::new(MemoryState::new(Arc::new(clock.clone())));
+    let mut op = console(&world, &clock, store.clone(), dir.path(), "ana", false).await;
+    let generation = || async { store.read("train").await.unwrap().unwrap().generation };
+    let written = generation().await;
+    let leases = *store.lease_calls.lock().unwrap();
+    // 30 measurements a second apart inside the 5 % step's 40 s window: each passes and
+    // changes nothing every console must agree on.
+    for _ in 0..30 {
+        clock.advance(TimeDelta::seconds(1));
+        op.tick(clock.now()).await.unwrap();
+    }
+    assert_eq!(op.train.weight, 5);
+    assert_eq!(
+        generation().await,
+        written,
+        "no write for measurements that changed nothing"
+    );
+    let renewals = *store.lease_calls.lock().unwrap() - leases;
+    // A 15 s lease renewed every 5 s: 6 in 30 s, not 30.
+    assert!(
+        (5..=7).contains(&renewals),
+        "{renewals} lease calls in 30 measurements"
+    );
+    assert!(op.drives());
+    // The window's end promotes: that is written.
+    for _ in 0..20 {
+        clock.advance(TimeDelta::seconds(1));
+        op.tick(clock.now()).await.unwrap();
+    }
+    assert_eq!(op.train.weight, 25, "{:?}", op.train.timeline);
+    assert_eq!(
+        generation().await,
+        written + 1,
+        "one write for the promotion"
     );
 }

@@ -248,6 +248,19 @@ impl Train {
         t
     }
 
+    /// Whether two trains differ only in what measuring adds (the latest analysis and the
+    /// recent verdicts). The rest is what every console of the release must agree on, and
+    /// all that is written to the shared state: a measurement that changes nothing else
+    /// stays local.
+    pub fn same_course(&self, other: &Train) -> bool {
+        let course = |t: &Train| Train {
+            last: None,
+            recent: VecDeque::new(),
+            ..t.clone()
+        };
+        course(self) == course(other)
+    }
+
     /// Start a train that was found not started: its first step, from `now`.
     pub fn begin(&mut self, now: DateTime<Utc>, why: &str) -> Vec<Effect> {
         if self.status != Status::NotStarted {

@@ -346,7 +346,7 @@ impl Operator {
         }
         // Why this console acts on a breach without the others agreeing, for the journal.
         let mut uncoordinated = alone.clone();
-        if self.train != unobserved {
+        if !self.train.same_course(&unobserved) {
             match self.commit_train().await {
                 Ok(()) => {}
                 Err(lost @ super::shared::Lost::Race(_)) => {

@@ -155,7 +155,19 @@ impl Coordination {
 
     /// Take or renew the lease; whether this console drives. Not knowing means not
     /// driving: two drivers are worse than a pause.
-    pub async fn drive(&mut self) -> bool {
+    pub async fn drive(&mut self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        // The holder renews at a third of the lease's term, as client-go's leader election
+        // does with its defaults: two renewals may fail before the lease runs out, and a
+        // standing train costs the API server one write per renewal, not one per measurement
+        // (docs/architecture.md, "Shared train state").
+        let third = chrono::TimeDelta::from_std(self.ttl / 3).unwrap_or(chrono::TimeDelta::MAX);
+        if self
+            .driver
+            .as_ref()
+            .is_some_and(|d| d.ours && now - d.renewed < third)
+        {
+            return true;
+        }
         match self.store.lease(&self.holder, self.ttl).await {
             Ok(h) => {
                 let was = self.driver.as_ref().map(|d| d.holder.clone());
@@ -204,9 +216,11 @@ impl Coordination {
     }
 
     /// Give the lease up, so another console drives at once rather than after it expires.
-    pub async fn release(&self) {
+    pub async fn release(&mut self) {
         if let Err(e) = self.store.release_lease(&self.holder).await {
             log::debug!("releasing the driver's lease: {e}");
         }
+        // Not the holder any more, whatever was last seen: the next look asks the store.
+        self.driver = None;
     }
 }

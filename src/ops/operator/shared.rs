@@ -222,7 +222,7 @@ impl Operator {
             c.peek(now).await;
             return Drive::Follows;
         }
-        if c.drive().await {
+        if c.drive(now).await {
             return Drive::Leads;
         }
         match &c.lease_error {
@@ -282,8 +282,8 @@ impl Operator {
     }
 
     /// Step down: let another console drive at once.
-    pub async fn release_shared(&self) {
-        if let Some(c) = &self.shared {
+    pub async fn release_shared(&mut self) {
+        if let Some(c) = &mut self.shared {
             c.release().await;
         }
     }
