@@ -20,7 +20,9 @@ use serde_json::Value;
 
 use captain::engine::signals::Track;
 use kube_support::ApiServer;
-use kube_tests_support::{fake_helm, helm_calls, http_route, put_release, route_weights};
+use kube_tests_support::{
+    fake_helm, helm_calls, http_route, put_helm_rollback, put_release, route_weights,
+};
 use prom_support::{Stack, Traffic};
 
 /// A run that has not ended in this long is hung: the test fails instead of CI hanging.
@@ -294,6 +296,9 @@ fn assert_rolled_back_by_helm(server: &ApiServer, dir: &Path, code: i32, text: &
         "{}",
         rollback[0]
     );
+    // What helm itself leaves behind, which the recording helm does not: without it the
+    // next look finds revision 7 still deployed, and the rollback unfinished.
+    put_helm_rollback(server, "summit", 7, 6);
     let status = captain(server, dir, &["canary", "status", "--json"])
         .output()
         .unwrap();
@@ -365,5 +370,60 @@ async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_th
     println!(
         "breach to rollback with the shared state deleted: {:.1} s",
         breach.seconds()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_driving_run_is_killed_the_other_takes_the_lease_and_rolls_the_breach_back() {
+    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(31).await;
+    let server = ApiServer::start().await;
+    fresh_deploy(&server);
+    let dir = tempfile::tempdir().unwrap();
+    configure(dir.path(), &stack.prometheus.url);
+    // Two drivers of one release, as two CI jobs or two clusters' `canary run`s would be:
+    // each its own state dir (journal), one shared train and lease in the cluster.
+    let other = tempfile::tempdir().unwrap();
+    configure(other.path(), &stack.prometheus.url);
+
+    let mut first = Run::spawn(&server, dir.path());
+    let deadline = Instant::now() + HUNG;
+    while route_weights(&server).1 != 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never started the canary"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = Run::spawn(&server, other.path());
+    while route_weights(&server).1 != 25 {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never promoted to 25 %"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The driver dies without a word (kill -9): its lease is left to expire.
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let killed = Instant::now();
+    stack.exporter.set(Track::Canary, breaching());
+
+    let (code, text, _) = second.follow(&server, |_, _| {}).await;
+    assert_rolled_back_by_helm(&server, other.path(), code, &text);
+    let lease = server
+        .object("leases.coordination.k8s.io", Some("prod"), CONFIGMAP)
+        .expect("the driver's lease");
+    let holder = lease["spec"]["holderIdentity"].as_str().unwrap_or_default();
+    assert!(
+        holder.is_empty() || !holder.ends_with(&format!("#{}", first.child.id())),
+        "the killed run does not hold it: {lease}"
+    );
+    println!(
+        "driver killed to rollback by the other: {:.1} s (a lease of 15 s, then failure_limit \
+         2 × interval 1 s)",
+        killed.elapsed().as_secs_f64()
     );
 }

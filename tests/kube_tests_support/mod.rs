@@ -153,6 +153,30 @@ pub fn put_release(server: &ApiServer, name: &str, revision: u32, status: &str, 
     );
 }
 
+/// What `helm rollback <name> <to>` leaves in the cluster (the fake helm only records its
+/// arguments): the deployed revision superseded, and a new one deployed, described as
+/// Helm describes a rollback.
+pub fn put_helm_rollback(server: &ApiServer, name: &str, deployed: u32, to: u32) {
+    put_release(server, name, deployed, "superseded", true);
+    let revision = deployed + 1;
+    let mut release = release_json(name, revision, "deployed");
+    release["info"]["description"] = Value::String(format!("Rollback to {to}"));
+    let payload = helm_payload(&release, true);
+    let version = revision.to_string();
+    server.put_secret(
+        "prod",
+        &format!("sh.helm.release.v1.{name}.v{revision}"),
+        &[
+            ("owner", "helm"),
+            ("name", name),
+            ("status", "deployed"),
+            ("version", &version),
+        ],
+        "helm.sh/release.v1",
+        &[("release", &payload)],
+    );
+}
+
 /// The HTTPRoute `summit` in `prod`: the canary and stable backends of its first rule at
 /// the given weights, and a second rule the canary must never touch.
 pub fn http_route(stable: u64, canary: u64) -> Value {
