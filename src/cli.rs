@@ -119,6 +119,15 @@ pub enum Cmd {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// Drive the release's canary trains without a terminal, for good: hold the lease,
+    /// start each new revision, promote and roll back by the SLOs (in the cluster, as a
+    /// Deployment: see deploy/).
+    Drive {
+        /// Serve `GET /healthz` here (e.g. 0.0.0.0:8080): 200 while measuring, 503 when the
+        /// last measurement is older than three intervals.
+        #[arg(long, value_name = "ADDR")]
+        health: Option<std::net::SocketAddr>,
+    },
     /// Write a starter captain.toml and .ci/config/slo.yml in the current directory.
     Init {
         /// Overwrite files that already exist.

@@ -427,3 +427,79 @@ async fn when_the_driving_run_is_killed_the_other_takes_the_lease_and_rolls_the_
         killed.elapsed().as_secs_f64()
     );
 }
+
+/// Poll until the route sends the canary `weight`, or fail saying what was awaited.
+async fn until_canary_at(server: &ApiServer, weight: u64, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + HUNG;
+    while route_weights(server).1 != weight {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the driver exited ({status}) before {what}");
+        }
+        assert!(Instant::now() < deadline, "{what}: never happened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captain_drive_runs_each_new_revision_unattended_reports_health_and_hands_the_lease_back() {
+    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(31).await;
+    let server = ApiServer::start().await;
+    fresh_deploy(&server);
+    let dir = tempfile::tempdir().unwrap();
+    configure(dir.path(), &stack.prometheus.url);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let health = format!("127.0.0.1:{port}");
+    let mut driver = captain(&server, dir.path(), &["drive", "--health", &health])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    until_canary_at(&server, 100, "revision 7 promoted to 100 %", &mut driver).await;
+    let answer = reqwest::get(format!("http://{health}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["revision"], 7, "{body}");
+    assert_eq!(body["drives"], true, "{body}");
+
+    // The next deploy: revision 8, the chart's route back to all stable.
+    put_release(&server, "summit", 7, "superseded", true);
+    put_release(&server, "summit", 8, "deployed", true);
+    server.put_object(http_route(100, 0));
+    until_canary_at(&server, 5, "revision 8's canary started", &mut driver).await;
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(driver.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = driver.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the driver");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    let lease = server
+        .object("leases.coordination.k8s.io", Some("prod"), CONFIGMAP)
+        .expect("the driver's lease");
+    assert!(
+        lease["spec"]["holderIdentity"]
+            .as_str()
+            .is_none_or(str::is_empty),
+        "given up on the way out: {lease}"
+    );
+    let records = journal(dir.path());
+    assert_eq!(outcomes(&records, "start").len(), 2, "{records:#?}");
+}

@@ -18,6 +18,7 @@ macro_rules! say_err {
 
 mod audit;
 mod canary;
+mod drive;
 mod evidence;
 mod info;
 mod init;
@@ -47,6 +48,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Plan { action } => plan::run(cli, action).await,
         Cmd::Evidence { action } => evidence::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action),
+        Cmd::Drive { health } => drive::run(cli, *health).await,
         Cmd::Init { force } => init::run(*force),
         Cmd::Info => info::run(cli),
     }
