@@ -1213,6 +1213,14 @@ async fn a_rollback_killed_before_helm_finished_is_found_unfinished_journalled_a
         "never shown as rolled back while helm has not: {v}"
     );
 
+    let shown = captain_live(&server, dir.path(), &["audit", "show"]).await;
+    let shown = String::from_utf8_lossy(&shown.stdout).to_string();
+    let intent = shown
+        .lines()
+        .find(|l| l.contains("Intent rollback"))
+        .unwrap_or_else(|| panic!("the rollback's intent: {shown}"));
+    assert!(intent.contains("INTERRUPTED"), "{intent}");
+
     // The next run retries it, and this time helm finishes.
     std::fs::remove_file(dir.path().join("helm")).unwrap();
     fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");

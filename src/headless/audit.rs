@@ -57,9 +57,25 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
         },
         AuditCmd::Show(j) => {
             let records = audit::verify(&path)?;
+            // An intent without an outcome: captain was killed while acting (or is acting
+            // now). What the cluster was found in is a later record (docs/runbook.md,
+            // "If the rollback fails").
+            let finished: std::collections::BTreeSet<&str> = records
+                .iter()
+                .filter(|r| r.entry.phase == audit::Phase::Outcome)
+                .map(|r| r.entry.trace_id.as_str())
+                .collect();
+            let unfinished = |r: &audit::Record| {
+                r.entry.phase == audit::Phase::Intent
+                    && !finished.contains(r.entry.trace_id.as_str())
+            };
             for r in &records {
                 if j.json {
-                    say!("{}", serde_json::to_string(r)?);
+                    let mut v = serde_json::to_value(r)?;
+                    if unfinished(r) {
+                        v["interrupted"] = serde_json::Value::Bool(true);
+                    }
+                    say!("{}", serde_json::to_string(&v)?);
                 } else {
                     let e = &r.entry;
                     say!(
@@ -80,7 +96,11 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
                         e.result
                             .as_ref()
                             .map(|x| format!(" → {x}"))
-                            .unwrap_or_default(),
+                            .unwrap_or_else(|| if unfinished(r) {
+                                " → INTERRUPTED: no outcome recorded (killed while acting, or still running)".into()
+                            } else {
+                                String::new()
+                            }),
                     );
                 }
             }
