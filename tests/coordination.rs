@@ -4,6 +4,8 @@
 //! says when nobody would roll back. The demo world is the cluster; the shared state is the
 //! in-memory twin, wrapped to fail or interfere on cue.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -11,16 +13,14 @@ use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 
 use captain::clock::{Clock, ManualClock};
-use captain::config::plan::Plan;
 use captain::engine::train::{Status, Train, TrainCommand};
-use captain::ops::audit::{Actor, Journal};
-use captain::ops::progress::Progress;
-use captain::ops::{Command, Confirmation, Confirmed, Operator, Setup};
-use captain::sim::{self, Scenario, World};
+use captain::ops::{Command, Confirmation, Confirmed, Operator};
+use captain::sim::{Scenario, World};
 use captain::sources::memory_state::MemoryState;
 use captain::sources::{
     Feed, LeaseHolder, SharedDoc, SharedDocs, SharedState, SourceError, WriteError,
 };
+use support::console;
 
 /// The in-memory shared state, with two faults on cue: a lease that cannot be read, and
 /// another console's train written just before this console's next write.
@@ -96,43 +96,6 @@ impl SharedState for Faulty {
     async fn release_lease(&self, holder: &str) -> Result<(), SourceError> {
         self.inner.release_lease(holder).await
     }
-}
-
-async fn console(
-    world: &World,
-    clock: &ManualClock,
-    shared: Arc<dyn SharedState>,
-    dir: &std::path::Path,
-    user: &str,
-    read_only: bool,
-) -> Operator {
-    let setup = Setup {
-        release: "summit".into(),
-        preview_prefix: "pr-".into(),
-        actor: Actor {
-            os_user: user.into(),
-            ..Actor::default()
-        },
-        read_only,
-        adopt: false,
-        needs: Vec::new(),
-        shared: Some(shared),
-    };
-    let plan = Plan::builtin();
-    let progress =
-        Progress::open(plan.clone(), sim::phase_states(&plan, clock.now()), None).unwrap();
-    let journal = Journal::open(&dir.join(format!("{user}-audit.jsonl"))).unwrap();
-    let (op, _) = Operator::start(
-        world.backends(),
-        sim::demo_slo(),
-        journal,
-        setup,
-        progress,
-        clock.now(),
-    )
-    .await
-    .expect("a console starts");
-    op
 }
 
 fn promote() -> Confirmed {

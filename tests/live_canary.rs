@@ -82,6 +82,27 @@ fn fresh_deploy(server: &ApiServer) {
     server.put_object(http_route(100, 0));
 }
 
+/// A real Prometheus with a full query window of healthy history, the test API server with
+/// a fresh deploy, and a state dir configured for both.
+struct Live {
+    stack: Stack,
+    server: ApiServer,
+    dir: tempfile::TempDir,
+}
+
+impl Live {
+    /// `None` when Prometheus is not installed (and this is not CI): the test is skipped.
+    async fn fresh_deploy() -> Option<Live> {
+        let stack = Stack::start(healthy(), healthy()).await?;
+        stack.wait_for_history(31).await;
+        let server = ApiServer::start().await;
+        fresh_deploy(&server);
+        let dir = tempfile::tempdir().unwrap();
+        configure(dir.path(), &stack.prometheus.url);
+        Some(Live { stack, server, dir })
+    }
+}
+
 fn configure(dir: &Path, prometheus: &str) {
     std::fs::write(
         dir.join("captain.toml"),
@@ -197,14 +218,14 @@ fn outcomes<'a>(records: &'a [Value], action: &str) -> Vec<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_revision_at_zero_is_started_by_canary_run_and_promoted_through_every_step() {
-    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+    let Some(Live {
+        stack: _stack,
+        server,
+        dir,
+    }) = Live::fresh_deploy().await
+    else {
         return;
     };
-    stack.wait_for_history(31).await;
-    let server = ApiServer::start().await;
-    fresh_deploy(&server);
-    let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &stack.prometheus.url);
 
     let (code, text, weights) = Run::spawn(&server, dir.path())
         .follow(&server, |_, _| {})
@@ -309,14 +330,9 @@ fn assert_rolled_back_by_helm(server: &ApiServer, dir: &Path, code: i32, text: &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_breach_at_50_percent_is_rolled_back_by_helm_with_its_reason_and_exit_1() {
-    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+    let Some(Live { stack, server, dir }) = Live::fresh_deploy().await else {
         return;
     };
-    stack.wait_for_history(31).await;
-    let server = ApiServer::start().await;
-    fresh_deploy(&server);
-    let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &stack.prometheus.url);
 
     let mut breach = Breach::default();
     let (code, text, weights) = Run::spawn(&server, dir.path())
@@ -333,14 +349,9 @@ async fn a_breach_at_50_percent_is_rolled_back_by_helm_with_its_reason_and_exit_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_the_run() {
-    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+    let Some(Live { stack, server, dir }) = Live::fresh_deploy().await else {
         return;
     };
-    stack.wait_for_history(31).await;
-    let server = ApiServer::start().await;
-    fresh_deploy(&server);
-    let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &stack.prometheus.url);
 
     let mut breach = Breach::default();
     let mut deleted = false;
@@ -375,14 +386,9 @@ async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_driving_run_is_killed_the_other_takes_the_lease_and_rolls_the_breach_back() {
-    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+    let Some(Live { stack, server, dir }) = Live::fresh_deploy().await else {
         return;
     };
-    stack.wait_for_history(31).await;
-    let server = ApiServer::start().await;
-    fresh_deploy(&server);
-    let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &stack.prometheus.url);
     // Two drivers of one release, as two CI jobs or two clusters' `canary run`s would be:
     // each its own state dir (journal), one shared train and lease in the cluster.
     let other = tempfile::tempdir().unwrap();
@@ -442,14 +448,14 @@ async fn until_canary_at(server: &ApiServer, weight: u64, what: &str, child: &mu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captain_drive_runs_each_new_revision_unattended_reports_health_and_hands_the_lease_back() {
-    let Some(stack) = Stack::start(healthy(), healthy()).await else {
+    let Some(Live {
+        stack: _stack,
+        server,
+        dir,
+    }) = Live::fresh_deploy().await
+    else {
         return;
     };
-    stack.wait_for_history(31).await;
-    let server = ApiServer::start().await;
-    fresh_deploy(&server);
-    let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &stack.prometheus.url);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 mod kube_support;
 mod kube_tests_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,12 +15,9 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 
 use captain::clock::{Clock, ManualClock};
-use captain::config::plan::Plan;
 use captain::engine::train::{Status, TrainCommand};
-use captain::ops::audit::{Actor, Journal};
-use captain::ops::progress::Progress;
-use captain::ops::{Command, Confirmation, Confirmed, Operator, Setup};
-use captain::sim::{self, Scenario, World};
+use captain::ops::{Command, Confirmation, Confirmed, Operator};
+use captain::sim::{Scenario, World};
 use captain::sources::SharedState;
 use captain::sources::kube::{KubeShared, connect};
 use kube_support::ApiServer;
@@ -49,33 +47,7 @@ async fn console(
         CONFIGMAP,
         Arc::new(clock.clone()),
     ));
-    let setup = Setup {
-        release: "summit".into(),
-        preview_prefix: "pr-".into(),
-        actor: Actor {
-            os_user: user.into(),
-            ..Actor::default()
-        },
-        read_only: false,
-        adopt: false,
-        needs: Vec::new(),
-        shared: Some(shared),
-    };
-    let plan = Plan::builtin();
-    let progress =
-        Progress::open(plan.clone(), sim::phase_states(&plan, clock.now()), None).unwrap();
-    let journal = Journal::open(&dir.join(format!("{user}-audit.jsonl"))).unwrap();
-    let (op, _) = Operator::start(
-        world.backends(),
-        sim::demo_slo(),
-        journal,
-        setup,
-        progress,
-        clock.now(),
-    )
-    .await
-    .expect("a console starts");
-    op
+    support::console(world, clock, shared, dir, user, false).await
 }
 
 fn promote() -> Confirmed {

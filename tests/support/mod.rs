@@ -18,6 +18,45 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// A console of release `summit` on the demo world's backends, sharing its train through
+/// `shared`, journalling to `<dir>/<user>-audit.jsonl`: as the console opens one.
+pub async fn console(
+    world: &World,
+    clock: &ManualClock,
+    shared: Arc<dyn captain::sources::SharedState>,
+    dir: &std::path::Path,
+    user: &str,
+    read_only: bool,
+) -> Operator {
+    let setup = Setup {
+        release: "summit".into(),
+        preview_prefix: "pr-".into(),
+        actor: Actor {
+            os_user: user.into(),
+            ..Actor::default()
+        },
+        read_only,
+        adopt: false,
+        needs: Vec::new(),
+        shared: Some(shared),
+    };
+    let plan = Plan::builtin();
+    let progress =
+        Progress::open(plan.clone(), sim::phase_states(&plan, clock.now()), None).unwrap();
+    let journal = Journal::open(&dir.join(format!("{user}-audit.jsonl"))).unwrap();
+    let (op, _) = Operator::start(
+        world.backends(),
+        sim::demo_slo(),
+        journal,
+        setup,
+        progress,
+        clock.now(),
+    )
+    .await
+    .expect("a console starts");
+    op
+}
+
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 2, 47, 0).unwrap()
 }
