@@ -335,3 +335,36 @@ async fn a_command_the_train_refuses_says_why_at_the_key_and_opens_no_dialog() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn from_the_first_failed_measurement_the_header_says_breach_and_when_it_rolls_back() {
+    let mut d = Demo::new(Scenario::Breach, false).await;
+    let header = |d: &Demo| {
+        d.screen(120, 40)
+            .backend()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for _ in 0..120 {
+        d.run_for(5).await;
+        if d.op.train.failures > 0 {
+            break;
+        }
+        assert!(!header(&d).contains("BREACH"), "{}", header(&d));
+    }
+    assert_eq!(d.op.train.failures, 1, "a first failed measurement at 50 %");
+    let top = header(&d);
+    assert!(
+        top.contains("BREACH 1/2 · auto-rollback ≤ 5s"),
+        "the header: {top}"
+    );
+    let release = top.find("summit").unwrap();
+    assert!(
+        top.find("BREACH").unwrap() < top.find("canary").unwrap()
+            && release < top.find("BREACH").unwrap(),
+        "first after the release: {top}"
+    );
+}

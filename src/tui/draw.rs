@@ -149,10 +149,31 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
             | crate::engine::train::Status::AwaitingGate => theme.warn,
             _ => theme.pass,
         };
+        // From the first failed measurement, the breach outranks everything else on the
+        // line: what failed, how many more make the rollback, and by when at the latest.
+        let breaching = t.failures > 0;
         spans.push(Span::styled(
             format!("· canary {} % {} ", t.weight, t.status.label()),
-            theme.bold(colour),
+            theme.bold(if breaching { theme.fail } else { colour }),
         ));
+        if breaching && let Some(within) = t.failure_action_within(now) {
+            let what = match t.policy.on_fail {
+                crate::config::slo::OnFail::Rollback => "auto-rollback",
+                crate::config::slo::OnFail::Pause => "auto-pause",
+            };
+            spans.insert(
+                3,
+                Span::styled(
+                    format!(
+                        " BREACH {}/{} · {what} ≤ {} ",
+                        t.failures,
+                        t.policy.failure_limit,
+                        format_span(within.to_std().unwrap_or_default())
+                    ),
+                    theme.bold(theme.fail).add_modifier(Modifier::REVERSED),
+                ),
+            );
+        }
     }
     if let Some(m) = &app.main.value {
         match m.overall() {
