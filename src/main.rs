@@ -71,6 +71,7 @@ async fn console(cli: Cli) -> Result<ExitCode> {
         session.phases.clone(),
     );
     app.preview_prefix = s.config.previews.prefix.clone();
+    app.bell = s.config.ui.bell;
     app.ttl = s.config.previews.ttl.chrono();
     log::info!(
         "captain on {}; audit journal {}",

@@ -337,7 +337,7 @@ async fn a_command_the_train_refuses_says_why_at_the_key_and_opens_no_dialog() {
 }
 
 #[tokio::test]
-async fn from_the_first_failed_measurement_the_header_says_breach_and_when_it_rolls_back() {
+async fn from_the_first_failed_measurement_the_header_says_breach_and_the_bell_rings() {
     let mut d = Demo::new(Scenario::Breach, false).await;
     let header = |d: &Demo| {
         d.screen(120, 40)
@@ -349,13 +349,19 @@ async fn from_the_first_failed_measurement_the_header_says_breach_and_when_it_ro
             .to_string()
     };
     for _ in 0..120 {
+        let automatic = d.app.outcomes.len();
+        d.app.ring = false;
         d.run_for(5).await;
         if d.op.train.failures > 0 {
             break;
         }
         assert!(!header(&d).contains("BREACH"), "{}", header(&d));
+        // The bell rings for captain's own promotions, and for nothing else.
+        let acted = d.app.outcomes.len() > automatic;
+        assert_eq!(d.app.ring, acted, "bell after {:?}", d.app.outcomes.back());
     }
     assert_eq!(d.op.train.failures, 1, "a first failed measurement at 50 %");
+    assert!(d.app.ring, "the bell rings at the first failed measurement");
     let top = header(&d);
     assert!(
         top.contains("BREACH 1/2 · auto-rollback ≤ 5s"),

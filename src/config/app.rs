@@ -170,11 +170,23 @@ impl Default for PlanConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
     pub theme: Option<String>,
     pub read_only: bool,
+    /// Ring the terminal's bell on a breach and on any automatic action (default on).
+    pub bell: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: None,
+            read_only: false,
+            bell: true,
+        }
+    }
 }
 
 /// How long captain waits on the cluster, GitHub and Prometheus (see

@@ -143,6 +143,12 @@ pub async fn run(c: Console) -> Result<Ended> {
         terminal
             .draw(|f| super::draw(f, &app, clock.now(), &theme))
             .wrap_err("drawing the screen")?;
+        if std::mem::take(&mut app.ring) {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            // BEL: the terminal beeps, or flashes, or marks the tab, as its user chose.
+            let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+        }
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {

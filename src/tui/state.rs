@@ -189,6 +189,10 @@ pub struct App {
     pub follows: Option<String>,
     /// This console drives the train: quitting hands auto-rollback over.
     pub drives: bool,
+    /// Ring the terminal's bell on a breach and on any automatic action (`[ui] bell`).
+    pub bell: bool,
+    /// The bell is due: the loop rings it once, after drawing.
+    pub ring: bool,
     /// Why nobody would roll the canary back by itself now: the header says so.
     pub auto_rollback_off: Option<String>,
     pub fault: Option<String>,
@@ -241,6 +245,8 @@ impl App {
             denied: Default::default(),
             follows: None,
             drives: false,
+            bell: true,
+            ring: false,
             auto_rollback_off: None,
             fault: None,
             ui: UiState::default(),
@@ -251,6 +257,11 @@ impl App {
     pub fn apply(&mut self, update: Update) {
         match update {
             Update::Train(t, back) => {
+                let was = self.train.as_ref().map_or(0, |t| t.failures);
+                if self.bell && t.failures > was {
+                    // A breach is under way: a sound, not only a colour.
+                    self.ring = true;
+                }
                 self.train = Some(t);
                 if back.is_some() {
                     self.weight_read_back = back;
@@ -260,6 +271,8 @@ impl App {
             Update::Sample(s) => self.series.push(s),
             Update::Analysis(a) => self.analysis = Some(a),
             Update::Outcome(o) => {
+                // Captain acted by itself: whoever watches should look now.
+                self.ring |= self.bell && o.automatic;
                 let verb = if o.ok { "done" } else { "FAILED" };
                 let who = if o.automatic { "automatic " } else { "" };
                 self.ui.status = Some((
