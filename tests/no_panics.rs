@@ -54,6 +54,9 @@ fn leaves(cmd: &clap::Command, path: Vec<String>, into: &mut Vec<Vec<String>>) {
     }
 }
 
+/// Subcommands that run until stopped: each has a test of its own below.
+const LONG_RUNNING: &[&str] = &["drive"];
+
 #[test]
 fn the_list_below_covers_every_subcommand() {
     let mut known = Vec::new();
@@ -61,10 +64,33 @@ fn the_list_below_covers_every_subcommand() {
     let listed = every_subcommand(Path::new("x"));
     for leaf in known {
         assert!(
-            listed.iter().any(|args| args.starts_with(&leaf)),
+            listed.iter().any(|args| args.starts_with(&leaf))
+                || (leaf.len() == 1 && LONG_RUNNING.contains(&leaf[0].as_str())),
             "{leaf:?} is not run by these tests"
         );
     }
+}
+
+#[test]
+fn drive_with_its_output_closed_runs_until_sigterm_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = start(dir.path(), &["drive".into()], writer);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_no_panic("drive | true", &o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn start(state: &Path, args: &[String], stdout: impl Into<Stdio>) -> Child {
