@@ -20,7 +20,7 @@ use captain::sources::memory_state::MemoryState;
 use captain::sources::{
     Feed, LeaseHolder, SharedDoc, SharedDocs, SharedState, SourceError, WriteError,
 };
-use support::console;
+use support::{console, joining};
 
 /// The in-memory shared state, with two faults on cue: a lease that cannot be read, and
 /// another console's train written just before this console's next write.
@@ -336,4 +336,118 @@ async fn a_standing_train_is_written_only_when_it_changes_and_the_lease_renewed_
         written + 1,
         "one write for the promotion"
     );
+}
+
+#[tokio::test]
+async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_itself() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryState::new(Arc::new(clock.clone()));
+    let cluster = world.backends().cluster;
+    let mut ana = console(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "ana",
+        false,
+    )
+    .await;
+    let full = Confirmed {
+        command: Command::Train(TrainCommand::PromoteFull),
+        reason: None,
+        confirmation: Confirmation::Typed,
+    };
+    assert!(ana.execute(full, clock.now()).await.unwrap().ok);
+    assert_eq!(ana.train.status, Status::Promoted);
+
+    // The promotion folded into stable (the canary gets nothing): an ended train at rest.
+    cluster.set_canary_weight(0).await.unwrap();
+    let eve = joining(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "eve",
+        false,
+        true,
+    )
+    .await;
+    assert_eq!(
+        eve.train.status,
+        Status::Promoted,
+        "never restarted by itself"
+    );
+    assert_eq!(eve.drift, None);
+
+    // The route sends the canary 5 % again, by hand: the train is taken where it is.
+    cluster.set_canary_weight(5).await.unwrap();
+    let ben = joining(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "ben",
+        false,
+        true,
+    )
+    .await;
+    assert!(
+        ben.drift
+            .as_deref()
+            .is_some_and(|d| d.contains("promoted at 100 %")),
+        "{:?}",
+        ben.drift
+    );
+    assert_eq!(
+        (ben.train.weight, ben.train.status.clone()),
+        (5, Status::Progressing)
+    );
+
+    // Traffic taken from a running canary by hand: paused for a human, not started afresh.
+    cluster.set_canary_weight(0).await.unwrap();
+    let mut cy = joining(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "cy",
+        false,
+        true,
+    )
+    .await;
+    assert!(
+        matches!(cy.train.status, Status::Paused { .. }),
+        "{:?}",
+        cy.train.status
+    );
+    assert!(
+        cy.start_new(clock.now()).await.unwrap().is_err(),
+        "nothing to start"
+    );
+
+    // An ended train whose canary gets nothing is at rest.
+    let abort = Confirmed {
+        command: Command::Train(TrainCommand::Abort),
+        reason: Some("done".into()),
+        confirmation: Confirmation::Dialog,
+    };
+    assert!(cy.execute(abort, clock.now()).await.unwrap().ok);
+    let dee = joining(
+        &world,
+        &clock,
+        Arc::new(memory.clone()),
+        dir.path(),
+        "dee",
+        false,
+        true,
+    )
+    .await;
+    assert!(
+        matches!(dee.train.status, Status::Aborted { .. }),
+        "{:?}",
+        dee.train.status
+    );
+    assert_eq!(dee.drift, None);
 }

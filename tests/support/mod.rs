@@ -28,6 +28,20 @@ pub async fn console(
     user: &str,
     read_only: bool,
 ) -> Operator {
+    joining(world, clock, shared, dir, user, read_only, false).await
+}
+
+/// As [`console`]; `adopt`: take the train where the world's cluster has it, as a live
+/// console does, instead of starting one.
+pub async fn joining(
+    world: &World,
+    clock: &ManualClock,
+    shared: Arc<dyn captain::sources::SharedState>,
+    dir: &std::path::Path,
+    user: &str,
+    read_only: bool,
+    adopt: bool,
+) -> Operator {
     let setup = Setup {
         release: "summit".into(),
         preview_prefix: "pr-".into(),
@@ -36,7 +50,7 @@ pub async fn console(
             ..Actor::default()
         },
         read_only,
-        adopt: false,
+        adopt,
         needs: Vec::new(),
         shared: Some(shared),
     };

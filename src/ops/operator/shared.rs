@@ -129,14 +129,28 @@ impl Operator {
             self.train.status.label(),
             self.train.weight
         );
+        if cluster == 0 && self.train.status.is_terminal() {
+            // An ended train whose canary gets nothing is at rest (a promotion folded into
+            // stable, traffic moved by hand): it is never started again by itself.
+            log::info!("{stored}; the train has ended and stays as it is");
+            return;
+        }
         log::warn!("drift: {stored}; following the cluster");
-        self.train = Train::adopt(
+        let mut found = Train::adopt(
             self.train.release.clone(),
             self.train.policy.clone(),
             self.train.revisions.clone(),
             cluster,
             now,
         );
+        if found.status == crate::engine::train::Status::NotStarted {
+            // Someone took the canary's traffic away: a human decides what comes next, not
+            // a fresh start.
+            found.status = crate::engine::train::Status::Paused {
+                reason: format!("{stored}: promote, roll back or abort by hand"),
+            };
+        }
+        self.train = found;
         self.drift = Some(stored);
         if !self.read_only
             && let Err(e) = self.commit_train().await
