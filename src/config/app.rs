@@ -34,8 +34,11 @@ pub struct KubeConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReleaseConfig {
+    #[serde(deserialize_with = "super::checks::release_name")]
     pub name: String,
+    #[serde(deserialize_with = "super::checks::namespace")]
     pub namespace: String,
+    #[serde(deserialize_with = "super::checks::namespace")]
     pub stage_namespace: String,
 }
 
@@ -53,6 +56,7 @@ impl Default for ReleaseConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct TrafficConfig {
     pub kind: TrafficKind,
+    #[serde(deserialize_with = "super::checks::route")]
     pub route: String,
 }
 
@@ -75,7 +79,9 @@ pub enum TrafficKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GithubConfig {
+    #[serde(deserialize_with = "super::checks::repo")]
     pub repo: String,
+    #[serde(deserialize_with = "super::checks::url")]
     pub api_url: String,
 }
 
@@ -91,6 +97,7 @@ impl Default for GithubConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrometheusConfig {
+    #[serde(deserialize_with = "super::checks::url")]
     pub url: String,
 }
 
@@ -251,6 +258,41 @@ file = "builtin"
         let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
         assert_eq!(cfg.kube.context.as_deref(), Some("prod-admin"));
         assert_eq!(cfg.previews.ttl, Span::secs(3 * 86_400));
+    }
+
+    #[test]
+    fn names_repositories_and_urls_are_checked_at_load_with_their_position() {
+        for (table, key, value, says) in [
+            ("release", "name", "", "the release"),
+            ("release", "name", "Summit", "the release"),
+            ("release", "namespace", "prod_eu", "the namespace"),
+            ("release", "stage_namespace", "-stage", "the namespace"),
+            ("traffic", "route", "summit..canary", "the route"),
+            ("github", "repo", "summit", "owner/name"),
+            ("github", "repo", "acme/", "owner/name"),
+            ("github", "api_url", "api.github.com", "not a URL"),
+            (
+                "github",
+                "api_url",
+                "ftp://ghe.example.com/api/v3",
+                "http(s)",
+            ),
+            ("prometheus", "url", "http://", "not a URL"),
+        ] {
+            let text = format!("[{table}]\n{key} = {value:?}\n");
+            let err = AppConfig::parse(Path::new("captain.toml"), &text)
+                .expect_err(&format!("{table}.{key} = {value:?}"));
+            let column = key.len() + 4;
+            assert_eq!((err.line, err.column), (Some(2), Some(column)), "{err}");
+            assert!(
+                err.message.contains(says),
+                "{table}.{key} = {value:?}: {err}"
+            );
+        }
+        let good = "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[traffic]\nroute = \"summit\"\n\
+                    [github]\nrepo = \"acme/summit.web\"\napi_url = \"https://ghe.example.com/api/v3\"\n\
+                    [prometheus]\nurl = \"http://prometheus.monitoring:9090\"\n";
+        AppConfig::parse(Path::new("captain.toml"), good).unwrap();
     }
 
     #[test]

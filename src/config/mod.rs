@@ -3,6 +3,7 @@
 //! nothing starts half-configured.
 
 pub mod app;
+pub mod checks;
 pub mod duration;
 pub mod error;
 pub(crate) mod nodes;
