@@ -451,3 +451,40 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
     );
     assert_eq!(dee.drift, None);
 }
+
+#[tokio::test]
+async fn helms_own_rollback_revision_is_never_a_new_canary_whatever_its_description() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryState::new(Arc::new(clock.clone()));
+    let mut ana = console(&world, &clock, Arc::new(memory), dir.path(), "ana", false).await;
+    let back = Confirmed {
+        command: Command::Train(TrainCommand::Rollback { to_revision: None }),
+        reason: Some("p99".into()),
+        confirmation: Confirmation::Typed,
+    };
+    assert!(ana.execute(back, clock.now()).await.unwrap().ok);
+    let (current, previous) = (ana.train.revisions.current, ana.train.revisions.previous);
+    let versions = [
+        (previous, "sha-41aaaaa".to_string()),
+        (current, "sha-42bbbbb".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let made = |description: &str, app_version: &str| {
+        Operator::made_by_rollback(&ana.train, current + 1, description, app_version, &versions)
+    };
+    // Helm 3 describes it; Helm 4 records the reason instead: the version tells.
+    assert!(made(&format!("Rollback to {previous}"), "sha-41aaaaa"));
+    assert!(made("p99", "sha-41aaaaa"));
+    // A later deploy of new code is a new canary.
+    assert!(!made("Upgrade complete", "sha-43ccccc"));
+    assert!(!Operator::made_by_rollback(
+        &ana.train,
+        current,
+        "p99",
+        "sha-41aaaaa",
+        &versions
+    ));
+}

@@ -91,14 +91,26 @@ pub async fn run(cli: &Cli, health: Option<SocketAddr>) -> Result<ExitCode> {
 /// Helm's own rollback of it): a new train to drive.
 async fn newer_revision(session: &Session, op: &Operator) -> bool {
     match session.backends.deployer.history().await {
-        Ok(history) => history
-            .iter()
-            .rev()
-            .find(|r| r.status == "deployed")
-            .is_some_and(|r| {
-                r.revision > op.train.revisions.current
-                    && !r.description.starts_with("Rollback to ")
-            }),
+        Ok(history) => {
+            let versions = history
+                .iter()
+                .map(|r| (r.revision, r.app_version.clone()))
+                .collect();
+            history
+                .iter()
+                .rev()
+                .find(|r| r.status == "deployed")
+                .is_some_and(|r| {
+                    r.revision > op.train.revisions.current
+                        && !Operator::made_by_rollback(
+                            &op.train,
+                            r.revision,
+                            &r.description,
+                            &r.app_version,
+                            &versions,
+                        )
+                })
+        }
         Err(e) => {
             log::warn!("reading the release history: {e}");
             false

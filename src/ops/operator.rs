@@ -113,6 +113,8 @@ pub struct Operator {
     /// The revision Helm rolled back to, when the newest deployed revision is Helm's own
     /// rollback (its description says "Rollback to N"): not a new canary.
     rollback_of: Option<u32>,
+    /// The release's revisions and their app versions, as read at start.
+    versions: BTreeMap<u32, String>,
     /// How the shared train and the cluster's traffic disagreed at start, if they did.
     pub drift: Option<String>,
 }
@@ -155,6 +157,10 @@ impl Operator {
             .description
             .strip_prefix("Rollback to ")
             .and_then(|n| n.trim().parse::<u32>().ok());
+        let versions = history
+            .iter()
+            .map(|r| (r.revision, r.app_version.clone()))
+            .collect();
         let (train, effects, cluster_weight) = if setup.adopt {
             let weight = backends
                 .cluster
@@ -184,6 +190,7 @@ impl Operator {
         let mut op = Operator {
             held: None,
             rollback_of,
+            versions,
             drift: None,
             denied,
             stuck: None,
@@ -484,6 +491,28 @@ impl Operator {
             self.journal.append(entry, Utc::now())?;
         }
         Ok(())
+    }
+
+    /// Whether `revision` (deployed after `train`'s) is the revision Helm made when `train`
+    /// rolled back: described "Rollback to N" (Helm 3), or, as Helm 4 records the reason
+    /// instead, the app version of the revision the train rolled back to. Never a new canary.
+    pub fn made_by_rollback(
+        train: &Train,
+        revision: u32,
+        description: &str,
+        app_version: &str,
+        versions: &BTreeMap<u32, String>,
+    ) -> bool {
+        if description.starts_with("Rollback to ") {
+            return true;
+        }
+        let to = match &train.status {
+            Status::RolledBack { to_revision, .. } | Status::RollingBack { to_revision, .. } => {
+                *to_revision
+            }
+            _ => return false,
+        };
+        revision > train.revisions.current && versions.get(&to).is_some_and(|v| v == app_version)
     }
 
     /// Start the canary of a revision found deployed with no traffic and no train, as Argo

@@ -161,6 +161,9 @@ pub fn put_helm_rollback(server: &ApiServer, name: &str, deployed: u32, to: u32)
     let revision = deployed + 1;
     let mut release = release_json(name, revision, "deployed");
     release["info"]["description"] = Value::String(format!("Rollback to {to}"));
+    // The chart and app of the revision rolled back to, as Helm copies them.
+    release["chart"]["metadata"] =
+        release_json(name, to, "superseded")["chart"]["metadata"].clone();
     let payload = helm_payload(&release, true);
     let version = revision.to_string();
     server.put_secret(

@@ -46,12 +46,33 @@ impl Operator {
         // train that rolled back to it; any other newer revision starts a train of its own
         // (a train of an older revision that had not ended was overtaken by the deploy).
         let ours = self.train.revisions.current;
+        let made_by = |t: &Train| {
+            t.revisions.current < ours
+                && (self.rollback_of.is_some()
+                    || Self::made_by_rollback(
+                        t,
+                        ours,
+                        "",
+                        &self.train.revisions.image,
+                        &self.versions,
+                    ))
+        };
         let joined = match theirs {
             Some(t)
                 if t.release == self.train.release
-                    && (t.revisions.current == ours
-                        || (self.rollback_of.is_some() && t.revisions.current < ours)) =>
+                    && (t.revisions.current == ours || made_by(&t)) =>
             {
+                if self.rollback_of.is_none() {
+                    self.rollback_of = match &t.status {
+                        crate::engine::train::Status::RolledBack { to_revision, .. }
+                        | crate::engine::train::Status::RollingBack { to_revision, .. }
+                            if t.revisions.current != ours =>
+                        {
+                            Some(*to_revision)
+                        }
+                        _ => None,
+                    };
+                }
                 self.train = t;
                 true
             }
