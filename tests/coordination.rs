@@ -345,6 +345,18 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
     let dir = tempfile::tempdir().unwrap();
     let memory = MemoryState::new(Arc::new(clock.clone()));
     let cluster = world.backends().cluster;
+    // A live console opening now: it takes the train where the cluster has it.
+    let join = |user: &'static str| {
+        joining(
+            &world,
+            &clock,
+            Arc::new(memory.clone()),
+            dir.path(),
+            user,
+            false,
+            true,
+        )
+    };
     let mut ana = console(
         &world,
         &clock,
@@ -364,16 +376,7 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
 
     // The promotion folded into stable (the canary gets nothing): an ended train at rest.
     cluster.set_canary_weight(0).await.unwrap();
-    let eve = joining(
-        &world,
-        &clock,
-        Arc::new(memory.clone()),
-        dir.path(),
-        "eve",
-        false,
-        true,
-    )
-    .await;
+    let eve = join("eve").await;
     assert_eq!(
         eve.train.status,
         Status::Promoted,
@@ -383,16 +386,7 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
 
     // The route sends the canary 5 % again, by hand: the train is taken where it is.
     cluster.set_canary_weight(5).await.unwrap();
-    let ben = joining(
-        &world,
-        &clock,
-        Arc::new(memory.clone()),
-        dir.path(),
-        "ben",
-        false,
-        true,
-    )
-    .await;
+    let ben = join("ben").await;
     assert!(
         ben.drift
             .as_deref()
@@ -407,16 +401,7 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
 
     // Traffic taken from a running canary by hand: paused for a human, not started afresh.
     cluster.set_canary_weight(0).await.unwrap();
-    let mut cy = joining(
-        &world,
-        &clock,
-        Arc::new(memory.clone()),
-        dir.path(),
-        "cy",
-        false,
-        true,
-    )
-    .await;
+    let mut cy = join("cy").await;
     assert!(
         matches!(cy.train.status, Status::Paused { .. }),
         "{:?}",
@@ -434,16 +419,7 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
         confirmation: Confirmation::Dialog,
     };
     assert!(cy.execute(abort, clock.now()).await.unwrap().ok);
-    let dee = joining(
-        &world,
-        &clock,
-        Arc::new(memory.clone()),
-        dir.path(),
-        "dee",
-        false,
-        true,
-    )
-    .await;
+    let dee = join("dee").await;
     assert!(
         matches!(dee.train.status, Status::Aborted { .. }),
         "{:?}",
