@@ -2,19 +2,13 @@
 //! terminals get every panel at once; small ones (down to 80×24) a tab bar and the focused
 //! panel, so nothing is squeezed into uselessness.
 
-pub mod border;
-pub mod cells;
-pub mod chart;
-pub mod table;
-
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType};
+use ratatui::widgets::Paragraph;
 
-use self::border::Bordered;
 use super::dialogs::{confirm, help, palette};
 use super::keymap::Action;
 use super::panels;
@@ -68,50 +62,6 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
         Mode::Confirm(dialog) => confirm::ConfirmDialog::draw(dialog, f, body, theme),
         Mode::Normal | Mode::Filter => {}
     }
-}
-
-/// The frame every panel sits in: its title, its data's age, focus.
-pub fn frame<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Bordered<'a> {
-    let focused = app.ui.focus == panel;
-    let filter = &app.ui.filters[panel.index()];
-    let mut title = vec![Span::styled(
-        format!(" {} {} ", panel.index() + 1, panel.title()),
-        if focused {
-            theme.bold(theme.border_focused)
-        } else {
-            theme.bold(theme.title)
-        },
-    )];
-    if !filter.is_empty() || (focused && app.ui.mode == Mode::Filter) {
-        let cursor = if app.ui.mode == Mode::Filter && focused {
-            "▏"
-        } else {
-            ""
-        };
-        title.push(Span::styled(
-            format!("/{filter}{cursor} "),
-            theme.bold(theme.accent),
-        ));
-    }
-    Bordered::new(
-        if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Rounded
-        },
-        theme.fg(if focused {
-            theme.border_focused
-        } else {
-            theme.border
-        }),
-        Line::from(title),
-    )
-    .extra(extra)
-}
-
-/// The panel's frame as a ratatui block, for widgets that draw their own.
-pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Block<'a> {
-    frame(panel, app, extra, theme).block()
 }
 
 fn draw_panel(
@@ -216,11 +166,10 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
         Constraint::Length(clock.len() as u16 + 1),
     ])
     .areas(area);
-    cells::paragraph(f.buffer_mut(), left, &[Line::from(spans)]);
-    cells::paragraph(
-        f.buffer_mut(),
+    f.render_widget(Paragraph::new(vec![Line::from(spans)]), left);
+    f.render_widget(
+        Paragraph::new(vec![Line::from(Span::styled(clock, theme.fg(theme.muted)))]),
         right,
-        &[Line::from(Span::styled(clock, theme.fg(theme.muted)))],
     );
 }
 
@@ -241,7 +190,7 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ]
         })
         .collect();
-    cells::paragraph(f.buffer_mut(), area, &[Line::from(spans)]);
+    f.render_widget(Paragraph::new(vec![Line::from(spans)]), area);
 }
 
 fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -251,10 +200,9 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         } else {
             theme.fg(theme.text)
         };
-        cells::paragraph(
-            f.buffer_mut(),
+        f.render_widget(
+            Paragraph::new(vec![Line::from(Span::styled(format!(" {msg}"), style))]),
             area,
-            &[Line::from(Span::styled(format!(" {msg}"), style))],
         );
         return;
     }
@@ -272,12 +220,11 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .into_iter()
     .flatten()
     .collect();
-    cells::paragraph(
-        f.buffer_mut(),
-        area,
-        &[Line::from(Span::styled(
+    f.render_widget(
+        Paragraph::new(vec![Line::from(Span::styled(
             format!(" {}", hints.join(" · ")),
             theme.fg(theme.muted),
-        ))],
+        ))]),
+        area,
     );
 }

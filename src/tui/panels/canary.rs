@@ -3,21 +3,19 @@
 //! signals as charts of canary against stable with the SLO threshold drawn.
 
 mod charts;
+mod thin;
 
 use chrono::{DateTime, Duration, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{LineGauge, Sparkline};
+use ratatui::widgets::{LineGauge, Paragraph, Sparkline};
 
-use super::ago;
+use super::{ago, block, boxed, table};
 use crate::config::duration::format_span;
 use crate::engine::analysis::Verdict;
 use crate::engine::train::{NextAction, Status, Train};
-use crate::tui::draw::cells;
-use crate::tui::draw::frame;
-use crate::tui::draw::table::TextTable;
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
@@ -44,12 +42,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         ),
         None => Line::styled(" waiting for metrics… ", theme.fg(theme.muted)),
     };
-    let inner = frame(Panel::Canary, app, extra, theme).render(area, f.buffer_mut());
+    let inner = boxed(f, area, block(Panel::Canary, app, extra, theme));
     let Some(train) = app.train.as_deref() else {
-        cells::paragraph(
-            f.buffer_mut(),
+        f.render_widget(
+            Paragraph::new(vec![Line::raw("no release train running")]),
             inner,
-            &[Line::raw("no release train running")],
         );
         return;
     };
@@ -124,7 +121,7 @@ fn draw_head(f: &mut Frame, area: Rect, app: &App, t: &Train, theme: &Theme) {
         format!("   canary {} %", t.weight),
         theme.bold(theme.canary),
     ));
-    cells::paragraph(f.buffer_mut(), area, &[line1, Line::from(steps)]);
+    f.render_widget(Paragraph::new(vec![line1, Line::from(steps)]), area);
 }
 
 fn draw_gauge(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &Theme) {
@@ -199,7 +196,7 @@ fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &T
             theme.bold(colour),
         ));
     }
-    cells::paragraph(f.buffer_mut(), area, &[Line::from(spans)]);
+    f.render_widget(Paragraph::new(vec![Line::from(spans)]), area);
 }
 
 fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -221,7 +218,7 @@ fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ]),
         None => Line::styled("verdict: no measurement yet", theme.fg(theme.muted)),
     };
-    cells::paragraph(f.buffer_mut(), area, &[line]);
+    f.render_widget(Paragraph::new(vec![line]), area);
 }
 
 /// The burn-rate alerts in a few words: the firing ones by name, else the fastest burn.
@@ -283,8 +280,10 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
         .collect();
     let focused = app.ui.focus == Panel::Canary;
     let sel = app.ui.selected[Panel::Canary.index()].min(a.objectives.len().saturating_sub(1));
-    TextTable {
-        widths: [
+    table(
+        f,
+        area,
+        [
             Constraint::Length(14),
             Constraint::Length(8),
             Constraint::Length(8),
@@ -293,7 +292,7 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
             Constraint::Length(7),
             Constraint::Length(6),
         ],
-        header: [
+        [
             "objective",
             "canary",
             "stable",
@@ -302,32 +301,29 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
             "verdict",
             "reqs",
         ],
-        header_style: theme.bold(theme.muted),
         rows,
-        highlight: theme.selected(),
-        selected: focused.then_some(sel),
-    }
-    .render(area, f.buffer_mut());
+        focused.then_some(sel),
+        theme,
+    );
     if let Some(o) = a.objectives.get(sel) {
         let line = Line::from(vec![
             Span::styled(format!("{} [{}]: ", o.sli, o.window), theme.fg(theme.muted)),
             Span::styled(o.reason.clone(), theme.fg(verdict_colour(o.verdict, theme))),
             Span::styled(format!(" · {}", o.query), theme.fg(theme.muted)),
         ]);
-        cells::paragraph(f.buffer_mut(), evidence, &[line]);
+        f.render_widget(Paragraph::new(vec![line]), evidence);
     }
 }
 
 fn draw_sparkline(f: &mut Frame, area: Rect, t: &Train, theme: &Theme) {
     let [label, spark] =
         Layout::horizontal([Constraint::Length(14), Constraint::Fill(1)]).areas(area);
-    cells::paragraph(
-        f.buffer_mut(),
-        label,
-        &[Line::from(Span::styled(
+    f.render_widget(
+        Paragraph::new(vec![Line::from(Span::styled(
             "measurements",
             theme.fg(theme.muted),
-        ))],
+        ))]),
+        label,
     );
     let take = spark.width as usize;
     let data: Vec<u64> = t

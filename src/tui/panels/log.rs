@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget};
 
-use crate::tui::draw::block;
+use super::block;
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 

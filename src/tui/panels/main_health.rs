@@ -4,24 +4,25 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 
-use super::{ago, freshness};
+use super::{ago, block, boxed, freshness, table};
 use crate::engine::main_health::{CheckState, Overall};
-use crate::tui::draw::table::TextTable;
-use crate::tui::draw::{cells, frame};
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
-    let inner = frame(
-        Panel::Main,
-        app,
-        freshness(&app.main, "GitHub", now, theme),
-        theme,
-    )
-    .render(area, f.buffer_mut());
+    let inner = boxed(
+        f,
+        area,
+        block(
+            Panel::Main,
+            app,
+            freshness(&app.main, "GitHub", now, theme),
+            theme,
+        ),
+    );
     let Some(m) = app.main.value.as_deref() else {
         return;
     };
@@ -56,7 +57,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         Constraint::Fill(1),
     ])
     .areas(inner);
-    cells::paragraph(f.buffer_mut(), top, &head);
+    f.render_widget(Paragraph::new(head), top);
     let rows = m
         .checks
         .iter()
@@ -78,19 +79,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             ]
         })
         .collect();
-    TextTable {
-        widths: [
+    table(
+        f,
+        checks,
+        [
             Constraint::Fill(1),
             Constraint::Length(8),
             Constraint::Length(12),
         ],
-        header: ["required check", "state", "since"],
-        header_style: theme.bold(theme.muted),
+        ["required check", "state", "since"],
         rows,
-        highlight: Style::default(),
-        selected: None,
-    }
-    .render(checks, f.buffer_mut());
+        None,
+        theme,
+    );
     let mut lines = Vec::new();
     lines.push(match &m.frozen {
         Some(fz) => Line::styled(
@@ -160,5 +161,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             theme.fg(if low { theme.warn } else { theme.muted }),
         ));
     }
-    cells::paragraph(f.buffer_mut(), bottom, &lines);
+    f.render_widget(Paragraph::new(lines), bottom);
 }

@@ -7,11 +7,83 @@ pub mod phases;
 pub mod previews;
 
 use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Row, Table, TableState};
 
 use crate::config::duration::format_span;
 use crate::sources::Reading;
+use crate::tui::state::{App, Mode, Panel};
 use crate::tui::theme::Theme;
+
+/// The box every panel sits in: its number and title (and filter) on the left, its data's
+/// age on the right; thick when focused.
+pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Block<'a> {
+    let focused = app.ui.focus == panel;
+    let filter = &app.ui.filters[panel.index()];
+    let mut title = vec![Span::styled(
+        format!(" {} {} ", panel.index() + 1, panel.title()),
+        if focused {
+            theme.bold(theme.border_focused)
+        } else {
+            theme.bold(theme.title)
+        },
+    )];
+    if !filter.is_empty() || (focused && app.ui.mode == Mode::Filter) {
+        let cursor = if app.ui.mode == Mode::Filter && focused {
+            "▏"
+        } else {
+            ""
+        };
+        title.push(Span::styled(
+            format!("/{filter}{cursor} "),
+            theme.bold(theme.accent),
+        ));
+    }
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(theme.fg(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        }))
+        .title(Line::from(title).left_aligned())
+        .title(extra.right_aligned())
+}
+
+/// Draws the panel's box in `area`; the area inside it.
+pub fn boxed(f: &mut Frame, area: Rect, block: Block) -> Rect {
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    inner
+}
+
+/// A table of one-line rows under a header row, `selected` highlighted. Panels build only
+/// the rows that fit (a cluster may hold thousands of previews), so the table is given the
+/// selection relative to the first row built.
+pub fn table<'a, const N: usize>(
+    f: &mut Frame,
+    area: Rect,
+    widths: [Constraint; N],
+    header: [&'a str; N],
+    rows: Vec<[Span<'a>; N]>,
+    selected: Option<usize>,
+    theme: &Theme,
+) {
+    let table = Table::new(rows.into_iter().map(Row::new), widths)
+        .header(Row::new(header).style(theme.bold(theme.muted)))
+        .row_highlight_style(theme.selected());
+    f.render_stateful_widget(
+        table,
+        area,
+        &mut TableState::default().with_selected(selected),
+    );
+}
 
 pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     format_span((now - then).to_std().unwrap_or_default())

@@ -7,8 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 
+use super::block;
 use crate::engine::phases::{PhaseStatus, ProbeStatus, current};
-use crate::tui::draw::block;
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 

@@ -6,10 +6,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 
-use super::{ago, freshness};
+use super::{ago, block, boxed, freshness, table};
 use crate::engine::previews::{PrState, UrlHealth};
-use crate::tui::draw::frame;
-use crate::tui::draw::table::TextTable;
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
@@ -91,11 +89,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             ]
         })
         .collect();
-    let inner =
-        frame(Panel::Previews, app, Line::from(extra.spans), theme).render(area, f.buffer_mut());
+    let inner = boxed(
+        f,
+        area,
+        block(Panel::Previews, app, Line::from(extra.spans), theme),
+    );
     let focused = app.ui.focus == Panel::Previews;
-    TextTable {
-        widths: [
+    table(
+        f,
+        inner,
+        [
             Constraint::Length(9),
             Constraint::Length(5),
             Constraint::Fill(1),
@@ -105,7 +108,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             Constraint::Length(4),
             Constraint::Length(12),
         ],
-        header: [
+        [
             "namespace",
             "pr",
             "title",
@@ -115,10 +118,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             "url",
             "",
         ],
-        header_style: theme.bold(theme.muted),
         rows,
-        highlight: theme.selected(),
-        selected: (focused && !rows_data.is_empty()).then_some(sel - offset),
-    }
-    .render(inner, f.buffer_mut());
+        (focused && !rows_data.is_empty()).then_some(sel - offset),
+        theme,
+    );
 }

@@ -6,11 +6,14 @@
 use chrono::{DateTime, Duration, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition};
 
 use super::dur;
+use super::thin::{self, Columns, Thin};
 use crate::engine::signals::{GoldenSample, Signal, Track};
-use crate::tui::draw::chart::{ChartLine, LineChart, Thin};
 use crate::tui::state::{App, Series};
 use crate::tui::theme::Theme;
 
@@ -90,35 +93,26 @@ fn draw_chart(
         .fold(0.0_f64, f64::max)
         * 1.15;
     let top = if top > 0.0 { top } else { 1.0 };
-    let title = Line::from(vec![
-        Span::styled(format!(" {} ", signal.label()), theme.bold(theme.title)),
-        Span::styled(
-            threshold.map_or(String::new(), |t| format!("slo {} ", signal.format(t))),
-            theme.fg(theme.threshold),
-        ),
-    ]);
-    let mut chart = LineChart {
-        title,
-        border_style: theme.fg(theme.border),
+    let look = Look {
+        title: Line::from(vec![
+            Span::styled(format!(" {} ", signal.label()), theme.bold(theme.title)),
+            Span::styled(
+                threshold.map_or(String::new(), |t| format!("slo {} ", signal.format(t))),
+                theme.fg(theme.threshold),
+            ),
+        ]),
         x_bounds: [x0, 0.0],
         y_bounds: [0.0, top],
         x_labels: [
-            Line::from(Span::raw(format!(
-                "-{}",
-                dur(Duration::seconds(window.span))
-            ))),
-            Line::from(Span::raw("now")),
+            format!("-{}", dur(Duration::seconds(window.span))),
+            "now".into(),
         ],
-        y_labels: [
-            Line::from(Span::raw("0")),
-            Line::from(Span::raw(signal.format(top))),
-        ],
-        axis_style: theme.fg(theme.muted),
-        lines: Vec::new(),
+        y_labels: ["0".into(), signal.format(top)],
     };
     let (mut stable, mut canary) = (Thin::default(), Thin::default());
     // No room for dots: the chart draws its box and nothing of the lines.
-    if let Some(columns) = chart.columns(area) {
+    if let Some(graph) = look.graph_area(area) {
+        let columns = Columns::new(look.x_bounds, look.y_bounds, graph);
         for &(x, s) in &window.samples {
             let column = columns.of_x(x);
             for (line, track) in [(&mut stable, Track::Stable), (&mut canary, Track::Canary)] {
@@ -130,24 +124,65 @@ fn draw_chart(
     }
     let (stable, canary) = (stable.finish(), canary.finish());
     let slo = threshold.map(|t| [(x0, t), (0.0, t)]);
-    chart.lines.push(ChartLine {
-        name: "stable",
-        style: theme.fg(theme.stable),
-        points: &stable,
-    });
-    chart.lines.push(ChartLine {
-        name: "canary",
-        style: theme.fg(theme.canary),
-        points: &canary,
-    });
+    let mut lines = vec![
+        ("stable", theme.fg(theme.stable), &stable[..]),
+        ("canary", theme.fg(theme.canary), &canary[..]),
+    ];
     if let Some(l) = &slo {
-        chart.lines.push(ChartLine {
-            name: "slo",
-            style: theme.fg(theme.threshold),
-            points: l,
-        });
+        lines.push(("slo", theme.fg(theme.threshold), l));
     }
-    chart.render(area, f.buffer_mut());
+    f.render_widget(look.chart(lines, theme), area);
+}
+
+/// A line's name in the legend, its colour, and its points.
+type ChartLine<'a> = (&'a str, Style, &'a [(f64, f64)]);
+
+/// A chart's frame, bounds and labels: what places its dots, and so what thinning needs.
+struct Look<'a> {
+    title: Line<'a>,
+    x_bounds: [f64; 2],
+    y_bounds: [f64; 2],
+    /// The left end and the right; the bottom and the top.
+    x_labels: [String; 2],
+    y_labels: [String; 2],
+}
+
+impl<'a> Look<'a> {
+    fn graph_area(&self, area: Rect) -> Option<Rect> {
+        let width = |s: &String| Line::raw(s.as_str()).width() as u16;
+        let widest_y = self.y_labels.iter().map(width).max().unwrap_or(0);
+        thin::graph_area(area, widest_y, width(&self.x_labels[0]))
+    }
+
+    /// Lines in braille, each drawn over the ones before it, the legend top left.
+    fn chart(self, lines: Vec<ChartLine<'a>>, theme: &Theme) -> Chart<'a> {
+        let sets = lines
+            .into_iter()
+            .map(|(name, style, points)| {
+                Dataset::default()
+                    .name(name)
+                    .marker(Marker::Braille)
+                    .graph_type(GraphType::Line)
+                    .style(style)
+                    .data(points)
+            })
+            .collect();
+        let axis = |bounds: [f64; 2], labels: [String; 2]| {
+            Axis::default()
+                .bounds(bounds)
+                .labels(labels)
+                .style(theme.fg(theme.muted))
+        };
+        Chart::new(sets)
+            .block(
+                Block::bordered()
+                    .border_style(theme.fg(theme.border))
+                    .title(self.title.left_aligned()),
+            )
+            .x_axis(axis(self.x_bounds, self.x_labels))
+            .y_axis(axis(self.y_bounds, self.y_labels))
+            .legend_position(Some(LegendPosition::TopLeft))
+    }
 }
 
 #[cfg(test)]
@@ -202,37 +237,26 @@ mod tests {
         let (all, stable) = (track(Track::Canary), track(Track::Stable));
         let slo = [(-600.0, 2.0), (0.0, 2.0)];
         let top = 9.0 * 1.15;
-        let full = LineChart {
+        let full = Look {
             title: Line::from(vec![
                 Span::styled(" error rate ", theme.bold(theme.title)),
                 Span::styled("slo 200.00% ", theme.fg(theme.threshold)),
             ]),
-            border_style: theme.fg(theme.border),
             x_bounds: [-600.0, 0.0],
             y_bounds: [0.0, top],
-            x_labels: [Line::from("-10m"), Line::from("now")],
-            y_labels: [Line::from("0"), Line::from(Signal::ErrorRate.format(top))],
-            axis_style: theme.fg(theme.muted),
-            lines: vec![
-                ChartLine {
-                    name: "stable",
-                    style: theme.fg(theme.stable),
-                    points: &stable,
-                },
-                ChartLine {
-                    name: "canary",
-                    style: theme.fg(theme.canary),
-                    points: &all,
-                },
-                ChartLine {
-                    name: "slo",
-                    style: theme.fg(theme.threshold),
-                    points: &slo,
-                },
+            x_labels: ["-10m".into(), "now".into()],
+            y_labels: ["0".into(), Signal::ErrorRate.format(top)],
+        }
+        .chart(
+            vec![
+                ("stable", theme.fg(theme.stable), &stable),
+                ("canary", theme.fg(theme.canary), &all),
+                ("slo", theme.fg(theme.threshold), &slo),
             ],
-        };
+            &theme,
+        );
         let mut want = Buffer::empty(area);
-        full.widget().render(area, &mut want);
+        full.render(area, &mut want);
         assert_eq!(frame.buffer, &want);
     }
 }
