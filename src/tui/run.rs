@@ -1,5 +1,6 @@
 //! The loop: one task owns the state and selects over key presses, the operator's updates,
-//! the source feeds and a redraw tick. The terminal is restored on quit, on panic (the
+//! the source feeds, new log records and a one-second clock, and draws only after one of them
+//! changed something. The terminal is restored on quit, on panic (the
 //! hook ratatui installs) and on SIGHUP, SIGINT, SIGQUIT, SIGUSR1 and SIGTERM, after which
 //! the process exits 128 + the signal's number, as a shell reports a process it killed.
 
@@ -46,6 +47,7 @@ impl Drop for Restore {
         let mut out = std::io::stdout();
         let _ = crossterm::execute!(out, crossterm::terminal::LeaveAlternateScreen);
         let _ = crossterm::execute!(out, crossterm::cursor::Show);
+        super::logging::flush();
     }
 }
 
@@ -137,19 +139,25 @@ pub async fn run(c: Console) -> Result<Ended> {
     let _restore = Restore;
     let mut terminal = ratatui::try_init().wrap_err("setting up the terminal")?;
     let mut events = EventStream::new();
-    // Ages and time left move with the clock even when no data arrives.
-    let mut redraw = tokio::time::interval(Duration::from_millis(250));
+    // Ages, time left and the header's clock move with the clock even when no data arrives:
+    // once a second is all they need. Everything else draws because something changed.
+    let mut clock_tick = tokio::time::interval(Duration::from_secs(1));
+    clock_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changed = true;
     loop {
-        terminal
-            .draw(|f| super::draw(f, &app, clock.now(), &theme))
-            .wrap_err("drawing the screen")?;
+        if std::mem::take(&mut changed) {
+            super::logging::flush();
+            terminal
+                .draw(|f| super::draw(f, &app, clock.now(), &theme))
+                .wrap_err("drawing the screen")?;
+        }
         if std::mem::take(&mut app.ring) {
             use std::io::Write as _;
             let mut out = std::io::stdout();
             // BEL: the terminal beeps, or flashes, or marks the tab, as its user chose.
             let _ = out.write_all(b"\x07").and_then(|()| out.flush());
         }
-        tokio::select! {
+        changed = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     if let Some(confirmed) = handle_key(&mut app, k, clock.now()) {
@@ -158,8 +166,11 @@ pub async fn run(c: Console) -> Result<Ended> {
                             app.ui.status = Some(("the operator stopped; actions are unavailable".into(), true));
                         }
                     }
+                    true
                 }
-                Some(Ok(_)) => {}
+                Some(Ok(Event::Resize(..))) => true,
+                // Mouse, focus and paste: nothing on screen depends on them.
+                Some(Ok(_)) => false,
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal"),
                 None => break,
             },
@@ -170,12 +181,20 @@ pub async fn run(c: Console) -> Result<Ended> {
                 while let Ok(more) = update_rx.try_recv() {
                     app.apply(more);
                 }
+                true
             }
-            Ok(()) = previews.changed() => app.set_previews(previews.borrow_and_update().clone()),
-            Ok(()) = main.changed() => app.set_main(main.borrow_and_update().clone()),
-            _ = redraw.tick() => {}
+            Ok(()) = previews.changed() => {
+                app.set_previews(previews.borrow_and_update().clone());
+                true
+            }
+            Ok(()) = main.changed() => {
+                app.set_main(main.borrow_and_update().clone());
+                true
+            }
+            _ = clock_tick.tick() => true,
+            () = super::logging::arrived() => true,
             number = next_signal(&mut ending) => return Ok(Ended::Signal(number)),
-        }
+        };
         if app.quit {
             break;
         }
