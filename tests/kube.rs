@@ -1192,17 +1192,33 @@ async fn a_rollback_killed_before_helm_finished_is_found_unfinished_journalled_a
         assert!(std::time::Instant::now() < deadline, "helm never ran");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    rollback.kill().unwrap(); // SIGKILL: nothing gets to run after this
-    rollback.wait().unwrap();
     let helm_pid: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()
         .parse()
         .unwrap();
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(helm_pid),
-        nix::sys::signal::Signal::SIGKILL,
+    let helm = nix::unistd::Pid::from_raw(helm_pid);
+    let captain = nix::unistd::Pid::from_raw(rollback.id() as i32);
+    assert_ne!(
+        nix::unistd::getpgid(Some(helm)).unwrap(),
+        nix::unistd::getpgid(Some(captain)).unwrap(),
+        "helm has a process group of its own: a ctrl-c meant for captain does not reach it"
     );
+    rollback.kill().unwrap(); // SIGKILL: nothing gets to run after this
+    rollback.wait().unwrap();
+    // helm dies with captain, and nothing else reaps it here: it is gone or a zombie of init.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(format!("/proc/{helm_pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "helm {helm_pid} outlived the captain that started it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(route_weights(&server), (100, 0), "the weight was set first");
 
     // What is left: the shared train says rolled back; revision 7 is still deployed.

@@ -162,12 +162,15 @@ impl HelmCli {
                 .map(|a| a.to_string_lossy())
                 .unwrap_or_default()
         ));
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        bound_to_captain(&mut command);
+        let child = command
             .spawn()
             .map_err(|e| SourceError::Rejected(format!("cannot run {shown}: {e}")))?;
         let out = match tokio::time::timeout(deadline, child.wait_with_output()).await {
@@ -197,6 +200,33 @@ impl HelmCli {
             Err(SourceError::Rejected(stdout))
         } else {
             Err(SourceError::Rejected(format!("{shown}: {}", out.status)))
+        }
+    }
+}
+
+/// helm runs in a process group of its own, so a ctrl-c or a hang-up meant for captain
+/// (the terminal signals its whole foreground group) does not cut a rollback short behind
+/// captain's back; and it is killed when captain dies, however it dies (kill -9 included),
+/// so it never finishes unseen: captain finds the rollback unfinished at its next start and
+/// retries it (`docs/runbook.md`, "Roll back").
+fn bound_to_captain(command: &mut Command) {
+    command.process_group(0);
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: between fork and exec only async-signal-safe calls are made (prctl,
+        // getppid, _exit, and reading errno), and nothing is allocated.
+        let parent = std::process::id();
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // captain died between the fork and the prctl: nobody would be told.
+                if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                    libc::_exit(127);
+                }
+                Ok(())
+            });
         }
     }
 }
