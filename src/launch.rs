@@ -285,6 +285,18 @@ pub fn live_metrics(
     Ok(Arc::new(metrics))
 }
 
+/// The forge the subcommands talk to, or why there is none (exit 3).
+pub async fn forge(
+    cli: &Cli,
+) -> Result<std::result::Result<Arc<dyn crate::sources::Forge>, String>> {
+    let settings = Settings::load(cli)?;
+    Ok(if settings.demo.is_some() {
+        Ok(Session::open(cli).await?.backends.forge.clone())
+    } else {
+        live_forge(&settings).await.map_err(|e| format!("{e:#}"))
+    })
+}
+
 /// The live forge: GitHub at the configured API URL, with the token from `$GITHUB_TOKEN`
 /// or `gh auth token` (never logged).
 pub async fn live_forge(settings: &Settings) -> Result<Arc<dyn crate::sources::Forge>> {

@@ -5,8 +5,8 @@ mod support;
 
 use captain::engine::phases::{PhaseStatus, ProbeStatus};
 use captain::ops::Command;
+use captain::ops::command::PhaseCommand;
 use captain::ops::probes;
-use captain::ops::progress::PhaseCommand;
 use captain::sim::Scenario;
 use captain::tui::input::handle_key;
 use captain::tui::state::{Mode, Panel};

@@ -2,14 +2,13 @@
 //! sentinel`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use color_eyre::eyre::Result;
 
 use crate::cli::{Cli, Json, MainCmd};
 use crate::engine::main_health::Overall;
-use crate::launch::{Session, Settings, live_forge};
-use crate::sources::{Forge, first_reading};
+use crate::launch::Settings;
+use crate::sources::first_reading;
 
 pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
     match cmd {
@@ -18,27 +17,13 @@ pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
     }
 }
 
-/// The forge the subcommands talk to, or why there is none (exit 3).
-pub async fn forge(cli: &Cli) -> Result<std::result::Result<Arc<dyn Forge>, String>> {
-    let settings = Settings::load(cli)?;
-    Ok(if settings.demo.is_some() {
-        Ok(Session::open(cli).await?.backends.forge.clone())
-    } else {
-        live_forge(&settings).await.map_err(|e| format!("{e:#}"))
-    })
-}
-
 async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
-    let forge: Arc<dyn Forge> = if settings.demo.is_some() {
-        Session::open(cli).await?.backends.forge.clone()
-    } else {
-        match live_forge(&settings).await {
-            Ok(f) => f,
-            Err(e) => {
-                say_err!("main: could not evaluate: {e:#}");
-                return Ok(ExitCode::from(3));
-            }
+    let forge = match crate::launch::forge(cli).await? {
+        Ok(f) => f,
+        Err(e) => {
+            say_err!("main: could not evaluate: {e}");
+            return Ok(ExitCode::from(3));
         }
     };
     let within = crate::launch::budget(cli, &settings.config)?.limit();

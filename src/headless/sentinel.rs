@@ -15,7 +15,7 @@ use crate::ops::audit::{Actor, Journal};
 use crate::sources::first_reading;
 
 pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitCode> {
-    let forge = match super::main_status::forge(cli).await? {
+    let forge = match crate::launch::forge(cli).await? {
         Ok(f) => f,
         Err(e) => {
             say_err!("sentinel: could not evaluate: {e}");

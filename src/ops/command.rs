@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::progress::PhaseCommand;
 use crate::engine::main_health::FREEZE_LABEL;
 use crate::engine::sentinel::{Reason, Relabel};
 use crate::engine::train::{Status, Train, TrainCommand};
@@ -58,6 +57,31 @@ pub struct Confirmed {
     pub command: Command,
     pub reason: Option<String>,
     pub confirmation: Confirmation,
+}
+
+/// A change to the plan's progress, as a human asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum PhaseCommand {
+    /// Start the phase; `force` starts it before its predecessor is validated.
+    Start { phase: usize, force: bool },
+    /// Run the phase's probes and record the results.
+    Validate { phase: usize },
+    /// Confirm the phase's manual checks.
+    Confirm { phase: usize },
+    /// The phase's rollback was carried out.
+    RollBack { phase: usize },
+}
+
+impl PhaseCommand {
+    pub fn phase(&self) -> usize {
+        match self {
+            PhaseCommand::Start { phase, .. }
+            | PhaseCommand::Validate { phase }
+            | PhaseCommand::Confirm { phase }
+            | PhaseCommand::RollBack { phase } => *phase,
+        }
+    }
 }
 
 /// A command as the confirmation dialog presents it.

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::command::PhaseCommand;
 use super::command::{Command, Confirmed};
-use super::operator::{Operator, Outcome, TickReport, Validation};
+use super::operator::{Operator, TickReport, Validation};
+use super::outcome::Outcome;
 use super::probes;
-use super::progress::PhaseCommand;
 use crate::clock::Clock;
 use crate::engine::analysis::Analysis;
 use crate::engine::phases::{PhaseState, ProbeResult};

@@ -8,10 +8,12 @@ pub mod command;
 pub mod driver;
 pub mod evidence;
 pub mod operator;
+pub mod outcome;
 pub mod probes;
 pub mod progress;
 pub mod sentinel;
 pub mod shared;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
-pub use operator::{Operator, Outcome, Setup};
+pub use operator::{Operator, Setup};
+pub use outcome::Outcome;

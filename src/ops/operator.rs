@@ -4,43 +4,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Actor, AuditError, Entry, Journal, Phase};
+use super::command::PhaseCommand;
 use super::command::{Command, Confirmation, Confirmed};
-use super::progress::{self, PhaseCommand, Progress};
+use super::outcome::Outcome;
+use super::progress::{self, Progress};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Measurement, SliReading, analyse};
 use crate::engine::burn::AlertState;
 use crate::engine::signals::GoldenSample;
 use crate::engine::train::{Effect, Policy, Revisions, Status, Train, TrainCommand};
 use crate::sources::{Backends, Deletion, Queries, SourceError, TagChange};
-
-/// What became of an action, as the log pane and a subcommand report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    pub action: String,
-    pub target: String,
-    pub ok: bool,
-    pub message: String,
-    pub trace_id: Option<String>,
-    /// Captain acted by itself, on an SLO verdict.
-    pub automatic: bool,
-}
-
-impl Outcome {
-    fn refused(action: &str, target: &str, message: String) -> Self {
-        log::warn!("{action} {target} refused: {message}");
-        Outcome {
-            action: action.into(),
-            target: target.into(),
-            ok: false,
-            message,
-            trace_id: None,
-            automatic: false,
-        }
-    }
-}
 
 /// What one measurement tick produced.
 #[derive(Debug, Clone, Default)]

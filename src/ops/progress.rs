@@ -6,34 +6,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::command::Proposal;
+use super::command::{Command, PhaseCommand, Proposal};
 use crate::config::plan::Plan;
 use crate::engine::phases::{self, PhaseState, PhaseStatus, ProbeResult};
-
-/// A change to the plan's progress, as a human asks for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
-pub enum PhaseCommand {
-    /// Start the phase; `force` starts it before its predecessor is validated.
-    Start { phase: usize, force: bool },
-    /// Run the phase's probes and record the results.
-    Validate { phase: usize },
-    /// Confirm the phase's manual checks.
-    Confirm { phase: usize },
-    /// The phase's rollback was carried out.
-    RollBack { phase: usize },
-}
-
-impl PhaseCommand {
-    pub fn phase(&self) -> usize {
-        match self {
-            PhaseCommand::Start { phase, .. }
-            | PhaseCommand::Validate { phase }
-            | PhaseCommand::Confirm { phase }
-            | PhaseCommand::RollBack { phase } => *phase,
-        }
-    }
-}
 
 /// The state file: the plan's phase count guards against a file from another plan.
 #[derive(Debug, Serialize, Deserialize)]
@@ -218,7 +193,7 @@ pub fn propose(cmd: &PhaseCommand, plan: &Plan, states: &[PhaseState]) -> Propos
         reason_required: false,
         typed: None,
     };
-    let action = super::command::Command::Phase(cmd.clone()).action();
+    let action = Command::Phase(cmd.clone()).action();
     let p = match cmd {
         PhaseCommand::Start { force: false, .. } => base(
             format!("Start {title}"),

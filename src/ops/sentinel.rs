@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::audit::{self, Actor, AuditError, Entry, Journal, Phase};
 use super::command::Confirmed;
-use super::operator::Outcome;
+use super::outcome::Outcome;
 use crate::engine::main_health::FREEZE_LABEL;
 use crate::engine::sentinel::Relabel;
 use crate::sources::{Forge, LabelChange};

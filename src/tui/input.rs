@@ -10,7 +10,8 @@ use super::keymap::Action;
 use super::state::{App, Mode, Panel};
 use crate::engine::sentinel;
 use crate::engine::train::TrainCommand;
-use crate::ops::progress::{self, PhaseCommand};
+use crate::ops::command::PhaseCommand;
+use crate::ops::progress;
 use crate::ops::{Command, Confirmed};
 
 /// Handle one key; returns a command when the human has just confirmed one.

@@ -6,6 +6,7 @@ pub mod draw;
 pub mod input;
 pub mod keymap;
 pub mod logging;
+pub mod panel;
 pub mod panels;
 pub mod run;
 pub mod state;

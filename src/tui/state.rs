@@ -19,43 +19,7 @@ use crate::ops::Outcome;
 use crate::ops::driver::Update;
 use crate::sources::Reading;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Panel {
-    Phases,
-    Canary,
-    Previews,
-    Main,
-    Log,
-}
-
-impl Panel {
-    pub const ALL: [Panel; 5] = [
-        Panel::Phases,
-        Panel::Canary,
-        Panel::Previews,
-        Panel::Main,
-        Panel::Log,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Panel::Phases => "Phases",
-            Panel::Canary => "Canary",
-            Panel::Previews => "Previews",
-            Panel::Main => "Main health",
-            Panel::Log => "Log",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    fn step(self, by: isize) -> Panel {
-        let n = Panel::ALL.len() as isize;
-        Panel::ALL[((self.index() as isize + by).rem_euclid(n)) as usize]
-    }
-}
+pub use super::panel::Panel;
 
 /// What the keyboard is talking to.
 #[derive(Debug, Clone, PartialEq, Eq)]

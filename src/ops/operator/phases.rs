@@ -4,16 +4,18 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Operator, Outcome};
+use super::Operator;
 use crate::config::probe::Check;
 use crate::config::rollback::RollbackAction;
 use crate::engine::phases::ProbeStatus;
 use crate::engine::phases::{PhaseState, ProbeResult};
 use crate::engine::train::TrainCommand;
 use crate::ops::audit::{AuditError, Entry, Phase};
+use crate::ops::command::PhaseCommand;
 use crate::ops::command::{Command, Confirmed};
+use crate::ops::outcome::Outcome;
 use crate::ops::probes::ProbeContext;
-use crate::ops::progress::{self, PhaseCommand};
+use crate::ops::progress;
 
 /// A validation under way: what to run, and the intent it answers.
 pub struct Validation {
