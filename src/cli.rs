@@ -1,4 +1,4 @@
-//! The command line (SPEC §4).
+//! The command line (`docs/runbook.md` for what each subcommand is for).
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! The Prometheus metrics source against a real Prometheus server scraping a synthetic
-//! exporter the tests control (SPEC §9): what it measures, how it fails, and the real train
-//! (the operator, on the demo world's cluster and deployer) promoting and rolling back on
-//! what it reads. Ticks are counted, never wall-clock durations asserted.
+//! exporter the tests control (`docs/architecture.md`, "Testing"): what it measures, how it
+//! fails, and the real train (the operator, on the demo world's cluster and deployer)
+//! promoting and rolling back on what it reads. Ticks are counted, never wall-clock durations asserted.
 
 mod prom_support;
 

@@ -1,5 +1,5 @@
 //! `captain.toml`: where the release, cluster, forge and metrics are, and local preferences.
-//! The keys of SPEC §5 are the stable core of this schema.
+//! The keys documented in `docs/configuration.md` are the stable core of this schema.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! `.ci/config/slo.yml`: rollout steps, measurement policy, SLIs and objectives.
-//! Parsed with serde_yaml_ng and then checked as a whole (SPEC §5, `rules`); a rejected file
+//! Parsed with serde_yaml_ng and then checked as a whole (`docs/slo.md`, `rules`); a rejected file
 //! is reported with the line and column of the offending node (`nodes`). See `docs/slo.md`.
 
 use std::collections::BTreeMap;

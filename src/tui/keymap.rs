@@ -151,7 +151,7 @@ fn row(
     }
 }
 
-/// The default table. Keys follow k9s (`?`, `:`, `/`) and SPEC §3 for the actions.
+/// The default table. Keys follow k9s (`?`, `:`, `/`); the actions' keys are in `docs/keybindings.md`.
 fn defaults() -> Vec<Binding> {
     use Action::*;
     use Scope::Global;

@@ -1,6 +1,6 @@
-//! A wire-faithful test Kubernetes API server (SPEC §9): no real API server can be installed
-//! here, so the Kubernetes tests run against this one, and `tests/apiserver.rs` holds it to
-//! the protocol with the real `kubectl` and kube-rs.
+//! A wire-faithful test Kubernetes API server (`docs/architecture.md`, "Testing"): no real
+//! API server can be installed on the test machines, so the Kubernetes tests run against this
+//! one, and `tests/apiserver.rs` holds it to the protocol with the real `kubectl` and kube-rs.
 //!
 //! Plain HTTP on a free loopback port, one server per test, empty at start (no namespaces,
 //! not even `default`: seed what the test needs). It serves core/v1 namespaces, secrets and

@@ -1,6 +1,6 @@
 //! A real Prometheus (the Debian package's binary) scraping a synthetic exporter whose
-//! traffic the test sets, every second (SPEC §9). The exporter's counters grow with elapsed
-//! time × the current rates, so `rate()`, `increase()` and `histogram_quantile()` read back
+//! traffic the test sets, every second (`docs/architecture.md`, "Testing"). The exporter's
+//! counters grow with elapsed time × the current rates, so `rate()`, `increase()` and `histogram_quantile()` read back
 //! what it serves. Each `Stack` has its own ports and storage, and kills its Prometheus when
 //! dropped.
 #![allow(dead_code)]

@@ -1,4 +1,4 @@
-//! The whole-file rules of `slo.yml` (SPEC §5, `docs/slo.md` "Load-time checks"): what no
+//! The whole-file rules of `slo.yml` (`docs/slo.md`, "Load-time checks"): what no
 //! single field's type can say. Each broken rule names the node to fix by its path; this
 //! module never looks at the text.
 
