@@ -14,6 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::outcome::Outcome;
+
 /// The hash that the first record points back to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -231,6 +233,19 @@ pub enum AuditError {
 }
 
 /// An open journal, positioned after its last record.
+/// An action whose intent is on disk and whose outcome is not yet (`Journal::begin`).
+#[derive(Debug)]
+#[must_use = "a begun action is settled (Journal::settle), or its outcome is never journalled"]
+pub struct Begun {
+    intent: Entry,
+}
+
+impl Begun {
+    pub fn intent(&self) -> &Entry {
+        &self.intent
+    }
+}
+
 pub struct Journal {
     path: PathBuf,
     file: File,
@@ -305,6 +320,62 @@ impl Journal {
             seq: self.next_seq - 1,
             hash: self.last_hash.clone(),
         }
+    }
+
+    /// The one audited path every change takes (`docs/architecture.md`, "The audit
+    /// journal"): the intent is on disk before the action starts, and the action is then
+    /// `settle`d with its result. Records carry the wall-clock time they are written at,
+    /// whatever clock drives the engine (the demo's runs faster): an audit trail is about
+    /// when people acted.
+    pub fn begin(&mut self, intent: Entry) -> Result<Begun, AuditError> {
+        self.append(intent.clone(), Utc::now())?;
+        Ok(Begun { intent })
+    }
+
+    /// Journal what became of a begun action, log it, and say so.
+    pub fn settle(
+        &mut self,
+        begun: Begun,
+        result: Result<String, String>,
+    ) -> Result<Outcome, AuditError> {
+        let Begun { intent } = begun;
+        let (ok, message) = match result {
+            Ok(m) => (true, m),
+            Err(m) => (false, m),
+        };
+        let outcome = Entry {
+            phase: Phase::Outcome,
+            result: Some(if ok {
+                format!("ok: {message}")
+            } else {
+                format!("failed: {message}")
+            }),
+            ..intent.clone()
+        };
+        self.append(outcome, Utc::now())?;
+        let line = format!(
+            "{} {} ({} → {}): {message}",
+            intent.action, intent.target, intent.from, intent.to
+        );
+        if ok {
+            log::info!("{line}");
+        } else {
+            log::error!("{line}");
+        }
+        Ok(Outcome {
+            action: intent.action,
+            target: intent.target,
+            ok,
+            message,
+            trace_id: Some(intent.trace_id),
+            automatic: intent.actor.automatic,
+        })
+    }
+
+    /// A record that answers an intent journalled earlier, by a process that did not live
+    /// to settle it (a rollback found interrupted at start), stamped as `begin` stamps.
+    pub fn answer(&mut self, outcome: Entry) -> Result<Record, AuditError> {
+        self.append(outcome, Utc::now())
     }
 
     /// Append one record and flush it to disk before returning: an intent is on disk

@@ -463,7 +463,7 @@ impl Operator {
                 Actor::automatic(&self.actor),
             );
             entry.result = Some(format!("failed: {found}; retried at the next measurement"));
-            self.journal.append(entry, Utc::now())?;
+            self.journal.answer(entry)?;
         }
         Ok(())
     }
@@ -626,11 +626,8 @@ impl Operator {
         effects: Vec<Effect>,
         now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
-        // Audit records carry the wall-clock time they are written at, whatever clock
-        // drives the engine (the demo's runs faster): an audit trail is about when people
-        // acted.
-        self.journal.append(intent.clone(), Utc::now())?;
-        let result = self.apply(&effects, intent.reason.as_deref()).await;
+        let begun = self.journal.begin(intent)?;
+        let result = self.apply(&effects, begun.intent().reason.as_deref()).await;
         if effects
             .iter()
             .any(|e| matches!(e, Effect::HelmRollback { .. }))
@@ -638,7 +635,7 @@ impl Operator {
             self.settle_rollback(result.as_ref().map(drop).map_err(Clone::clone), now)
                 .await;
         }
-        self.finish(intent, result)
+        self.journal.settle(begun, result)
     }
 
     /// A rollback stands as done only once the weight read back is 0 and helm returned;
@@ -649,44 +646,6 @@ impl Operator {
         {
             log::warn!("recording the rollback's state: {e}");
         }
-    }
-
-    fn finish(
-        &mut self,
-        intent: Entry,
-        result: Result<String, String>,
-    ) -> Result<Outcome, AuditError> {
-        let (ok, message) = match result {
-            Ok(m) => (true, m),
-            Err(m) => (false, m),
-        };
-        let outcome = Entry {
-            phase: Phase::Outcome,
-            result: Some(if ok {
-                format!("ok: {message}")
-            } else {
-                format!("failed: {message}")
-            }),
-            ..intent.clone()
-        };
-        self.journal.append(outcome, Utc::now())?;
-        let line = format!(
-            "{} {} ({} → {}): {message}",
-            intent.action, intent.target, intent.from, intent.to
-        );
-        if ok {
-            log::info!("{line}");
-        } else {
-            log::error!("{line}");
-        }
-        Ok(Outcome {
-            action: intent.action,
-            target: intent.target,
-            ok,
-            message,
-            trace_id: Some(intent.trace_id),
-            automatic: intent.actor.automatic,
-        })
     }
 
     /// Perform the engine's effects in order; stop at the first that fails.
@@ -859,8 +818,7 @@ impl Operator {
                 if let Err(why) = self.progress.check(pc, now) {
                     return Ok(Outcome::refused(action, &proposal.target, why));
                 }
-                let entry = intent(self);
-                self.journal.append(entry.clone(), Utc::now())?;
+                let begun = self.journal.begin(intent(self))?;
                 // A rollback's typed actions run first; the phase is marked rolled back
                 // only when every one of them succeeded.
                 let done = match pc {
@@ -884,19 +842,18 @@ impl Operator {
                     self.take_theirs(super::shared::PLAN, &lost);
                     result = Err(lost.to_string());
                 }
-                self.finish(entry, result)
+                self.journal.settle(begun, result)
             }
             Command::DeletePreview { namespace } => {
                 if let Err(why) = self.preview_rule().check(namespace) {
                     return Ok(Outcome::refused(action, namespace, why));
                 }
-                let entry = intent(self);
-                self.journal.append(entry.clone(), Utc::now())?;
+                let begun = self.journal.begin(intent(self))?;
                 let result = match self.delete(namespace).await {
                     Ok(Ok(said)) => Ok(said),
                     Ok(Err(kept)) | Err(kept) => Err(kept),
                 };
-                self.finish(entry, result)
+                self.journal.settle(begun, result)
             }
             Command::Sentinel { relabel, .. } => {
                 super::sentinel::execute(
@@ -909,8 +866,7 @@ impl Operator {
                 .await
             }
             Command::CleanStale { namespaces } => {
-                let entry = intent(self);
-                self.journal.append(entry.clone(), Utc::now())?;
+                let begun = self.journal.begin(intent(self))?;
                 let mut lines = Vec::new();
                 let mut failed = false;
                 for ns in namespaces {
@@ -928,7 +884,8 @@ impl Operator {
                     }
                 }
                 let joined = lines.join("; ");
-                self.finish(entry, if failed { Err(joined) } else { Ok(joined) })
+                self.journal
+                    .settle(begun, if failed { Err(joined) } else { Ok(joined) })
             }
         }
     }

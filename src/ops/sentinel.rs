@@ -2,8 +2,6 @@
 //! human confirmed, or take it off, journalled like every other change. It needs only the
 //! forge and the journal, so CI can run it where there is no cluster.
 
-use chrono::Utc;
-
 use super::audit::{self, Actor, AuditError, Entry, Journal, Phase};
 use super::command::Confirmed;
 use super::outcome::Outcome;
@@ -34,28 +32,9 @@ pub async fn execute(
         slo: None,
         result: None,
     };
-    journal.append(intent.clone(), Utc::now())?;
+    let begun = journal.begin(intent)?;
     let (ok, message) = apply(forge, relabel).await;
-    let outcome = Entry {
-        phase: Phase::Outcome,
-        result: Some(format!("{}: {message}", if ok { "ok" } else { "failed" })),
-        ..intent.clone()
-    };
-    journal.append(outcome, Utc::now())?;
-    let line = format!("sentinel {}: {message}", intent.target);
-    if ok {
-        log::info!("{line}");
-    } else {
-        log::error!("{line}");
-    }
-    Ok(Outcome {
-        action: intent.action,
-        target: intent.target,
-        ok,
-        message,
-        trace_id: Some(intent.trace_id),
-        automatic: false,
-    })
+    journal.settle(begun, if ok { Ok(message) } else { Err(message) })
 }
 
 async fn apply(forge: &dyn Forge, relabel: &Relabel) -> (bool, String) {

@@ -10,7 +10,7 @@ use crate::config::rollback::RollbackAction;
 use crate::engine::phases::ProbeStatus;
 use crate::engine::phases::{PhaseState, ProbeResult};
 use crate::engine::train::TrainCommand;
-use crate::ops::audit::{AuditError, Entry, Phase};
+use crate::ops::audit::{AuditError, Begun, Phase};
 use crate::ops::command::PhaseCommand;
 use crate::ops::command::{Command, Confirmed};
 use crate::ops::outcome::Outcome;
@@ -22,7 +22,7 @@ pub struct Validation {
     pub phase: usize,
     pub checks: Vec<Check>,
     pub context: ProbeContext,
-    intent: Entry,
+    begun: Begun,
 }
 
 impl Operator {
@@ -75,7 +75,7 @@ impl Operator {
             c.confirmation,
             self.actor.clone(),
         );
-        self.journal.append(intent.clone(), Utc::now())?;
+        let begun = self.journal.begin(intent)?;
         let checks = self
             .progress
             .plan()
@@ -93,7 +93,7 @@ impl Operator {
                 cluster: Some(self.backends.cluster.clone()),
                 now,
             },
-            intent,
+            begun,
         }))
     }
 
@@ -134,7 +134,7 @@ impl Operator {
                 }
             }
         };
-        self.finish(v.intent, result)
+        self.journal.settle(v.begun, result)
     }
 
     /// Run a phase's typed rollback actions in order, stopping at the first that fails:
