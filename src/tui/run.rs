@@ -18,7 +18,8 @@ use super::input::handle_key;
 use super::state::App;
 use super::theme::Theme;
 use crate::clock::Clock;
-use crate::ops::{Operator, driver};
+use crate::ops::driver;
+use crate::ops::starting::{self, Begin};
 use crate::sim::World;
 use crate::sources::Backends;
 
@@ -27,7 +28,7 @@ pub struct Console {
     pub app: App,
     pub theme: Theme,
     pub clock: Arc<dyn Clock>,
-    pub operator: Operator,
+    pub operator: Begin,
     pub backends: Backends,
     /// The demo world's heartbeat, when the console shows one.
     pub world: Option<World>,
@@ -118,13 +119,19 @@ pub async fn run(c: Console) -> Result<Ended> {
     }
     let (request_tx, request_rx) = mpsc::channel(8);
     let (update_tx, mut update_rx) = mpsc::channel(256);
-    tokio::spawn(driver::run(
-        operator,
-        clock.clone(),
-        tick,
-        request_rx,
-        update_tx,
-    ));
+    match operator {
+        Begin::Ready(op) => {
+            tokio::spawn(driver::run(*op, clock.clone(), tick, request_rx, update_tx))
+        }
+        Begin::Later { start, why } => tokio::spawn(starting::run(
+            start,
+            why,
+            clock.clone(),
+            tick,
+            request_rx,
+            update_tx,
+        )),
+    };
     if let Some(w) = world {
         tokio::spawn(w.run(tick.min(Duration::from_millis(500))));
     }

@@ -196,6 +196,8 @@ pub struct App {
     /// Why nobody would roll the canary back by itself now: the header says so.
     pub auto_rollback_off: Option<String>,
     pub fault: Option<String>,
+    /// Why the train is not started yet, and when it is tried again.
+    pub unstarted: Option<(String, DateTime<Utc>)>,
     pub ui: UiState,
     pub quit: bool,
 }
@@ -249,6 +251,7 @@ impl App {
             ring: false,
             auto_rollback_off: None,
             fault: None,
+            unstarted: None,
             ui: UiState::default(),
             quit: false,
         }
@@ -263,6 +266,7 @@ impl App {
                     self.ring = true;
                 }
                 self.train = Some(t);
+                self.unstarted = None;
                 if back.is_some() {
                     self.weight_read_back = back;
                 }
@@ -299,6 +303,7 @@ impl App {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);
             }
+            Update::Unstarted { why, retry_at } => self.unstarted = Some((why, retry_at)),
             Update::Waiting { action, on, waited } => {
                 let on = on.map_or(String::new(), |what| format!(" on {what}"));
                 let waited = crate::config::duration::format_span(waited);

@@ -46,11 +46,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     };
     let inner = frame(Panel::Canary, app, extra, theme).render(area, f.buffer_mut());
     let Some(train) = app.train.as_deref() else {
-        cells::paragraph(
-            f.buffer_mut(),
-            inner,
-            &[Line::raw("no release train running")],
-        );
+        let lines = match &app.unstarted {
+            Some((why, retry_at)) => vec![
+                Line::styled(
+                    format!("the train cannot be read: {why}"),
+                    theme.bold(theme.fail),
+                ),
+                Line::styled(
+                    format!(
+                        "trying again in {}; main health, previews and phases go on",
+                        dur(*retry_at - now)
+                    ),
+                    theme.fg(theme.muted),
+                ),
+            ],
+            None => vec![Line::raw("no release train running")],
+        };
+        cells::paragraph(f.buffer_mut(), inner, &lines);
         return;
     };
     let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
