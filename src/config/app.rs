@@ -131,8 +131,8 @@ pub struct PreviewConfig {
     pub prefix: String,
     #[serde(deserialize_with = "preview_ttl")]
     pub ttl: Span,
-    /// A regular expression: its first match in a pull request's description is the
-    /// preview's URL.
+    /// A regular expression: its first match in a pull request's description (its first
+    /// group, when it has one) is the preview's URL.
     #[serde(
         deserialize_with = "url_pattern",
         skip_serializing_if = "Option::is_none"

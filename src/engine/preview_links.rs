@@ -18,7 +18,7 @@ pub struct ListedPull {
 }
 
 /// Where a preview's URL comes from: the first match of `pattern` in its pull request's
-/// description, else `template` with `{number}` replaced by the pull request's number.
+/// description (its first group, when it has one), else `template` with `{number}` replaced by the pull request's number.
 #[derive(Debug, Clone, Default)]
 pub struct UrlRule {
     pub pattern: Option<Regex>,
@@ -40,11 +40,15 @@ impl UrlRule {
 
     /// The preview URL of pull request `number` whose description is `body`.
     pub fn url(&self, number: u32, body: &str) -> Option<String> {
-        let found = self.pattern.as_ref().and_then(|p| p.find(body)).map(|m| {
-            m.as_str()
-                .trim_end_matches(['.', ',', ')', '>', '"', '\''])
-                .to_string()
-        });
+        let found = self
+            .pattern
+            .as_ref()
+            .and_then(|p| p.captures(body))
+            .map(|c| {
+                let m = c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str());
+                m.trim_end_matches(['.', ',', ')', '>', '"', '\''])
+                    .to_string()
+            });
         found.or_else(|| {
             self.template
                 .as_ref()
@@ -194,6 +198,13 @@ mod tests {
         assert_eq!(
             rule.url(40, "see <https://x.preview.acme.dev>").as_deref(),
             Some("https://x.preview.acme.dev")
+        );
+        let grouped = UrlRule::new(Some(r"Preview: (https?://\S+)"), None).unwrap();
+        assert_eq!(
+            grouped
+                .url(40, "Preview: https://pr-40.acme.dev/ (by CI)")
+                .as_deref(),
+            Some("https://pr-40.acme.dev/")
         );
         assert_eq!(UrlRule::default().url(40, "https://x"), None);
     }
