@@ -47,19 +47,24 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     let inner = frame(Panel::Canary, app, extra, theme).render(area, f.buffer_mut());
     let Some(train) = app.train.as_deref() else {
         let lines = match &app.unstarted {
-            Some((why, retry_at)) => vec![
-                Line::styled(
-                    format!("the train cannot be read: {why}"),
-                    theme.bold(theme.fail),
-                ),
-                Line::styled(
+            Some((why, retry_at)) => {
+                // The cause in full, however narrow the panel: it is what to act on.
+                let text: Vec<char> = format!("the train cannot be read: {why}").chars().collect();
+                let width = usize::from(inner.width.max(1));
+                let mut lines: Vec<Line> = text
+                    .chunks(width)
+                    .take(4)
+                    .map(|c| Line::styled(c.iter().collect::<String>(), theme.bold(theme.fail)))
+                    .collect();
+                lines.push(Line::styled(
                     format!(
                         "trying again in {}; main health, previews and phases go on",
                         dur(*retry_at - now)
                     ),
                     theme.fg(theme.muted),
-                ),
-            ],
+                ));
+                lines
+            }
             None => vec![Line::raw("no release train running")],
         };
         cells::paragraph(f.buffer_mut(), inner, &lines);
