@@ -193,6 +193,11 @@ pub struct App {
     pub bell: bool,
     /// The bell is due: the loop rings it once, after drawing.
     pub ring: bool,
+    /// A URL to open in the browser: the loop opens it once.
+    pub open: Option<String>,
+    /// Write preview URLs as terminal hyperlinks (OSC 8): on a real terminal only, so a
+    /// test's buffer holds the text alone.
+    pub hyperlinks: bool,
     /// Why nobody would roll the canary back by itself now: the header says so.
     pub auto_rollback_off: Option<String>,
     pub fault: Option<String>,
@@ -249,6 +254,8 @@ impl App {
             drives: false,
             bell: true,
             ring: false,
+            open: None,
+            hyperlinks: false,
             auto_rollback_off: None,
             fault: None,
             unstarted: None,

@@ -82,6 +82,11 @@ impl<'a, const N: usize> TextTable<'a, N> {
         }
     }
 
+    /// Column `index` as laid out in an area `width` cells wide (x from the area's left).
+    pub fn column(&self, width: u16, index: usize) -> Option<Rect> {
+        self.columns(width).get(index).copied()
+    }
+
     /// As the table lays out its columns: one cell of spacing, from the left, and no column
     /// for a selection symbol since there is none.
     fn columns(&self, width: u16) -> std::rc::Rc<[Rect]> {

@@ -2,7 +2,10 @@
 //! orphaned ones highlighted.
 
 use chrono::{DateTime, Utc};
+use std::num::NonZeroU16;
+
 use ratatui::Frame;
+use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 
@@ -94,7 +97,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     let inner =
         frame(Panel::Previews, app, Line::from(extra.spans), theme).render(area, f.buffer_mut());
     let focused = app.ui.focus == Panel::Previews;
-    TextTable {
+    let links: Vec<Option<&str>> = rows_data
+        .range(offset, visible)
+        .map(|p| p.url.as_deref())
+        .collect();
+    let table = TextTable {
         widths: [
             Constraint::Length(9),
             Constraint::Length(5),
@@ -119,6 +126,51 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         rows,
         highlight: theme.selected(),
         selected: (focused && !rows_data.is_empty()).then_some(sel - offset),
+    };
+    table.render(inner, f.buffer_mut());
+    if app.hyperlinks
+        && let Some(column) = table.column(inner.width, URL_COLUMN)
+    {
+        for (i, url) in links.into_iter().enumerate() {
+            let y = inner.y + 1 + i as u16;
+            if let Some(url) = url.filter(|_| y < inner.bottom()) {
+                let cells = Rect::new(inner.x + column.x, y, column.width, 1);
+                hyperlink(f.buffer_mut(), cells, url);
+            }
+        }
     }
-    .render(inner, f.buffer_mut());
+}
+
+/// The column of the URL's health, which links to the URL.
+const URL_COLUMN: usize = 6;
+
+/// Make the text in `area` a hyperlink to `url` (OSC 8): the whole text goes into the first
+/// cell, told to take the text's width, and the cells it covers are left alone.
+fn hyperlink(buf: &mut Buffer, area: Rect, url: &str) {
+    // Only a web address, and nothing that could end the sequence early.
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.chars().any(|c| c.is_control() || c == ' ')
+    {
+        return;
+    }
+    let area = area.intersection(buf.area);
+    let mut text = String::new();
+    let mut width: u16 = 0;
+    for x in area.left()..area.right() {
+        let symbol = buf[(x, area.y)].symbol();
+        if symbol.trim().is_empty() {
+            break;
+        }
+        text.push_str(symbol);
+        width += 1;
+    }
+    let Some(width) = NonZeroU16::new(width) else {
+        return;
+    };
+    buf[(area.x, area.y)]
+        .set_symbol(&format!("\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\"))
+        .set_diff_option(CellDiffOption::ForcedWidth(width));
+    for x in area.x + 1..area.x + width.get() {
+        buf[(x, area.y)].set_diff_option(CellDiffOption::Skip);
+    }
 }
