@@ -266,6 +266,12 @@ fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_heal
     c.wait_for("main's health from GitHub", |t| {
         t.contains("main GREEN") && t.contains("8f3c1a9")
     });
+    c.wait_for("the log to say so", |t| {
+        t.contains("the train cannot be started")
+    });
+    c.wait_for("the previews' fault", |t| {
+        t.contains("unreachable: watch namespaces")
+    });
     println!("{}", c.text());
     assert!(
         c.child.try_wait().unwrap().is_none(),

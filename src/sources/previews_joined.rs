@@ -25,6 +25,10 @@ use crate::engine::previews::{Preview, UrlHealth};
 /// How often the open previews' URLs are checked.
 pub const HEALTH_EVERY: Duration = Duration::from_secs(60);
 
+/// How long the first list of previews waits for the forge's first answer before it is
+/// published without pull requests (a hanging GitHub must not hold the cluster's list up).
+pub const FORGE_WAIT: Duration = Duration::from_secs(5);
+
 /// How long one URL may take to answer before it counts as down.
 pub const HEALTH_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -70,8 +74,15 @@ impl Joiner {
         let checker = tokio::spawn(watch_health(urls_rx, health_tx));
         let mut pulls_open = true;
         let mut namespaces_open = true;
+        // A list held back for the forge's first answer waits at most this long.
+        let mut held_until: Option<tokio::time::Instant> = None;
+        let mut waited_out = false;
         loop {
-            let joined = self.joined(&namespaces, &pulls, pulls_open, &health.borrow());
+            let forge_gone = !pulls_open || waited_out;
+            let joined = self.joined(&namespaces, &pulls, forge_gone, &health.borrow());
+            if joined.is_none() && held_until.is_none() {
+                held_until = Some(tokio::time::Instant::now() + FORGE_WAIT);
+            }
             if let Some((reading, urls)) = joined {
                 urls_tx.send_if_modified(|old| {
                     let changed = *old != urls;
@@ -97,6 +108,9 @@ impl Joiner {
                         break;
                     }
                 }
+                () = sleep_until(held_until), if held_until.is_some() && !waited_out => {
+                    waited_out = true;
+                }
             }
             if !namespaces_open && !pulls_open {
                 break;
@@ -106,19 +120,24 @@ impl Joiner {
     }
 
     /// The joined reading and the URLs in it: the namespaces' value and age; the
-    /// namespaces' fault, else the forge's. `None` until the forge has answered once (so
-    /// the first reading is a joined one) unless the forge lists nothing at all.
+    /// namespaces' fault, else (once there is a list) the forge's. A list waits (`None`)
+    /// until the forge has answered once, so the first list is a joined one, unless the
+    /// forge lists nothing at all.
     fn joined(
         &self,
         namespaces: &Feed<Vec<Preview>>,
         pulls: &Feed<Vec<ListedPull>>,
-        pulls_open: bool,
+        forge_gone: bool,
         health: &Option<HashMap<String, UrlHealth>>,
     ) -> Option<(Reading<Vec<Preview>>, Vec<String>)> {
         let ns = namespaces.borrow().clone();
+        if ns.value.is_none() {
+            // No list yet: only the cluster's fault can say why.
+            return Some((ns, Vec::new()));
+        }
         let pr = pulls.borrow().clone();
-        let forge_answered = pr.value.is_some() || pr.fault.is_some() || !pulls_open;
-        if ns.value.is_some() && !forge_answered {
+        let forge_answered = pr.value.is_some() || pr.fault.is_some() || forge_gone;
+        if !forge_answered {
             return None;
         }
         let none = HashMap::new();
@@ -148,6 +167,13 @@ impl Joiner {
             fault,
         };
         Some((reading, urls))
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
