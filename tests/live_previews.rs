@@ -11,37 +11,12 @@ mod kube_tests_support;
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use github_support::{Github, TOKEN, fixture, json};
+use github_support::{Github, TOKEN, fixture};
 use kube_support::ApiServer;
 use kube_tests_support::captain_command_with_github;
-
-/// The pull requests of every state, as GitHub lists them for previews, with #433's
-/// preview URL pointing at `preview` (a server the test controls).
-async fn pulls_of_every_state(github: &Github, preview: &str) {
-    let body =
-        fixture("pulls_all_page1.json").replace("https://pr-433.preview.summit.example/", preview);
-    let list = || {
-        Mock::given(method("GET"))
-            .and(path(github.repo("/pulls")))
-            .and(query_param("state", "all"))
-            .and(query_param("sort", "updated"))
-            .and(query_param("direction", "desc"))
-    };
-    list()
-        .and(header("if-none-match", r#"W/"all-1""#))
-        .respond_with(ResponseTemplate::new(304).insert_header("etag", r#"W/"all-1""#))
-        .with_priority(1)
-        .mount(&github.server)
-        .await;
-    list()
-        .respond_with(json(200, body).insert_header("etag", r#"W/"all-1""#))
-        .with_priority(2)
-        .mount(&github.server)
-        .await;
-}
 
 fn by_namespace<'a>(rows: &'a [Value], name: &str) -> &'a Value {
     rows.iter()
@@ -76,7 +51,12 @@ async fn previews_list_joins_each_namespace_to_its_pull_request_as_github_has_it
         .mount(&github.server)
         .await;
     let preview = format!("{}/preview/pr-433/", github.server.uri());
-    pulls_of_every_state(&github, &preview).await;
+    github
+        .pulls_of_every_state(
+            fixture("pulls_all_page1.json")
+                .replace("https://pr-433.preview.summit.example/", &preview),
+        )
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let extra = format!(

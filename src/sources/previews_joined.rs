@@ -258,3 +258,80 @@ impl Cluster for JoinedCluster {
         self.inner.access(check).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::previews::{PrState, PullRequest};
+    use chrono::{TimeZone, Utc};
+
+    fn namespace(name: &str) -> Preview {
+        Preview {
+            namespace: name.into(),
+            created: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+            terminating: false,
+            pr: None,
+            url: None,
+            health: UrlHealth::Unknown,
+        }
+    }
+
+    fn joiner() -> (Joiner, Feed<Vec<Preview>>) {
+        let (tx, out) = watch::channel(Reading::default());
+        let joiner = Joiner {
+            prefix: "pr-".into(),
+            rule: UrlRule::default(),
+            tx,
+        };
+        (joiner, out)
+    }
+
+    #[tokio::test]
+    async fn a_list_is_joined_once_the_forge_answers_and_the_forges_fault_never_stands_for_the_clusters()
+     {
+        let (joiner, mut out) = joiner();
+        let (ns_tx, namespaces) = watch::channel(Reading::default());
+        let (pr_tx, pulls) = watch::channel(Reading::<Vec<ListedPull>>::default());
+        let task = tokio::spawn(joiner.run(namespaces, pulls));
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+
+        // GitHub fails before the cluster has listed anything: nothing to say yet.
+        pr_tx.send_replace(Reading {
+            fault: Some((at, SourceError::Unreachable("no route".into()))),
+            ..Reading::default()
+        });
+        out.changed().await.unwrap();
+        assert!(out.borrow().fault.is_none(), "{:?}", out.borrow().fault);
+        assert!(out.borrow().value.is_none());
+
+        // The list comes: shown bare, with GitHub's fault.
+        ns_tx.send_replace(Reading::fresh(vec![namespace("pr-7")], at));
+        let r = out.wait_for(|r| r.value.is_some()).await.unwrap().clone();
+        assert_eq!(r.value.as_deref().unwrap()[0].pr, None);
+        assert!(
+            r.fault
+                .as_ref()
+                .is_some_and(|(_, e)| e.to_string().contains("pull requests: no route"))
+        );
+
+        // GitHub answers: #7 merged, so pr-7 is orphaned, and the fault is gone.
+        let merged = ListedPull {
+            pr: PullRequest {
+                number: 7,
+                title: "Drop the v1 API".into(),
+                author: "mira".into(),
+                state: PrState::Merged,
+            },
+            body: String::new(),
+        };
+        pr_tx.send_replace(Reading::fresh(vec![merged], at));
+        let r = out
+            .wait_for(|r| r.value.as_deref().is_some_and(|v| v[0].pr.is_some()))
+            .await
+            .unwrap()
+            .clone();
+        assert!(r.value.as_deref().unwrap()[0].is_orphaned());
+        assert!(r.fault.is_none());
+        task.abort();
+    }
+}

@@ -262,7 +262,7 @@ pub fn captain_command(
     )
 }
 
-/// As [`captain_command`], with GitHub's API at `github` (repository `acme/summit`).
+/// As [`captain_command`], with GitHub's API at `github` (the default repository, `acme/summit`).
 pub fn captain_command_with_github(
     kubeconfig: &Path,
     dir: &Path,
@@ -273,7 +273,7 @@ pub fn captain_command_with_github(
 ) -> std::process::Command {
     std::fs::write(
         dir.join("captain.toml"),
-        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\nrepo = \"acme/summit\"\napi_url = \"{github}\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{extra}"),
+        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"{github}\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{extra}"),
     )
     .unwrap();
     std::fs::copy(
