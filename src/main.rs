@@ -81,7 +81,11 @@ async fn console(cli: Cli) -> Result<ExitCode> {
                 })
             });
             let why = captain::text::sanitize(&format!("{e:#}")).into_owned();
-            Begin::Later { start, why }
+            let slo = Box::new(starting::Slos {
+                metrics: session.backends.metrics.clone(),
+                config: session.slo.clone(),
+            });
+            Begin::Later { start, why, slo }
         }
         Err(e) => return Err(e),
     };

@@ -1,8 +1,9 @@
 //! A console that starts before its operator can: when the release history, the canary's
 //! weight or the shared train cannot be read at start (the cluster unreachable), the
 //! console runs on with what its other sources give, and the operator is started again
-//! with backoff until it starts. Meanwhile every command is refused, with why, and the
-//! canary panel says what failed and when the next try is.
+//! with backoff until it starts. Meanwhile every command is refused, with why, the SLOs are
+//! measured at each interval (the verdict per objective and the golden signals show), and
+//! the canary panel says what failed and when the next try is.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,9 @@ use super::command::Confirmed;
 use super::driver::{self, Update};
 use super::operator::{Operator, Outcome, StartError};
 use crate::clock::Clock;
+use crate::config::slo::SloConfig;
+use crate::engine::analysis::analyse;
+use crate::sources::{Metrics, Queries};
 
 /// Starts the operator; the error says why it could not.
 pub type Start = Box<dyn Fn() -> BoxFuture<'static, Result<Operator, String>> + Send>;
@@ -21,7 +25,37 @@ pub type Start = Box<dyn Fn() -> BoxFuture<'static, Result<Operator, String>> + 
 /// The operator a console runs: started, or to be started again until it starts.
 pub enum Begin {
     Ready(Box<Operator>),
-    Later { start: Start, why: String },
+    Later {
+        start: Start,
+        why: String,
+        /// Measured meanwhile, so the SLOs' verdict shows without a train.
+        slo: Box<Slos>,
+    },
+}
+
+/// The SLOs and where they are measured.
+pub struct Slos {
+    pub metrics: Arc<dyn Metrics>,
+    pub config: SloConfig,
+}
+
+impl Slos {
+    /// One measurement, judged: what the canary panel shows of the SLOs without a train.
+    async fn measure(&self, now: chrono::DateTime<chrono::Utc>) -> Vec<Update> {
+        let queries = Queries::resolve(&self.config);
+        let mut updates = Vec::new();
+        match self.metrics.measure(&queries, now).await {
+            Ok(m) => {
+                let a = analyse(&self.config, &m, &queries.evidence());
+                updates.push(Update::Analysis(Box::new(a)));
+            }
+            Err(e) => log::warn!("measuring the SLOs: {e}"),
+        }
+        if let Ok(sample) = self.metrics.golden(now).await {
+            updates.push(Update::Sample(sample));
+        }
+        updates
+    }
 }
 
 /// The first wait before trying again, doubled after each failure up to [`MAX_BACKOFF`].
@@ -55,6 +89,7 @@ pub fn backoff(failures: u32) -> Duration {
 pub async fn run(
     start: Start,
     why: String,
+    slo: Box<Slos>,
     clock: Arc<dyn Clock>,
     tick: Duration,
     mut requests: mpsc::Receiver<Confirmed>,
@@ -62,6 +97,8 @@ pub async fn run(
 ) {
     let mut why = why;
     let mut failures = 1;
+    let mut measuring = tokio::time::interval(tick);
+    measuring.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let op = loop {
         let wait = backoff(failures);
         let retry_at = clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
@@ -81,6 +118,13 @@ pub async fn run(
         loop {
             tokio::select! {
                 () = &mut sleep => break,
+                _ = measuring.tick() => {
+                    for update in slo.measure(clock.now()).await {
+                        if out.send(update).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 request = requests.recv() => {
                     let Some(confirmed) = request else { return };
                     let refused = Outcome {

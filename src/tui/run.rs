@@ -147,9 +147,10 @@ pub async fn run(c: Console) -> Result<Ended> {
         Begin::Ready(op) => {
             tokio::spawn(driver::run(*op, clock.clone(), tick, request_rx, update_tx))
         }
-        Begin::Later { start, why } => tokio::spawn(starting::run(
+        Begin::Later { start, why, slo } => tokio::spawn(starting::run(
             start,
             why,
+            slo,
             clock.clone(),
             tick,
             request_rx,

@@ -67,7 +67,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             }
             None => vec![Line::raw("no release train running")],
         };
-        cells::paragraph(f.buffer_mut(), inner, &lines);
+        // The SLOs are measured without a train: their verdict shows under why.
+        let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
+        let [why, verdict, table, evidence] = Layout::vertical([
+            Constraint::Length(lines.len() as u16),
+            Constraint::Length(1),
+            Constraint::Length(objectives + 1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        cells::paragraph(f.buffer_mut(), why, &lines);
+        if app.analysis.is_some() {
+            draw_verdict(f, verdict, app, theme);
+            draw_objectives(f, table, evidence, app, theme);
+        }
         return;
     };
     let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
