@@ -157,6 +157,16 @@ impl Session {
             &cfg.traffic,
             clock.clone(),
         );
+        let cluster = crate::sources::previews_joined::JoinedCluster::spawn(
+            Arc::new(cluster),
+            forge.pulls(),
+            cfg.previews.prefix.clone(),
+            crate::engine::preview_links::UrlRule::new(
+                cfg.previews.url_pattern.as_deref(),
+                cfg.previews.url_template.as_deref(),
+            )
+            .map_err(|e| eyre!("[previews] {e}"))?,
+        );
         let deployer = crate::sources::kube::HelmReleases::new(
             &target,
             &cfg.release,

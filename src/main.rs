@@ -6,6 +6,7 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use captain::cli::Cli;
 use captain::launch::Session;
+use captain::ops::starting::{self, Begin};
 use captain::tui::keymap::Keymap;
 use captain::tui::run::Console;
 use captain::tui::{App, Theme};
@@ -62,7 +63,32 @@ async fn console(cli: Cli) -> Result<ExitCode> {
     // After what a file can get wrong, before anything starts.
     captain::tui::run::need_terminal()?;
     init_logging()?;
-    let (operator, _) = session.operator().await?;
+    let session = std::sync::Arc::new(session);
+    let s = &session.settings;
+    // No source's failure stops the console: a train it cannot read yet is tried again.
+    let operator = match session.operator().await {
+        Ok((op, _)) => Begin::Ready(Box::new(op)),
+        Err(e) if starting::retryable(&e) => {
+            let again = session.clone();
+            let start: starting::Start = Box::new(move || {
+                let session = again.clone();
+                Box::pin(async move {
+                    session
+                        .operator()
+                        .await
+                        .map(|(op, _)| op)
+                        .map_err(|e| captain::text::sanitize(&format!("{e:#}")).into_owned())
+                })
+            });
+            let why = captain::text::sanitize(&format!("{e:#}")).into_owned();
+            let slo = Box::new(starting::Slos {
+                metrics: session.backends.metrics.clone(),
+                config: session.slo.clone(),
+            });
+            Begin::Later { start, why, slo }
+        }
+        Err(e) => return Err(e),
+    };
     let mut app = App::new(
         keymap,
         session.label.clone(),
@@ -76,7 +102,7 @@ async fn console(cli: Cli) -> Result<ExitCode> {
     log::info!(
         "captain on {}; audit journal {}",
         session.label,
-        operator.journal_path().display()
+        s.audit_path().display()
     );
     let console = Console {
         app,

@@ -374,3 +374,57 @@ async fn from_the_first_failed_measurement_the_header_says_breach_and_the_bell_r
         "first after the release: {top}"
     );
 }
+
+#[tokio::test]
+async fn o_opens_the_selected_previews_url_which_the_panel_links_to() {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    let now = d.now();
+    let preview = |n: i64, url: Option<&str>| captain::engine::previews::Preview {
+        namespace: format!("pr-{n}"),
+        created: now - chrono::Duration::hours(n),
+        terminating: false,
+        pr: None,
+        url: url.map(str::to_string),
+        health: captain::engine::previews::UrlHealth::Up,
+    };
+    let list = vec![
+        preview(2, Some("https://pr-2.preview.acme.dev/")),
+        preview(1, None),
+    ];
+    d.app
+        .set_previews(captain::sources::Reading::fresh(list, now));
+    typed(&mut d, "3");
+    typed(&mut d, "o");
+    assert_eq!(
+        d.app.open.as_deref(),
+        Some("https://pr-2.preview.acme.dev/")
+    );
+    assert_eq!(
+        d.app.ui.status.as_ref().map(|s| s.0.as_str()),
+        Some("opening https://pr-2.preview.acme.dev/")
+    );
+
+    d.app.open = None;
+    press(&mut d, KeyCode::Down);
+    typed(&mut d, "o");
+    assert_eq!(d.app.open, None, "pr-1 has no URL");
+    assert_eq!(
+        d.app.ui.status.clone(),
+        Some(("pr-1 has no preview URL".to_string(), true))
+    );
+
+    // On a terminal, the URL's health is a hyperlink to it (OSC 8).
+    d.app.hyperlinks = true;
+    let terminal = d.screen(120, 40);
+    let buffer = terminal.backend().buffer();
+    let linked: Vec<&str> = buffer
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .filter(|s| s.starts_with("\x1b]8;;"))
+        .collect();
+    assert_eq!(
+        linked,
+        ["\x1b]8;;https://pr-2.preview.acme.dev/\x1b\\up\x1b]8;;\x1b\\"]
+    );
+}

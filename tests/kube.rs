@@ -1280,3 +1280,45 @@ async fn a_rollback_killed_before_helm_finished_is_found_unfinished_journalled_a
         "retried and done: {done}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_promote_full_sends_all_traffic_to_the_canary_and_an_abort_takes_it_all_back() {
+    for (args, weights, action) in [
+        (
+            &["canary", "promote", "--full", "--yes", "--json"][..],
+            (0, 100),
+            "promote-full",
+        ),
+        (
+            &[
+                "canary",
+                "abort",
+                "--yes",
+                "--reason",
+                "wrong build",
+                "--json",
+            ][..],
+            (100, 0),
+            "abort",
+        ),
+    ] {
+        let server = ApiServer::start().await;
+        live_world(&server);
+        let dir = tempfile::tempdir().unwrap();
+        let o = captain_live(&server, dir.path(), args).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {text}");
+        assert_eq!(route_weights(&server), weights, "{args:?}: {text}");
+        let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+        let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+        assert_eq!(last["action"], action, "{audit}");
+        assert!(
+            last["result"].as_str().is_some_and(|r| r.starts_with("ok")),
+            "{audit}"
+        );
+    }
+}

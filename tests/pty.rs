@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod github_support;
+#[allow(unused_imports)]
+mod kube_support;
+
 struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
@@ -16,6 +20,11 @@ struct Console {
 
 impl Console {
     fn start(args: &[&str], state: &std::path::Path) -> Console {
+        Self::start_with(args, state, &[])
+    }
+
+    /// As [`Console::start`], with `env` set for the binary.
+    fn start_with(args: &[&str], state: &std::path::Path, env: &[(&str, &str)]) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 40,
@@ -29,6 +38,9 @@ impl Console {
         cmd.env("CAPTAIN_STATE_DIR", state);
         cmd.env("TERM", "xterm-256color");
         cmd.cwd(state);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -209,5 +221,66 @@ fn each_ending_signal_restores_the_terminal_and_exits_128_plus_its_number() {
             modes.input_flags.contains(InputFlags::ICRNL),
             "{sig}: icrnl"
         );
+    }
+}
+
+#[test]
+fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_health() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let github = runtime.block_on(async {
+        let github = github_support::Github::start().await;
+        github.repository(github_support::Checks::Green).await;
+        github
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 9: every call to the API server is refused.
+    let kubeconfig = kube_support::write_kubeconfig(dir.path(), "https://127.0.0.1:9");
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        format!(
+            "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
+             [github]\nrepo = \"acme/summit\"\napi_url = \"{}\"\n\
+             [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
+             [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"3s\"\n",
+            github.api_url()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
+        dir.path().join("slo.yml"),
+    )
+    .unwrap();
+    let kubeconfig = kubeconfig.to_string_lossy().into_owned();
+    let mut c = Console::start_with(
+        &["--read-only"],
+        dir.path(),
+        &[
+            ("KUBECONFIG", kubeconfig.as_str()),
+            ("GITHUB_TOKEN", github_support::TOKEN),
+        ],
+    );
+    c.wait_for("the canary panel to say the train cannot be read", |t| {
+        t.contains("the train cannot be read") && t.contains("trying again in")
+    });
+    c.wait_for("main's health from GitHub", |t| {
+        t.contains("main GREEN") && t.contains("8f3c1a9")
+    });
+    c.wait_for("the log to say so", |t| {
+        t.contains("the train cannot be started")
+    });
+    c.wait_for("the previews' fault", |t| {
+        t.contains("unreachable: watch namespaces")
+    });
+    println!("{}", c.text());
+    assert!(
+        c.child.try_wait().unwrap().is_none(),
+        "the console is still running"
+    );
+    c.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "q did not quit:\n{}", c.text());
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -131,6 +131,39 @@ pub struct PreviewConfig {
     pub prefix: String,
     #[serde(deserialize_with = "preview_ttl")]
     pub ttl: Span,
+    /// A regular expression: its first match in a pull request's description (its first
+    /// group, when it has one) is the preview's URL.
+    #[serde(
+        deserialize_with = "url_pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub url_pattern: Option<String>,
+    /// The preview's URL when the description has none: `{number}` is the pull request's.
+    #[serde(
+        deserialize_with = "url_template",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub url_template: Option<String>,
+}
+
+fn url_pattern<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let pattern = String::deserialize(d)?;
+    crate::engine::preview_links::UrlRule::new(Some(&pattern), None)
+        .map_err(serde::de::Error::custom)?;
+    Ok(Some(pattern))
+}
+
+fn url_template<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let template = String::deserialize(d)?;
+    let url = template.replace("{number}", "1");
+    if !template.contains("{number}")
+        || !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(serde::de::Error::custom(format!(
+            "url_template {template:?} is not an http(s) URL with {{number}} in it; expected something such as \"https://pr-{{number}}.preview.example.com\""
+        )));
+    }
+    Ok(Some(template))
 }
 
 /// Checked as it is read, so the error points at the value in the file.
@@ -159,6 +192,8 @@ impl Default for PreviewConfig {
         Self {
             prefix: "pr-".into(),
             ttl: Span::secs(3 * 86_400),
+            url_pattern: None,
+            url_template: None,
         }
     }
 }
@@ -320,6 +355,25 @@ file = "builtin"
         let text = "[previews]\nttl = \"1h\"\n";
         let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
         assert_eq!(cfg.previews.ttl, Span::secs(3600));
+    }
+
+    #[test]
+    fn a_preview_url_pattern_or_template_that_cannot_work_is_rejected_at_its_value() {
+        let text = "[previews]\nurl_pattern = 'https://pr-(\\d+'\n";
+        let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(15)), "{err}");
+        assert!(err.message.contains("not a regular expression"), "{err}");
+        let text = "[previews]\nurl_template = \"https://preview.example.com\"\n";
+        let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(16)), "{err}");
+        assert!(err.message.contains("{number}"), "{err}");
+        let text = "[previews]\nurl_pattern = 'https://pr-[0-9]+\\.preview\\.acme\\.dev'\nurl_template = \"https://pr-{number}.preview.acme.dev\"\n";
+        let cfg = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
+        assert_eq!(
+            cfg.previews.url_template.as_deref(),
+            Some("https://pr-{number}.preview.acme.dev")
+        );
+        assert!(cfg.previews.url_pattern.is_some());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod burn;
 pub mod main_health;
 pub mod phases;
+pub mod preview_links;
 pub mod previews;
 pub mod sentinel;
 pub mod signals;

@@ -38,6 +38,12 @@ pub enum Update {
         on: Option<String>,
         waited: std::time::Duration,
     },
+    /// The train could not be started (the cluster unreachable): why, and when it is tried
+    /// again (`ops::starting`).
+    Unstarted {
+        why: String,
+        retry_at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// A measurement tick as updates for the UI.

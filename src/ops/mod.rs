@@ -13,6 +13,7 @@ pub mod probes;
 pub mod progress;
 pub mod sentinel;
 pub mod shared;
+pub mod starting;
 
 pub use command::{Command, Confirmation, Confirmed, Proposal};
 pub use operator::{Operator, Setup};

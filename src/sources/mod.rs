@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod github;
 pub mod kube;
 pub mod memory_state;
+pub mod previews_joined;
 pub mod prometheus;
 pub mod unavailable;
 
@@ -408,6 +409,12 @@ pub enum Governance {
 #[async_trait]
 pub trait Forge: Send + Sync {
     fn main_health(&self) -> Feed<MainHealth>;
+    /// Pull requests of every state, most recently updated first, with their descriptions:
+    /// what previews are joined to. A forge that lists none gives a feed that never has a
+    /// value (its sender is gone).
+    fn pulls(&self) -> Feed<Vec<crate::engine::preview_links::ListedPull>> {
+        watch::channel(Reading::default()).1
+    }
     /// Create `frozen/rollback` at the commit the release's `version` names (its image
     /// tag, `sha-<sha>`, or an app version with a git tag); the forge resolves it and, when
     /// it names none, tags main's head: a pause never fails for want of a SHA.

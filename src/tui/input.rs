@@ -178,6 +178,20 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             }
             None => app.ui.status = Some(("no preview selected".into(), true)),
         },
+        Action::OpenPreview => match app.selected_preview() {
+            Some(p) => match p.url.clone() {
+                // Only a web address goes to the opener: a description could hold anything.
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                    app.ui.status = Some((format!("opening {url}"), false));
+                    app.open = Some(url);
+                }
+                _ => {
+                    let why = format!("{} has no preview URL", p.namespace);
+                    app.ui.status = Some((why, true));
+                }
+            },
+            None => app.ui.status = Some(("no preview selected".into(), true)),
+        },
         Action::PhaseStart
         | Action::PhaseForceStart
         | Action::PhaseValidate

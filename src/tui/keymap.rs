@@ -30,6 +30,7 @@ pub enum Action {
     Abort,
     DeletePreview,
     CleanStale,
+    OpenPreview,
     PhaseStart,
     PhaseForceStart,
     PhaseValidate,
@@ -333,6 +334,14 @@ fn defaults() -> Vec<Binding> {
             "delete every stale preview namespace",
             previews,
             true,
+        ),
+        row(
+            &[Key::ch('o')],
+            OpenPreview,
+            "open-preview",
+            "open the selected preview's URL in the browser",
+            previews,
+            false,
         ),
         row(
             &[Key::ch('s')],

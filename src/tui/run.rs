@@ -19,7 +19,8 @@ use super::input::handle_key;
 use super::state::App;
 use super::theme::Theme;
 use crate::clock::Clock;
-use crate::ops::{Operator, driver};
+use crate::ops::driver;
+use crate::ops::starting::{self, Begin};
 use crate::sim::World;
 use crate::sources::Backends;
 
@@ -28,7 +29,7 @@ pub struct Console {
     pub app: App,
     pub theme: Theme,
     pub clock: Arc<dyn Clock>,
-    pub operator: Operator,
+    pub operator: Begin,
     pub backends: Backends,
     /// The demo world's heartbeat, when the console shows one.
     pub world: Option<World>,
@@ -90,6 +91,30 @@ async fn next_signal(signals: &mut [(Signal, i32)]) -> i32 {
     futures::future::select_all(arrivals).await.0
 }
 
+/// Open `url` with the desktop's opener (`open` on macOS, `xdg-open` elsewhere), without
+/// waiting for it: a browser must not hold the console up. A URL is passed as one argument,
+/// never through a shell.
+fn open_url(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        // Reaped in the background, so no zombie is left behind.
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+        }
+        Err(e) => log::warn!("cannot open {url} with {opener}: {e}"),
+    }
+}
+
 /// The console draws on a terminal: without one (output piped, run from cron) it refuses
 /// with why, before anything starts.
 pub fn need_terminal() -> Result<()> {
@@ -120,13 +145,20 @@ pub async fn run(c: Console) -> Result<Ended> {
     }
     let (request_tx, request_rx) = mpsc::channel(8);
     let (update_tx, mut update_rx) = mpsc::channel(256);
-    tokio::spawn(driver::run(
-        operator,
-        clock.clone(),
-        tick,
-        request_rx,
-        update_tx,
-    ));
+    match operator {
+        Begin::Ready(op) => {
+            tokio::spawn(driver::run(*op, clock.clone(), tick, request_rx, update_tx))
+        }
+        Begin::Later { start, why, slo } => tokio::spawn(starting::run(
+            start,
+            why,
+            slo,
+            clock.clone(),
+            tick,
+            request_rx,
+            update_tx,
+        )),
+    };
     if let Some(w) = world {
         tokio::spawn(w.run(tick.min(Duration::from_millis(500))));
     }
@@ -136,6 +168,7 @@ pub async fn run(c: Console) -> Result<Ended> {
     app.set_main(main.borrow_and_update().clone());
 
     need_terminal()?;
+    app.hyperlinks = true;
     let _restore = Restore;
     let mut terminal = ratatui::try_init().wrap_err("setting up the terminal")?;
     let mut events = EventStream::new();
@@ -156,6 +189,9 @@ pub async fn run(c: Console) -> Result<Ended> {
             let mut out = std::io::stdout();
             // BEL: the terminal beeps, or flashes, or marks the tab, as its user chose.
             let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+        }
+        if let Some(url) = app.open.take() {
+            open_url(&url);
         }
         changed = tokio::select! {
             ev = events.next() => match ev {

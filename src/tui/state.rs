@@ -157,9 +157,16 @@ pub struct App {
     pub bell: bool,
     /// The bell is due: the loop rings it once, after drawing.
     pub ring: bool,
+    /// A URL to open in the browser: the loop opens it once.
+    pub open: Option<String>,
+    /// Write preview URLs as terminal hyperlinks (OSC 8): on a real terminal only, so a
+    /// test's buffer holds the text alone.
+    pub hyperlinks: bool,
     /// Why nobody would roll the canary back by itself now: the header says so.
     pub auto_rollback_off: Option<String>,
     pub fault: Option<String>,
+    /// Why the train is not started yet, and when it is tried again.
+    pub unstarted: Option<(String, DateTime<Utc>)>,
     pub ui: UiState,
     pub quit: bool,
 }
@@ -211,8 +218,11 @@ impl App {
             drives: false,
             bell: true,
             ring: false,
+            open: None,
+            hyperlinks: false,
             auto_rollback_off: None,
             fault: None,
+            unstarted: None,
             ui: UiState::default(),
             quit: false,
         }
@@ -227,6 +237,7 @@ impl App {
                     self.ring = true;
                 }
                 self.train = Some(t);
+                self.unstarted = None;
                 if back.is_some() {
                     self.weight_read_back = back;
                 }
@@ -263,6 +274,7 @@ impl App {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);
             }
+            Update::Unstarted { why, retry_at } => self.unstarted = Some((why, retry_at)),
             Update::Waiting { action, on, waited } => {
                 let on = on.map_or(String::new(), |what| format!(" on {what}"));
                 let waited = crate::config::duration::format_span(waited);

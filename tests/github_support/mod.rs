@@ -301,6 +301,32 @@ impl Github {
         .await;
         self.get(&page2, Some(2), "pulls_page2.json", Some(r#"W/"pulls-p2""#))
             .await;
+        self.pulls_of_every_state(fixture("pulls_all_page1.json"))
+            .await;
+    }
+
+    /// The pull requests of every state, most recently updated first, that previews are
+    /// joined to: one page, `body`, with an ETag (a `304` to its `If-None-Match`).
+    pub async fn pulls_of_every_state(&self, body: String) {
+        const ETAG: &str = r#"W/"pulls-all-1""#;
+        let list = || {
+            Mock::given(method("GET"))
+                .and(path(self.repo("/pulls")))
+                .and(query_param("state", "all"))
+                .and(query_param("sort", "updated"))
+                .and(query_param("direction", "desc"))
+        };
+        list()
+            .and(header("if-none-match", ETAG))
+            .respond_with(with_budget(ResponseTemplate::new(304), 4990).insert_header("etag", ETAG))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+        list()
+            .respond_with(json(200, body).insert_header("etag", ETAG))
+            .with_priority(2)
+            .mount(&self.server)
+            .await;
     }
 
     pub async fn requests(&self) -> Vec<Request> {

@@ -252,9 +252,28 @@ pub fn captain_command(
     args: &[&str],
     github_token: Option<&str>,
 ) -> std::process::Command {
+    captain_command_with_github(
+        kubeconfig,
+        dir,
+        "http://127.0.0.1:9",
+        extra,
+        args,
+        github_token,
+    )
+}
+
+/// As [`captain_command`], with GitHub's API at `github` (the default repository, `acme/summit`).
+pub fn captain_command_with_github(
+    kubeconfig: &Path,
+    dir: &Path,
+    github: &str,
+    extra: &str,
+    args: &[&str],
+    github_token: Option<&str>,
+) -> std::process::Command {
     std::fs::write(
         dir.join("captain.toml"),
-        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{extra}"),
+        format!("[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"{github}\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n{extra}"),
     )
     .unwrap();
     std::fs::copy(

@@ -19,6 +19,7 @@ use super::tags::{self, FreezeMemo};
 use crate::clock::Clock;
 use crate::config::app::GithubConfig;
 use crate::engine::main_health::MainHealth;
+use crate::engine::preview_links::ListedPull;
 use crate::sources::{
     Feed, Finding, Forge, Governance, LabelChange, OpenPull, Reading, SourceError, TagChange,
 };
@@ -34,6 +35,7 @@ pub struct GithubForge {
     client: Arc<GithubClient>,
     freeze: FreezeMemo,
     feed: Feed<MainHealth>,
+    pulls: Feed<Vec<ListedPull>>,
     refresh: Arc<Notify>,
     clock: Arc<dyn Clock>,
     poller: JoinHandle<()>,
@@ -52,6 +54,7 @@ impl GithubForge {
     ) -> Result<Self, SourceError> {
         let client = Arc::new(GithubClient::new(config, token, clock.clone())?);
         let (tx, feed) = watch::channel(Reading::default());
+        let (pulls_tx, pulls) = watch::channel(Reading::default());
         let refresh = Arc::new(Notify::new());
         let freeze = FreezeMemo::default();
         let poller = tokio::spawn(
@@ -59,6 +62,7 @@ impl GithubForge {
                 client: client.clone(),
                 freeze: freeze.clone(),
                 tx,
+                pulls: pulls_tx,
                 refresh: refresh.clone(),
                 poll: poll.max(Duration::from_secs(1)),
                 clock: clock.clone(),
@@ -69,6 +73,7 @@ impl GithubForge {
             client,
             freeze,
             feed,
+            pulls,
             refresh,
             clock,
             poller,
@@ -96,6 +101,10 @@ impl Drop for GithubForge {
 impl Forge for GithubForge {
     fn main_health(&self) -> Feed<MainHealth> {
         self.feed.clone()
+    }
+
+    fn pulls(&self) -> Feed<Vec<ListedPull>> {
+        self.pulls.clone()
     }
 
     async fn freeze(&self, version: &str) -> Result<TagChange, SourceError> {

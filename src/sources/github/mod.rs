@@ -9,6 +9,7 @@
 //! - [`checks`]: required checks and their states, pure
 //! - [`tags`]: reading, creating and deleting `frozen/rollback`
 //! - [`labels`]: open pull requests, and labels put on and taken off
+//! - [`recent_pulls`]: pull requests of every state, for previews, read with each poll
 //! - [`governance`]: the repository's settings, checked for validation probes
 //! - [`client`]: requests, errors and the rate limit; [`pages`]: typed bodies, pagination;
 //!   [`etag_cache`]: conditional GETs; [`rate`]: the rate limit and the request budget;
@@ -26,6 +27,7 @@ pub mod main_health;
 pub mod pages;
 pub mod poller;
 pub mod rate;
+pub mod recent_pulls;
 pub mod tags;
 pub mod token;
 pub mod wire;

@@ -29,6 +29,16 @@ impl GithubClient {
         &self,
         first: &str,
     ) -> Result<Option<Vec<T>>, SourceError> {
+        self.get_some_pages(first, MAX_PAGES).await
+    }
+
+    /// As [`GithubClient::get_pages`], stopping after `max` pages (at most [`MAX_PAGES`]).
+    pub async fn get_some_pages<T: DeserializeOwned>(
+        &self,
+        first: &str,
+        max: usize,
+    ) -> Result<Option<Vec<T>>, SourceError> {
+        let max = max.clamp(1, MAX_PAGES);
         let mut pages = Vec::new();
         let mut url = first.to_string();
         loop {
@@ -41,7 +51,8 @@ impl GithubClient {
             };
             pages.push(self.parse(&url, &page.body)?);
             match page.next {
-                Some(next) if pages.len() < MAX_PAGES => url = next,
+                Some(next) if pages.len() < max => url = next,
+                Some(_) if max < MAX_PAGES => return Ok(Some(pages)),
                 Some(_) => {
                     log::warn!("GitHub: read only the first {MAX_PAGES} pages of {first}");
                     return Ok(Some(pages));

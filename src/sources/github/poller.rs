@@ -1,4 +1,6 @@
-//! The background task that keeps the main-health feed current: poll, publish, wait.
+//! The background task that keeps the main-health feed current: poll, publish, wait. Each
+//! poll also reads the pull requests previews are joined to ([`super::recent_pulls`]) into a
+//! feed of their own, within the same budget.
 //!
 //! A good poll replaces the reading; a failed one keeps the last value and sets the fault
 //! (so the panel says "GitHub: rate limited, stale 2m" instead of going blank). Between
@@ -19,6 +21,7 @@ use super::rate;
 use super::tags::FreezeMemo;
 use crate::clock::Clock;
 use crate::engine::main_health::MainHealth;
+use crate::engine::preview_links::ListedPull;
 use crate::sources::{Reading, SourceError};
 
 /// The longest a rate limit is waited out before asking again (GitHub's window is an hour).
@@ -28,6 +31,7 @@ pub struct Poller {
     pub client: Arc<GithubClient>,
     pub freeze: FreezeMemo,
     pub tx: watch::Sender<Reading<MainHealth>>,
+    pub pulls: watch::Sender<Reading<Vec<ListedPull>>>,
     pub refresh: Arc<Notify>,
     pub poll: Duration,
     pub clock: Arc<dyn Clock>,
@@ -38,10 +42,13 @@ impl Poller {
         let mut memory = PollMemory::default();
         let counter = self.client.counter();
         let mut failing: Option<SourceError> = None;
+        let mut pulls_failing: Option<SourceError> = None;
         loop {
             let before = counter.counted();
             let result =
                 main_health::read(&self.client, &mut memory, &self.freeze, self.clock.now()).await;
+            // Read before the sweep below, so its cached pages stay for the next poll.
+            self.read_pulls(&mut pulls_failing).await;
             let now = self.clock.now();
             match result {
                 Ok(health) => {
@@ -67,6 +74,31 @@ impl Poller {
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = self.refresh.notified() => {}
+            }
+        }
+    }
+}
+
+impl Poller {
+    async fn read_pulls(&self, failing: &mut Option<SourceError>) {
+        if self.client.limited_until().is_some() {
+            return;
+        }
+        let result = super::recent_pulls::read(&self.client).await;
+        let now = self.clock.now();
+        match result {
+            Ok(list) => {
+                if failing.take().is_some() {
+                    log::info!("GitHub: pull requests are readable again");
+                }
+                self.pulls.send_replace(Reading::fresh(list, now));
+            }
+            Err(e) => {
+                if failing.as_ref() != Some(&e) {
+                    log::warn!("GitHub: cannot list pull requests for previews: {e}");
+                }
+                *failing = Some(e.clone());
+                self.pulls.send_modify(|r| r.fault = Some((now, e)));
             }
         }
     }

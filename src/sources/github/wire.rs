@@ -168,6 +168,14 @@ pub struct PullRequest {
     pub user: Option<Account>,
     #[serde(default)]
     pub labels: Vec<Label>,
+    /// `open` or `closed` (a merged pull request is closed, with `merged_at` set).
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub merged_at: Option<DateTime<Utc>>,
+    /// The description; `null` when it has none.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

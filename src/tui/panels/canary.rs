@@ -44,10 +44,41 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     };
     let inner = boxed(f, area, block(Panel::Canary, app, extra, theme));
     let Some(train) = app.train.as_deref() else {
-        f.render_widget(
-            Paragraph::new(vec![Line::raw("no release train running")]),
-            inner,
-        );
+        let lines = match &app.unstarted {
+            Some((why, retry_at)) => {
+                // The cause in full, however narrow the panel: it is what to act on.
+                let text: Vec<char> = format!("the train cannot be read: {why}").chars().collect();
+                let width = usize::from(inner.width.max(1));
+                let mut lines: Vec<Line> = text
+                    .chunks(width)
+                    .take(4)
+                    .map(|c| Line::styled(c.iter().collect::<String>(), theme.bold(theme.fail)))
+                    .collect();
+                lines.push(Line::styled(
+                    format!(
+                        "trying again in {}; main health, previews and phases go on",
+                        dur(*retry_at - now)
+                    ),
+                    theme.fg(theme.muted),
+                ));
+                lines
+            }
+            None => vec![Line::raw("no release train running")],
+        };
+        // The SLOs are measured without a train: their verdict shows under why.
+        let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
+        let [why, verdict, table, evidence] = Layout::vertical([
+            Constraint::Length(lines.len() as u16),
+            Constraint::Length(1),
+            Constraint::Length(objectives + 1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        f.render_widget(Paragraph::new(lines), why);
+        if app.analysis.is_some() {
+            draw_verdict(f, verdict, app, theme);
+            draw_objectives(f, table, evidence, app, theme);
+        }
         return;
     };
     let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
