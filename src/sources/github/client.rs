@@ -1,7 +1,8 @@
 //! The wire: one octocrab client for one repository's API, that turns every answer into
 //! either a body or a [`SourceError`]. It owns the ETag cache (conditional GETs), the rate
 //! limit (read from every answer; no request leaves while GitHub has said to wait) and the
-//! count of requests that cost budget. Typed reads and pagination: [`super::pages`].
+//! count of requests that cost budget. Typed reads and pagination: [`super::pages`]; the
+//! `Link` header: [`super::link`].
 //!
 //! octocrab's own retries are off: a retry on a 403 would sleep inside a request until the
 //! limit resets, silently, where the poller must say "rate limited" instead. The token lives
@@ -177,7 +178,7 @@ impl GithubClient {
             .get_all("link")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(super::pages::next_link)
+            .find_map(super::link::next_link)
             .and_then(|link| self.same_origin(link));
         if status == 304 {
             self.counter.count_not_modified();

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use super::checks;
 use super::client::{GithubClient, Reply};
 use super::tags::{self, FreezeMemo};
+use super::wire::BRANCH;
 use super::wire::{
     Branch, BranchRule, CheckRuns, CombinedStatus, PullRequest, RequiredStatusChecks,
     RequiredStatusChecksRule, segment,
@@ -20,7 +21,6 @@ use super::wire::{
 use crate::engine::main_health::{Commit, MainHealth, OpenPull, PrRef};
 use crate::sources::SourceError;
 
-pub const BRANCH: &str = "main";
 pub use crate::engine::main_health::FREEZE_LABEL;
 pub const RENOVATE: &str = "renovate[bot]";
 

@@ -23,6 +23,7 @@ pub mod etag_cache;
 pub mod forge;
 pub mod governance;
 pub mod labels;
+pub mod link;
 pub mod main_health;
 pub mod pages;
 pub mod poller;

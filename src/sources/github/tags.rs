@@ -17,8 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::client::{GithubClient, Write};
-use super::main_health::BRANCH;
-use super::wire::{AnnotatedTag, BranchCommit, GitCommit, GitRef};
+use super::wire::{AnnotatedTag, BRANCH, BranchCommit, GitCommit, GitRef};
 use crate::engine::main_health::Freeze;
 use crate::sources::{SourceError, TagChange};
 

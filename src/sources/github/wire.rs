@@ -6,6 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+/// The branch whose health captain watches, and whose head a freeze tag falls back to.
+pub const BRANCH: &str = "main";
+
 /// `GET /repos/{owner}/{repo}/branches/{branch}`.
 #[derive(Debug, Deserialize)]
 pub struct Branch {
