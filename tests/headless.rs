@@ -235,6 +235,32 @@ fn rollback_with_yes_and_reason_is_done_and_audited_as_yes_flag() {
 }
 
 #[test]
+fn an_action_without_user_in_the_environment_is_journalled_by_the_systems_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_captain"))
+        .args(["--demo", "canary", "pause", "--yes", "--reason", "cron job"])
+        .env("CAPTAIN_STATE_DIR", dir.path())
+        .env_remove("CAPTAIN_CONFIG")
+        .env_remove("USER")
+        .env_remove("USERNAME")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the captain binary runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let audit = std::fs::read_to_string(dir.path().join("demo-audit.jsonl")).unwrap();
+    let uid = nix::unistd::Uid::effective();
+    let expected = nix::unistd::User::from_uid(uid)
+        .unwrap()
+        .map_or(format!("uid {uid}"), |u| u.name);
+    for line in audit.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(record["actor"]["os_user"], expected.as_str(), "{record}");
+    }
+    assert!(audit.lines().count() >= 2, "intent and outcome: {audit}");
+}
+
+#[test]
 fn main_status_exit_codes_say_green_and_red() {
     let dir = tempfile::tempdir().unwrap();
     let green = captain(dir.path(), &["--demo=steady", "main", "status"]);

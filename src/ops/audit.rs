@@ -40,11 +40,22 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The person at this terminal.
+    /// The person at this terminal: `$USER` as the shell says it; where it is unset (cron, a
+    /// container's entrypoint, `env -i`), the name the system gives the process's user; and
+    /// where the system has none (a uid without a passwd entry), that uid. Never "unknown":
+    /// a journal must say who acted.
     pub fn local() -> Self {
+        let uid = nix::unistd::Uid::effective();
         let os_user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| {
+                nix::unistd::User::from_uid(uid)
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+            })
+            .unwrap_or_else(|| format!("uid {uid}"));
         Actor {
             os_user,
             ..Actor::default()
