@@ -218,18 +218,31 @@ impl Coordination {
 
     /// Take or renew the lease; whether this console drives. Not knowing means not
     /// driving: two drivers are worse than a pause.
+    /// At a measurement, a console that does not hold the lease always asks: the next
+    /// console to measure takes a lease given up.
     pub async fn drive(&mut self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.look(now, false).await
+    }
+
+    /// Between measurements: renew when due, or ask for the lease at most every `retry`.
+    pub async fn keep(&mut self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.look(now, true).await
+    }
+
+    async fn look(&mut self, now: chrono::DateTime<chrono::Utc>, between: bool) -> bool {
         // The holder renews every `renew_every` (docs/architecture.md, "Shared train
-        // state"); the others ask every `retry`, and meanwhile keep what they last saw.
+        // state"); between measurements the others ask every `retry`, and meanwhile keep
+        // what they last saw.
         let delta = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
         let ours = self.driver.as_ref().filter(|d| d.ours);
         if let Some(d) = ours {
             if now - d.renewed < delta(self.timings.renew_every) {
                 return true;
             }
-        } else if self
-            .tried
-            .is_some_and(|at| now - at < delta(self.timings.retry))
+        } else if between
+            && self
+                .tried
+                .is_some_and(|at| now - at < delta(self.timings.retry))
         {
             return false;
         }
@@ -368,23 +381,28 @@ mod tests {
         assert_eq!(renewed().await, Some(clock.now()), "renewed at its period");
 
         assert!(
-            !bo.drive(clock.now()).await,
+            !bo.keep(clock.now()).await,
             "asked at its retry: ana still holds it"
         );
 
-        // Ana gives the lease up behind Bo's back: Bo finds out at its next retry, not
-        // before.
+        // Ana gives the lease up behind Bo's back: between measurements Bo finds out at
+        // its next retry, not before; at a measurement it asks at once.
         store.release_lease("ana@a").await.unwrap();
         clock.advance(chrono::Duration::seconds(3));
         assert!(
-            !bo.drive(clock.now()).await,
+            !bo.keep(clock.now()).await,
             "not asked 3 s after the last look"
         );
         assert_eq!(bo.driver.as_ref().map(|d| d.holder.as_str()), Some("ana@a"));
         clock.advance(chrono::Duration::seconds(1));
         assert!(
-            bo.drive(clock.now()).await,
+            bo.keep(clock.now()).await,
             "asked at the retry, and took it"
         );
+
+        let mut cy = Coordination::new(Arc::new(store.clone()), "cy@c".into(), timings);
+        assert!(!cy.drive(clock.now()).await, "bo holds it");
+        bo.release().await;
+        assert!(cy.drive(clock.now()).await, "a measurement asks at once");
     }
 }

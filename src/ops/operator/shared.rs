@@ -277,7 +277,7 @@ impl Operator {
     /// keeps its own timings whatever the measurement interval.
     pub async fn keep_lease(&mut self, now: DateTime<Utc>) {
         if let Some(c) = self.shared.as_mut().filter(|_| !self.read_only) {
-            c.drive(now).await;
+            c.keep(now).await;
         }
     }
 
