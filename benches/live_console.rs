@@ -14,13 +14,15 @@
 //!
 //! Beside another build (the commit before a change), run alternately with this one in one
 //! run of the bench: build that commit's binary first, with the same target directory so
-//! the dependencies are built once, and copy it out before building this one:
+//! the dependencies are built once, and copy it out before building this one. Cargo names
+//! both builds' artifacts alike and judges them by the sources' times, so touch this
+//! checkout's crate roots or it takes the other build for this one:
 //!
 //! ```text
 //! git worktree add --detach ../captain-before <commit>
 //! (cd ../captain-before && CARGO_TARGET_DIR=$OLDPWD/target cargo build --release --locked)
 //! cp target/release/captain /tmp/captain-before
-//! cargo build --release --locked
+//! touch src/lib.rs src/main.rs && cargo build --release --locked
 //! CAPTAIN_BASELINE=/tmp/captain-before cargo bench --bench live_console
 //! ```
 //!
