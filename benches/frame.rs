@@ -67,6 +67,7 @@ fn demo_app() -> (App, DateTime<Utc>, tempfile::TempDir) {
             adopt: false,
             needs: Vec::new(),
             shared: None,
+            lease: None,
         };
         let (mut op, outcomes) = Operator::start(
             backends.clone(),

@@ -1,14 +1,37 @@
-//! Memory and CPU of the real console (`target/release/captain`, the TUI) running live
-//! against the test Kubernetes API server (`tests/kube_support`) with 10,000 preview
-//! namespaces, and, for comparison, an idle console with 10 previews. Figures are printed,
-//! never asserted: compare them with the budget (≤ 42 MB peak RSS, ≤ 0.5 s of CPU over
-//! 20 s).
+//! Memory, CPU and API requests of the real console (`target/release/captain`, the TUI)
+//! running live against the test Kubernetes API server (`tests/kube_support`) with 10,000
+//! preview namespaces as a real API server returns them (labels, annotations with
+//! kubectl's last-applied configuration, managed fields, uid, resourceVersion,
+//! creationTimestamp), for a paused train and a progressing one; and, for comparison, an
+//! idle console with 10 previews. Figures are printed, never asserted: compare them with the
+//! budget (≤ 40 MB peak RSS and ≤ 0.4 s of CPU over 20 s, start included, and ≤ 0.45× kdash
+//! on both; API requests: ≤ 1 write per train change, ≤ 1 Lease write per renew period, one
+//! list (its pages) and one watch per kind, access reviews once at start).
 //!
-//! `cargo build --release && cargo bench --bench live_console`
+//! ```text
+//! cargo build --release && cargo bench --bench live_console
+//! ```
+//!
+//! Beside another build (the commit before a change), run alternately with this one in one
+//! run of the bench: build that commit's binary first, with the same target directory so
+//! the dependencies are built once, and copy it out before building this one. Cargo names
+//! both builds' artifacts alike and judges them by the sources' times, so touch this
+//! checkout's crate roots or it takes the other build for this one:
+//!
+//! ```text
+//! git worktree add --detach ../captain-before <commit>
+//! (cd ../captain-before && CARGO_TARGET_DIR=$OLDPWD/target cargo build --release --locked)
+//! cp target/release/captain /tmp/captain-before
+//! touch src/lib.rs src/main.rs && cargo build --release --locked
+//! CAPTAIN_BASELINE=/tmp/captain-before cargo bench --bench live_console
+//! ```
+//!
+//! `kdash` on PATH (`cargo install kdash --locked`) is run the same way, against the same
+//! server, for the ratio; when it is absent the bench says so and skips the ratio.
 //!
 //! The binary is not built here: when `target/release/captain` is missing this says so and
-//! exits successfully. `LIVE_CONSOLE_RUNS` (default 3) sets the runs per world; medians are
-//! printed.
+//! exits successfully. `LIVE_CONSOLE_RUNS` (default 3) sets the runs per world and program;
+//! medians are printed with the spread (lowest–highest).
 
 #[path = "../tests/kube_support/mod.rs"]
 #[allow(unused_imports)]
@@ -27,15 +50,14 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use serde_json::{Value, json};
 
 use kube_support::ApiServer;
 use kube_tests_support::{http_route, put_release};
 
-/// The first frame has the panel titles; nothing before it prints this.
-const MARKER: &[u8] = b"Previews";
 /// A first frame later than this is a failure, not a measurement.
 const TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the console runs, after its first frame, while its CPU is counted.
+/// How long a console runs, after its first frame, while its CPU and requests are counted.
 const WINDOW: Duration = Duration::from_secs(20);
 const SIZE: PtySize = PtySize {
     rows: 40,
@@ -43,32 +65,145 @@ const SIZE: PtySize = PtySize {
     pixel_width: 0,
     pixel_height: 0,
 };
-const BUDGET_RSS_MB: f64 = 42.0;
-const BUDGET_CPU_S: f64 = 0.5;
+const BUDGET_RSS_MB: f64 = 40.0;
+const BUDGET_CPU_S: f64 = 0.4;
+const BUDGET_KDASH_RATIO: f64 = 0.45;
 
 type Error = Box<dyn std::error::Error>;
 
 // --- the world ----------------------------------------------------------------------------
 
-/// `prod` with the release (revisions 6 and 7) and its route, and `previews` namespaces
-/// `pr-<n>` aged from minutes to two months.
-fn seed(server: &ApiServer, previews: usize) {
+/// Where the release's train stands when the console starts: the route's canary weight is
+/// one of slo.yml's steps (the console watches that step: progressing), or none of them
+/// (the console pauses the train for a human).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Train {
+    Paused,
+    Progressing,
+}
+
+impl Train {
+    fn canary_weight(self) -> u64 {
+        match self {
+            Train::Paused => 10,
+            Train::Progressing => 25,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Train::Paused => "paused train",
+            Train::Progressing => "progressing train",
+        }
+    }
+}
+
+/// A namespace as a real API server returns one that CI applied with kubectl: labels, the
+/// last-applied annotation, the managed fields of kubectl and of the namespace controller,
+/// uid, resourceVersion and creationTimestamp (the last three filled in by the server).
+fn realistic_namespace(name: &str, created: chrono::DateTime<Utc>) -> Value {
+    let at = created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let applied = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "previews", "team": "web"}},
+    });
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "creationTimestamp": at,
+            "labels": {
+                "app.kubernetes.io/part-of": "previews",
+                "team": "web",
+                "kubernetes.io/metadata.name": name,
+            },
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": format!("{applied}\n"),
+            },
+            "managedFields": [
+                {
+                    "manager": "kubectl-client-side-apply",
+                    "operation": "Update",
+                    "apiVersion": "v1",
+                    "time": at,
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:metadata": {
+                        "f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}},
+                        "f:labels": {".": {}, "f:app.kubernetes.io/part-of": {}, "f:kubernetes.io/metadata.name": {}, "f:team": {}},
+                    }},
+                },
+                {
+                    "manager": "kube-controller-manager",
+                    "operation": "Update",
+                    "apiVersion": "v1",
+                    "time": at,
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:status": {"f:phase": {}}},
+                    "subresource": "status",
+                },
+            ],
+        },
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    })
+}
+
+/// `prod` with the release (revisions 6 and 7) and its route at the train's weight, and
+/// `previews` namespaces `pr-<n>` aged from minutes to two months.
+fn seed(server: &ApiServer, previews: usize, train: Train) {
     let now = Utc::now();
-    server.put_namespace("prod", &[], now - chrono::Duration::days(400));
+    server.put_object(realistic_namespace(
+        "prod",
+        now - chrono::Duration::days(400),
+    ));
     for i in 0..previews {
         // Spread over ~60 days, every preview a distinct age.
         let age = chrono::Duration::minutes(((i * 8_641) % 86_400) as i64 + 5);
-        server.put_namespace(&format!("pr-{}", i + 1), &[], now - age);
+        server.put_object(realistic_namespace(&format!("pr-{}", i + 1), now - age));
     }
     put_release(server, "summit", 6, "superseded", true);
     put_release(server, "summit", 7, "deployed", true);
-    server.put_object(http_route(75, 25));
+    let canary = train.canary_weight();
+    server.put_object(http_route(100 - canary, canary));
+}
+
+// --- the programs -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Program {
+    /// How the figures name it: `this build`, `before`, `kdash`.
+    name: String,
+    binary: PathBuf,
+    kdash: bool,
+}
+
+impl Program {
+    /// The first frame shows this; nothing before it prints it.
+    fn marker(&self) -> &'static [u8] {
+        if self.kdash {
+            b"Namespaces"
+        } else {
+            b"Previews"
+        }
+    }
+}
+
+/// The program in `PATH` named `name`.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
 }
 
 // --- the console in a pseudo-terminal -------------------------------------------------------
 
-/// `captain --config <dir>/captain.toml` (the TUI) in its own pseudo-terminal; a thread
-/// drains its output continuously and answers cursor-position queries.
+/// The program (captain's TUI with `--config <dir>/captain.toml`, or kdash) in its own
+/// pseudo-terminal; a thread drains its output continuously and answers cursor-position
+/// queries.
 struct Console {
     child: Box<dyn Child + Send + Sync>,
     master: Box<dyn MasterPty + Send>,
@@ -79,7 +214,7 @@ struct Console {
 }
 
 impl Console {
-    fn spawn(binary: &Path, server: &ApiServer, dir: &Path) -> Result<Self, Error> {
+    fn spawn(program: &Program, server: &ApiServer, dir: &Path) -> Result<Self, Error> {
         std::fs::write(
             dir.join("captain.toml"),
             "[release]\nname = \"summit\"\nnamespace = \"prod\"\n[github]\napi_url = \"http://127.0.0.1:9\"\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n[slo]\nfile = \"slo.yml\"\n",
@@ -91,14 +226,17 @@ impl Console {
         let pair = native_pty_system()
             .openpty(SIZE)
             .map_err(|e| format!("opening a pseudo-terminal: {e}"))?;
-        let mut cmd = CommandBuilder::new(binary);
-        cmd.arg("--config");
-        cmd.arg(dir.join("captain.toml"));
+        let mut cmd = CommandBuilder::new(&program.binary);
+        if !program.kdash {
+            cmd.arg("--config");
+            cmd.arg(dir.join("captain.toml"));
+        }
         cmd.env("KUBECONFIG", server.kubeconfig());
         cmd.env("GITHUB_TOKEN", "unused-in-this-bench");
         cmd.env("CAPTAIN_STATE_DIR", dir);
         cmd.env_remove("CAPTAIN_CONFIG");
         cmd.env("XDG_CONFIG_HOME", dir);
+        cmd.env("HOME", dir);
         cmd.env("TERM", "xterm-256color");
         cmd.cwd(dir);
         let reader = pair
@@ -113,13 +251,14 @@ impl Console {
         let child = pair
             .slave
             .spawn_command(cmd)
-            .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+            .map_err(|e| format!("starting {}: {e}", program.binary.display()))?;
         // Only the child holds the terminal's other end now, so the reader sees it close.
         drop(pair.slave);
         let (tx, first_frame) = mpsc::channel();
         let bytes = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&bytes);
-        let reader = std::thread::spawn(move || pump(reader, writer, tx, counted));
+        let marker = program.marker();
+        let reader = std::thread::spawn(move || pump(reader, writer, marker, tx, counted));
         Ok(Console {
             child,
             master: pair.master,
@@ -145,11 +284,12 @@ impl Console {
     }
 }
 
-/// Drain the terminal as an emulator would: answer `ESC [ 6 n`, report when the marker
+/// Drain the terminal as an emulator would: answer `ESC [ 6 n`, report when `marker`
 /// first shows, keep the first 64 KiB for error messages, count every byte.
 fn pump(
     mut reader: Box<dyn Read + Send>,
     mut writer: Box<dyn Write + Send>,
+    marker: &[u8],
     first_frame: mpsc::Sender<Instant>,
     bytes: Arc<AtomicU64>,
 ) -> Vec<u8> {
@@ -177,11 +317,11 @@ fn pump(
         if asked > 0 {
             let _ = writer.flush();
         }
-        if !seen && contains(&window, MARKER) {
+        if !seen && contains(&window, marker) {
             seen = true;
             let _ = first_frame.send(Instant::now());
         }
-        let keep = MARKER.len().max(4) - 1;
+        let keep = marker.len().max(4) - 1;
         tail = window[window.len().saturating_sub(keep)..].to_vec();
     }
 }
@@ -250,85 +390,87 @@ fn clock_ticks_per_second() -> f64 {
 
 // --- one run ----------------------------------------------------------------------------------
 
+/// Requests by (verb, resource).
+type Counts = BTreeMap<(String, String), usize>;
+
 struct Run {
     first_frame: Duration,
     hwm_kib: u64,
-    rss_kib: u64,
-    user_s: f64,
-    system_s: f64,
-    /// CPU spent from exec to the first frame.
-    startup_cpu_s: f64,
+    /// CPU from exec to the end of the window (start included), and over the window alone.
+    total_cpu_s: f64,
+    window_cpu_s: f64,
     output_bytes: u64,
     /// Per-thread CPU over the window (user, system seconds) and wake-ups, most CPU first.
     threads: Vec<(String, f64, f64, u64)>,
-    /// What the console asked the API server over the whole run, and whether a preview
-    /// row reached the terminal.
-    traffic: String,
+    /// API requests from exec to the first frame, and over the window.
+    at_start: Counts,
+    in_window: Counts,
+    /// Whether a preview row reached the terminal.
+    rows_shown: bool,
 }
 
 fn run_once(
     rt: &tokio::runtime::Runtime,
-    binary: &Path,
+    program: &Program,
     previews: usize,
+    train: Train,
     hz: f64,
 ) -> Result<Run, Error> {
     let server = rt.block_on(ApiServer::start());
-    seed(&server, previews);
+    seed(&server, previews, train);
     let dir = tempfile::tempdir()?;
-    let console = Console::spawn(binary, &server, dir.path())?;
-    let result = measure(&console, hz);
+    let console = Console::spawn(program, &server, dir.path())?;
+    let result = measure(&console, &server, hz);
     let shown = console.kill();
-    let requests = server.requests();
     drop(server);
-    let namespaces: Vec<_> = requests
-        .iter()
-        .filter(|r| r.method == "GET" && r.path == "/api/v1/namespaces")
-        .collect();
-    let watches = namespaces
-        .iter()
-        .filter(|r| r.param("watch").is_some_and(|w| w == "true" || w == "1"))
-        .count();
-    let traffic = format!(
-        "{} API requests, namespaces: {} list pages + {watches} watches; preview rows on screen: {}",
-        requests.len(),
-        namespaces.len() - watches,
-        if contains(&shown, b"pr-") {
-            "yes"
-        } else {
-            "no"
-        },
-    );
-    result.map(|r| Run { traffic, ..r }).map_err(|e| {
-        format!(
-            "{e}; the terminal showed: {}",
-            String::from_utf8_lossy(&shown[..shown.len().min(4096)])
-        )
-        .into()
-    })
+    result
+        .map(|r| Run {
+            rows_shown: contains(&shown, b"pr-"),
+            ..r
+        })
+        .map_err(|e| {
+            format!(
+                "{}: {e}; the terminal showed: {}",
+                program.name,
+                String::from_utf8_lossy(&shown[..shown.len().min(4096)])
+            )
+            .into()
+        })
 }
 
-fn measure(console: &Console, hz: f64) -> Result<Run, Error> {
+fn minus(after: &Counts, before: &Counts) -> Counts {
+    after
+        .iter()
+        .filter_map(|(k, n)| {
+            let d = n - before.get(k).copied().unwrap_or(0);
+            (d > 0).then(|| (k.clone(), d))
+        })
+        .collect()
+}
+
+fn measure(console: &Console, server: &ApiServer, hz: f64) -> Result<Run, Error> {
     let pid = console.pid()?;
     let at = console
         .first_frame
         .recv_timeout(TIMEOUT)
         .map_err(|_| format!("no first frame within {TIMEOUT:?}"))?;
     let (_, u0, s0) = stat_ticks(&format!("/proc/{pid}/stat"))?;
+    let at_start = server.request_counts();
     let threads0 = thread_ticks(pid);
     let bytes0 = console.bytes.load(Ordering::Relaxed);
     std::thread::sleep(WINDOW);
     let (_, u1, s1) = stat_ticks(&format!("/proc/{pid}/stat"))?;
+    let in_window = minus(&server.request_counts(), &at_start);
     let threads1 = thread_ticks(pid);
     let hwm_kib = status_kib(pid, "VmHWM")?;
-    let rss_kib = status_kib(pid, "VmRSS")?;
     let mut threads: Vec<(String, f64, f64, u64)> = threads1
         .iter()
         .map(|(k, (u, s, w))| {
             let (u_0, s_0, w_0) = threads0.get(k).copied().unwrap_or((0, 0, 0));
             (
                 k.clone(),
-                (u - u_0) as f64 / hz,
-                (s.saturating_sub(s_0)) as f64 / hz,
+                u.saturating_sub(u_0) as f64 / hz,
+                s.saturating_sub(s_0) as f64 / hz,
                 w.saturating_sub(w_0),
             )
         })
@@ -337,81 +479,202 @@ fn measure(console: &Console, hz: f64) -> Result<Run, Error> {
     Ok(Run {
         first_frame: at - console.started,
         hwm_kib,
-        rss_kib,
-        user_s: (u1 - u0) as f64 / hz,
-        system_s: (s1 - s0) as f64 / hz,
-        startup_cpu_s: (u0 + s0) as f64 / hz,
+        total_cpu_s: (u1 + s1) as f64 / hz,
+        window_cpu_s: (u1 + s1).saturating_sub(u0 + s0) as f64 / hz,
         output_bytes: console.bytes.load(Ordering::Relaxed) - bytes0,
         threads,
-        traffic: String::new(),
+        at_start,
+        in_window,
+        rows_shown: false,
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    (v[(n - 1) / 2] + v[n / 2]) / 2.0
+// --- figures ----------------------------------------------------------------------------------
+
+/// Median, lowest and highest.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    median: f64,
+    low: f64,
+    high: f64,
 }
 
-fn report(
-    rt: &tokio::runtime::Runtime,
-    binary: &Path,
-    previews: usize,
-    label: &str,
-    runs: usize,
-    hz: f64,
-) -> Result<(), Error> {
-    let mut all = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        all.push(run_once(rt, binary, previews, hz)?);
+fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Spread {
+        median: (v[(n - 1) / 2] + v[n / 2]) / 2.0,
+        low: v[0],
+        high: v[n - 1],
     }
-    let m = |f: &dyn Fn(&Run) -> f64| median(all.iter().map(f).collect());
-    let first = m(&|r| r.first_frame.as_secs_f64() * 1000.0);
-    let hwm = m(&|r| r.hwm_kib as f64 / 1024.0);
-    let rss = m(&|r| r.rss_kib as f64 / 1024.0);
-    let cpu = m(&|r| r.user_s + r.system_s);
-    let user = m(&|r| r.user_s);
-    let system = m(&|r| r.system_s);
-    let startup = m(&|r| r.startup_cpu_s);
-    let out = m(&|r| r.output_bytes as f64 / 1024.0);
-    let each = |f: &dyn Fn(&Run) -> String| all.iter().map(f).collect::<Vec<_>>().join(", ");
-    println!(
-        "{label} previews: first frame after {first:.0} ms; peak RSS {hwm:.1} MiB; CPU over 20 s: \
-         {cpu:.2} s (user {user:.2}, system {system:.2}) [medians of {runs}]"
-    );
-    println!(
-        "  per run: peak RSS [{}] MiB; CPU [{}] s; RSS at end {rss:.1} MiB; CPU to first frame \
-         {startup:.2} s; terminal output over 20 s {out:.0} KiB",
-        each(&|r| format!("{:.1}", r.hwm_kib as f64 / 1024.0)),
-        each(&|r| format!("{:.2}", r.user_s + r.system_s)),
-    );
-    let mb = hwm * 1024.0 * 1024.0 / 1e6;
-    println!(
-        "  budget (≤ {BUDGET_RSS_MB} MB peak RSS, ≤ {BUDGET_CPU_S} s CPU/20 s): RSS {mb:.1} MB {}, CPU {}",
-        if mb <= BUDGET_RSS_MB { "met" } else { "MISSED" },
-        if cpu <= BUDGET_CPU_S { "met" } else { "MISSED" },
-    );
-    // The busiest threads of the last run over the window.
-    if let Some(last) = all.last() {
-        println!("  last run: {}", last.traffic);
-        let busy: Vec<String> = last
-            .threads
-            .iter()
-            .filter(|t| t.1 + t.2 > 0.0 || t.3 > 0)
-            .take(6)
-            .map(|(name, u, s, w)| format!("{name} {u:.2}+{s:.2} ({w} wakes)"))
-            .collect();
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = f.precision().unwrap_or(2);
+        write!(
+            f,
+            "{:.p$} ({:.p$}–{:.p$})",
+            self.median, self.low, self.high
+        )
+    }
+}
+
+/// What one program did in one world, over its runs.
+struct Figures {
+    program: Program,
+    runs: Vec<Run>,
+}
+
+impl Figures {
+    fn of(&self, f: impl Fn(&Run) -> f64) -> Spread {
+        spread(self.runs.iter().map(f).collect())
+    }
+
+    fn rss_mb(&self) -> Spread {
+        self.of(|r| r.hwm_kib as f64 * 1024.0 / 1e6)
+    }
+
+    fn cpu_s(&self) -> Spread {
+        self.of(|r| r.total_cpu_s)
+    }
+}
+
+/// `list namespaces 21, watch namespaces 1, …` for the median run's counts (the run whose
+/// total is the median), so each count is one run's, never a mix.
+fn counts_line(runs: &[Run], pick: impl Fn(&Run) -> &Counts) -> String {
+    let mut totals: Vec<(usize, usize)> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (pick(r).values().sum(), i))
+        .collect();
+    totals.sort();
+    let Some(&(_, median)) = totals.get((totals.len() - 1) / 2) else {
+        return "none".into();
+    };
+    let counts = pick(&runs[median]);
+    if counts.is_empty() {
+        return "none".into();
+    }
+    let writes: usize = counts
+        .iter()
+        .filter(|((verb, _), _)| matches!(verb.as_str(), "create" | "update" | "patch" | "delete"))
+        .map(|(_, n)| n)
+        .sum();
+    let all: Vec<String> = counts
+        .iter()
+        .map(|((verb, resource), n)| format!("{verb} {resource} {n}"))
+        .collect();
+    format!(
+        "{} ({} requests, {writes} writes)",
+        all.join(", "),
+        counts.values().sum::<usize>()
+    )
+}
+
+fn print_world(title: &str, all: &[Figures]) {
+    println!("\n{title}");
+    for f in all {
+        let first = f.of(|r| r.first_frame.as_secs_f64() * 1000.0);
+        let window = f.of(|r| r.window_cpu_s);
+        let out = f.of(|r| r.output_bytes as f64 / 1024.0);
         println!(
-            "  threads (last run, user+system s and wake-ups over 20 s, {} threads): {}",
-            last.threads.len(),
-            if busy.is_empty() {
-                "all idle".to_string()
-            } else {
-                busy.join("; ")
+            "  {:<11} peak RSS {:.1} MB; CPU start + 20 s {:.2} s (of which the 20 s {:.2}); first frame {:.0} ms; terminal output {:.0} KiB [median (lowest–highest) of {}]",
+            f.program.name,
+            f.rss_mb(),
+            f.cpu_s(),
+            window,
+            first,
+            out,
+            f.runs.len()
+        );
+        if f.program.kdash {
+            continue;
+        }
+        println!(
+            "  {:<11} requests to the first frame: {}",
+            "",
+            counts_line(&f.runs, |r| &r.at_start)
+        );
+        println!(
+            "  {:<11} requests in the 20 s:        {}",
+            "",
+            counts_line(&f.runs, |r| &r.in_window)
+        );
+        if f.runs.iter().any(|r| !r.rows_shown) {
+            println!("  {:<11} (a run showed no preview row)", "");
+        }
+        if let Some(last) = f.runs.last() {
+            let busy: Vec<String> = last
+                .threads
+                .iter()
+                .filter(|t| t.1 + t.2 > 0.0)
+                .take(4)
+                .map(|(name, u, s, w)| format!("{name} {u:.2}+{s:.2} ({w} wakes)"))
+                .collect();
+            if !busy.is_empty() {
+                println!(
+                    "  {:<11} busiest threads over the 20 s (last run): {}",
+                    "",
+                    busy.join("; ")
+                );
             }
+        }
+    }
+    let Some(ours) = all.first() else { return };
+    let (rss, cpu) = (ours.rss_mb().median, ours.cpu_s().median);
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!(
+        "  budget (≤ {BUDGET_RSS_MB} MB, ≤ {BUDGET_CPU_S} s): {} RSS {rss:.1} MB {}, CPU {cpu:.2} s {}",
+        ours.program.name,
+        verdict(rss <= BUDGET_RSS_MB),
+        verdict(cpu <= BUDGET_CPU_S),
+    );
+    for other in &all[1..] {
+        let (r, c) = (rss / other.rss_mb().median, cpu / other.cpu_s().median);
+        let vs_kdash = if other.program.kdash {
+            format!(
+                " (≤ {BUDGET_KDASH_RATIO}×: RSS {}, CPU {})",
+                verdict(r <= BUDGET_KDASH_RATIO),
+                verdict(c <= BUDGET_KDASH_RATIO)
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "  {} ÷ {}: RSS {r:.2}×, CPU {c:.2}×{vs_kdash}",
+            ours.program.name, other.program.name
         );
     }
-    Ok(())
+}
+
+/// Every program `runs` times in the world, taking turns, so a slower spell of the machine
+/// falls on all of them alike.
+fn alternate(
+    rt: &tokio::runtime::Runtime,
+    programs: &[Program],
+    previews: usize,
+    train: Train,
+    runs: usize,
+    hz: f64,
+) -> Vec<Figures> {
+    let mut all: Vec<Figures> = programs
+        .iter()
+        .map(|p| Figures {
+            program: p.clone(),
+            runs: Vec::new(),
+        })
+        .collect();
+    for _ in 0..runs {
+        for f in &mut all {
+            match run_once(rt, &f.program, previews, train, hz) {
+                Ok(run) => f.runs.push(run),
+                Err(e) => println!("  {}: a run failed: {e}", f.program.name),
+            }
+        }
+    }
+    all.retain(|f| !f.runs.is_empty());
+    all
 }
 
 fn main() -> Result<(), Error> {
@@ -432,12 +695,47 @@ fn main() -> Result<(), Error> {
         .filter(|&n| n > 0)
         .unwrap_or(3);
     let hz = clock_ticks_per_second();
+    let mut captains = vec![Program {
+        name: "this build".into(),
+        binary,
+        kdash: false,
+    }];
+    match std::env::var_os("CAPTAIN_BASELINE").map(PathBuf::from) {
+        Some(path) if path.is_file() => captains.push(Program {
+            name: "before".into(),
+            binary: path,
+            kdash: false,
+        }),
+        Some(path) => println!(
+            "live_console: CAPTAIN_BASELINE={} is not a file; no figures beside it",
+            path.display()
+        ),
+        None => {
+            println!("live_console: CAPTAIN_BASELINE is not set; no figures beside another build")
+        }
+    }
+    let kdash = on_path("kdash").map(|binary| Program {
+        name: "kdash".into(),
+        binary,
+        kdash: true,
+    });
+    if kdash.is_none() {
+        println!(
+            "live_console: kdash is not on PATH (`cargo install kdash --locked`); no ratio to kdash"
+        );
+    }
     // One worker: the API server should take as little of the two cores as it can.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
-    report(&rt, &binary, 10_000, "10,000", runs, hz)?;
-    report(&rt, &binary, 10, "10", runs, hz)?;
+    for train in [Train::Paused, Train::Progressing] {
+        let mut programs = captains.clone();
+        programs.extend(kdash.clone());
+        let all = alternate(&rt, &programs, 10_000, train, runs, hz);
+        print_world(&format!("10,000 previews, {}:", train.label()), &all);
+    }
+    let all = alternate(&rt, &captains, 10, Train::Paused, runs, hz);
+    print_world("10 previews, paused train:", &all);
     Ok(())
 }

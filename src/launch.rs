@@ -1,7 +1,7 @@
 //! From the command line to a running world: config, clock, backends, SLOs, plan, journal.
 //! Shared by the TUI and the subcommands, so both run the same engine on the same inputs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DurationRound, TimeDelta, Utc};
@@ -15,6 +15,7 @@ use crate::config::slo::SloConfig;
 use crate::engine::phases::PhaseState;
 use crate::ops::audit::{Actor, Journal};
 use crate::ops::progress::Progress;
+use crate::ops::shared::LeaseTimings;
 use crate::ops::{Operator, Outcome, Setup};
 use crate::sim::{Scenario, World};
 use crate::sources::Backends;
@@ -223,8 +224,18 @@ impl Session {
                 path.display()
             )
         })?;
+        let lease = LeaseTimings::resolve(&self.settings.config.lease, self.slo.rollout.interval.0)
+            .map_err(|e| {
+                let file = self
+                    .settings
+                    .config_path
+                    .as_deref()
+                    .unwrap_or(Path::new("captain.toml"));
+                eyre!("{}: {e}", file.display())
+            })?;
         let setup = Setup {
             release: self.settings.config.release.name.clone(),
+            lease: Some(lease),
             preview_prefix: self.settings.config.previews.prefix.clone(),
             actor: Actor::local(),
             read_only,

@@ -14,6 +14,8 @@ mod kubectl;
 mod kubectl_writes;
 #[path = "apiserver/lifecycle.rs"]
 mod lifecycle;
+#[path = "apiserver/metadata.rs"]
+mod metadata;
 #[path = "apiserver/protocol.rs"]
 mod protocol;
 #[path = "apiserver/watch.rs"]

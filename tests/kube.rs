@@ -131,6 +131,22 @@ async fn the_previews_feed_sees_a_namespace_appear_change_and_go_within_a_second
         watches[0].param("allowWatchBookmarks").as_deref(),
         Some("true")
     );
+    // Metadata only: a preview needs no namespace's spec or status.
+    let lists = lists_of(&requests, NAMESPACES);
+    assert!(
+        lists[0]
+            .accept
+            .starts_with("application/json;as=PartialObjectMetadataList;"),
+        "{:?}",
+        lists[0].accept
+    );
+    assert!(
+        watches[0]
+            .accept
+            .starts_with("application/json;as=PartialObjectMetadata;"),
+        "{:?}",
+        watches[0].accept
+    );
 }
 
 #[tokio::test]

@@ -118,6 +118,7 @@ async fn operator(stack: &Stack, slo: &SloConfig, dir: &Path) -> Operator {
         adopt: false,
         needs: Vec::new(),
         shared: None,
+        lease: None,
     };
     let now = Utc::now();
     let plan = Plan::builtin();

@@ -21,6 +21,7 @@ pub struct AppConfig {
     pub plan: PlanConfig,
     pub ui: UiConfig,
     pub timeouts: TimeoutsConfig,
+    pub lease: LeaseConfig,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
     pub keys: BTreeMap<String, String>,
 }
@@ -249,6 +250,62 @@ impl Default for TimeoutsConfig {
     }
 }
 
+/// The driver's lease, as leader election times it (see `docs/configuration.md`): how long
+/// it outlives a console that stopped renewing it, how often its holder renews it, how
+/// often a console that does not hold it looks whether it is free. What is left out is
+/// derived from the measurement interval when the console starts
+/// (`ops::shared::LeaseTimings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "LeaseFields")]
+pub struct LeaseConfig {
+    pub duration: Option<Span>,
+    pub renew_every: Option<Span>,
+    pub retry: Option<Span>,
+}
+
+/// `[lease]` as written, before the checks that need more than one of its keys.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseFields {
+    #[serde(default, deserialize_with = "lease_span")]
+    duration: Option<Span>,
+    #[serde(default, deserialize_with = "lease_span")]
+    renew_every: Option<Span>,
+    #[serde(default, deserialize_with = "lease_span")]
+    retry: Option<Span>,
+}
+
+fn lease_span<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Span>, D::Error> {
+    let span = Span::deserialize(d)?;
+    // A Lease counts whole seconds, and a holder renewing without pause is a busy loop.
+    if span.0 < std::time::Duration::from_secs(1) {
+        return Err(serde::de::Error::custom(format!(
+            "a lease timing of {span} is too short; expected at least 1s"
+        )));
+    }
+    Ok(Some(span))
+}
+
+impl TryFrom<LeaseFields> for LeaseConfig {
+    type Error = String;
+
+    fn try_from(f: LeaseFields) -> Result<Self, String> {
+        if let (Some(duration), Some(renew)) = (f.duration, f.renew_every)
+            && renew >= duration
+        {
+            return Err(format!(
+                "renew_every ({renew}) must be shorter than duration ({duration}), or the lease \
+                 runs out before its holder renews it"
+            ));
+        }
+        Ok(LeaseConfig {
+            duration: f.duration,
+            renew_every: f.renew_every,
+            retry: f.retry,
+        })
+    }
+}
+
 impl AppConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
@@ -382,6 +439,46 @@ file = "builtin"
         let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
         assert_eq!((err.line, err.column), (Some(3), Some(1)), "{err}");
         assert!(err.message.contains("unknown field `namespce`"), "{err}");
+    }
+
+    #[test]
+    fn lease_timings_are_read_and_a_bad_one_is_pointed_at() {
+        let none = AppConfig::parse(Path::new("captain.toml"), "").unwrap();
+        assert_eq!(none.lease, LeaseConfig::default());
+        let text = "[lease]\nduration = \"30s\"\nrenew_every = \"10s\"\nretry = \"2s\"\n";
+        let set = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
+        assert_eq!(
+            set.lease,
+            LeaseConfig {
+                duration: Some(Span::secs(30)),
+                renew_every: Some(Span::secs(10)),
+                retry: Some(Span::secs(2)),
+            }
+        );
+
+        for (text, at, says) in [
+            ("[lease]\nduration = \"0s\"\n", (2, 12), "at least 1s"),
+            ("[lease]\nretry = \"500ms\"\n", (2, 9), "at least 1s"),
+            (
+                "[lease]\nrenew_every = \"soon\"\n",
+                (2, 15),
+                "not a duration",
+            ),
+            ("[lease]\nrenw_every = \"5s\"\n", (2, 1), "unknown field"),
+        ] {
+            let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+            assert_eq!((err.line, err.column), (Some(at.0), Some(at.1)), "{err}");
+            assert!(err.message.contains(says), "{err}");
+        }
+
+        let text = "[ui]\nbell = false\n[lease]\nduration = \"15s\"\nrenew_every = \"15s\"\n";
+        let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(3), Some(1)), "{err}");
+        assert!(
+            err.message
+                .contains("renew_every (15s) must be shorter than duration (15s)"),
+            "{err}"
+        );
     }
 
     #[test]

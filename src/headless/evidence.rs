@@ -44,6 +44,7 @@ pub async fn run(cli: &Cli, cmd: &EvidenceCmd) -> Result<ExitCode> {
                 adopt: false,
                 needs: Vec::new(),
                 shared: None,
+                lease: None,
             };
             let progress = Progress::open(plan.clone(), phases, None).map_err(|e| eyre!(e))?;
             let (mut op, _) = Operator::start(

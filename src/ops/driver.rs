@@ -109,11 +109,21 @@ pub async fn run(
             return;
         }
     }
+    // The lease keeps its own time (`[lease]`), apart from the measurements'.
+    let mut lease_ticker = tokio::time::interval(op.lease_period().unwrap_or(tick));
+    lease_ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let has_lease = op.lease_period().is_some();
     let mut last_driver = None;
     let mut last_off = None;
     let mut first = true;
     loop {
+        let mut lease_only = false;
         let sent = tokio::select! {
+            _ = lease_ticker.tick(), if has_lease && !first => {
+                op.keep_lease(clock.now()).await;
+                lease_only = true;
+                Vec::new()
+            }
             _ = ticker.tick() => {
                 match op.tick(clock.now()).await {
                     Ok(report) => updates(report),
@@ -171,8 +181,11 @@ pub async fn run(
             Update::AutoRollback(off)
         });
         first = false;
+        // A look at the lease changes no train: only who drives, if anyone, is news.
+        let snapshot = (!lease_only).then(|| train(&op));
         // The train first: an outcome on screen never precedes the state it produced.
-        for update in std::iter::once(train(&op))
+        for update in snapshot
+            .into_iter()
             .chain(sent)
             .chain(driver_update)
             .chain(arming_update)

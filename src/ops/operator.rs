@@ -54,6 +54,8 @@ pub struct Setup {
     /// The state every console of the release shares; without it, this console's train is
     /// its own.
     pub shared: Option<std::sync::Arc<dyn crate::sources::SharedState>>,
+    /// How the driver's lease is timed; `None`: as derived from the measurement interval.
+    pub lease: Option<super::shared::LeaseTimings>,
 }
 
 mod phases;
@@ -153,13 +155,14 @@ impl Operator {
         } else {
             super::access::review(backends.cluster.as_ref(), &setup.needs).await
         };
-        // A driver that stopped renewing is replaced after three missed measurements.
-        let ttl = (slo.rollout.interval.0 * 3).max(std::time::Duration::from_secs(15));
+        let lease = setup
+            .lease
+            .unwrap_or_else(|| super::shared::LeaseTimings::derived(slo.rollout.interval.0));
         let shared = setup.shared.map(|store| {
             super::shared::Coordination::new(
                 store,
                 super::shared::Coordination::identity(&setup.actor.os_user),
-                ttl,
+                lease,
             )
         });
         let mut op = Operator {

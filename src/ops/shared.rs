@@ -42,12 +42,71 @@ impl std::fmt::Display for Lost {
     }
 }
 
+/// How the driver's lease is timed, as leader election times it: `duration` (how long the
+/// lease outlives a holder that stopped renewing it), `renew_every` (how often the holder
+/// renews it) and `retry` (how often a console that does not hold it looks whether it is
+/// free). See `docs/configuration.md`, `[lease]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTimings {
+    pub duration: Duration,
+    pub renew_every: Duration,
+    pub retry: Duration,
+}
+
+impl LeaseTimings {
+    /// `[lease]` of captain.toml, with what it leaves out derived from the measurement
+    /// `interval`: a duration of three measurements (at least 15 s, client-go's), so a
+    /// driver that stopped is replaced after three missed measurements; renewed at a third
+    /// of it, as client-go's leader election does with its defaults (two renewals may fail
+    /// before the lease runs out, and a standing train costs one write per renewal, not one
+    /// per measurement); looked at by the others as often as it is renewed.
+    pub fn resolve(
+        config: &crate::config::app::LeaseConfig,
+        interval: Duration,
+    ) -> Result<Self, String> {
+        let duration = config
+            .duration
+            .map_or_else(|| Self::derived(interval).duration, |d| d.0);
+        let renew_every = config.renew_every.map_or(duration / 3, |r| r.0);
+        if renew_every >= duration {
+            return Err(format!(
+                "[lease] renew_every ({}) must be shorter than the lease's duration ({}, three \
+                 measurement intervals of slo.yml when [lease] duration is not set)",
+                crate::config::Span(renew_every),
+                crate::config::Span(duration),
+            ));
+        }
+        Ok(LeaseTimings {
+            duration,
+            renew_every,
+            retry: config.retry.map_or(renew_every, |r| r.0),
+        })
+    }
+
+    /// The timings when captain.toml sets none.
+    pub fn derived(interval: Duration) -> Self {
+        let duration = (interval * 3).max(Duration::from_secs(15));
+        LeaseTimings {
+            duration,
+            renew_every: duration / 3,
+            retry: duration / 3,
+        }
+    }
+
+    /// How often a console must look at the lease to keep to these timings.
+    pub fn period(&self) -> Duration {
+        self.renew_every.min(self.retry)
+    }
+}
+
 pub struct Coordination {
     store: Arc<dyn SharedState>,
     docs: Feed<SharedDocs>,
     /// Who this console is, to the lease and in what it writes: `user@host#pid`.
     pub holder: String,
-    ttl: Duration,
+    timings: LeaseTimings,
+    /// When this console last asked for the lease without holding it.
+    tried: Option<chrono::DateTime<chrono::Utc>>,
     seen: BTreeMap<String, u64>,
     /// Who drives the train, as of the last look at the lease.
     pub driver: Option<LeaseHolder>,
@@ -61,19 +120,23 @@ pub struct Coordination {
 }
 
 impl Coordination {
-    /// `ttl`: how long the lease outlives a console that stopped renewing it.
-    pub fn new(store: Arc<dyn SharedState>, holder: String, ttl: Duration) -> Self {
+    pub fn new(store: Arc<dyn SharedState>, holder: String, timings: LeaseTimings) -> Self {
         Coordination {
             docs: store.docs(),
             store,
             holder,
-            ttl,
+            timings,
+            tried: None,
             seen: BTreeMap::new(),
             driver: None,
             lease_error: None,
             apart: Default::default(),
             peeked: None,
         }
+    }
+
+    pub fn timings(&self) -> LeaseTimings {
+        self.timings
     }
 
     /// This console as the lease and the documents name it.
@@ -155,20 +218,36 @@ impl Coordination {
 
     /// Take or renew the lease; whether this console drives. Not knowing means not
     /// driving: two drivers are worse than a pause.
+    /// At a measurement, a console that does not hold the lease always asks: the next
+    /// console to measure takes a lease given up.
     pub async fn drive(&mut self, now: chrono::DateTime<chrono::Utc>) -> bool {
-        // The holder renews at a third of the lease's term, as client-go's leader election
-        // does with its defaults: two renewals may fail before the lease runs out, and a
-        // standing train costs the API server one write per renewal, not one per measurement
-        // (docs/architecture.md, "Shared train state").
-        let third = chrono::TimeDelta::from_std(self.ttl / 3).unwrap_or(chrono::TimeDelta::MAX);
-        if self
-            .driver
-            .as_ref()
-            .is_some_and(|d| d.ours && now - d.renewed < third)
+        self.look(now, false).await
+    }
+
+    /// Between measurements: renew when due, or ask for the lease at most every `retry`.
+    pub async fn keep(&mut self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.look(now, true).await
+    }
+
+    async fn look(&mut self, now: chrono::DateTime<chrono::Utc>, between: bool) -> bool {
+        // The holder renews every `renew_every` (docs/architecture.md, "Shared train
+        // state"); between measurements the others ask every `retry`, and meanwhile keep
+        // what they last saw.
+        let delta = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+        let ours = self.driver.as_ref().filter(|d| d.ours);
+        if let Some(d) = ours {
+            if now - d.renewed < delta(self.timings.renew_every) {
+                return true;
+            }
+        } else if between
+            && self
+                .tried
+                .is_some_and(|at| now - at < delta(self.timings.retry))
         {
-            return true;
+            return false;
         }
-        match self.store.lease(&self.holder, self.ttl).await {
+        self.tried = Some(now);
+        match self.store.lease(&self.holder, self.timings.duration).await {
             Ok(h) => {
                 let was = self.driver.as_ref().map(|d| d.holder.clone());
                 if was.as_deref() != Some(h.holder.as_str()) {
@@ -195,10 +274,11 @@ impl Coordination {
     }
 
     /// Who drives, looked at without taking the lease (a read-only console); at most once
-    /// a third of the lease's term, so looking costs one read per few measurements.
+    /// every `retry`, so looking costs one read per few measurements.
     pub async fn peek(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<&LeaseHolder> {
-        let third = chrono::TimeDelta::from_std(self.ttl / 3).unwrap_or(chrono::TimeDelta::MAX);
-        let due = self.peeked.is_none_or(|at| now - at >= third);
+        let retry =
+            chrono::TimeDelta::from_std(self.timings.retry).unwrap_or(chrono::TimeDelta::MAX);
+        let due = self.peeked.is_none_or(|at| now - at >= retry);
         if due {
             self.peeked = Some(now);
             match self.store.lease_holder().await {
@@ -222,5 +302,107 @@ impl Coordination {
         }
         // Not the holder any more, whatever was last seen: the next look asks the store.
         self.driver = None;
+        self.tried = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::config::Span;
+    use crate::config::app::LeaseConfig;
+    use crate::sources::memory_state::MemoryState;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn lease_timings_follow_client_go_unless_set() {
+        let derived = LeaseTimings::resolve(&LeaseConfig::default(), 30 * SECOND).unwrap();
+        assert_eq!(
+            (derived.duration, derived.renew_every, derived.retry),
+            (90 * SECOND, 30 * SECOND, 30 * SECOND)
+        );
+        let short = LeaseTimings::resolve(&LeaseConfig::default(), 2 * SECOND).unwrap();
+        assert_eq!(
+            (short.duration, short.renew_every, short.retry),
+            (15 * SECOND, 5 * SECOND, 5 * SECOND)
+        );
+        let set = LeaseConfig {
+            duration: Some(Span::secs(21)),
+            renew_every: None,
+            retry: Some(Span::secs(2)),
+        };
+        let set = LeaseTimings::resolve(&set, 30 * SECOND).unwrap();
+        assert_eq!(
+            (set.duration, set.renew_every, set.retry, set.period()),
+            (21 * SECOND, 7 * SECOND, 2 * SECOND, 2 * SECOND)
+        );
+        // Three intervals of 10 s: a renewal every 40 s would let the lease run out.
+        let late = LeaseConfig {
+            renew_every: Some(Span::secs(40)),
+            ..LeaseConfig::default()
+        };
+        let e = LeaseTimings::resolve(&late, 10 * SECOND).unwrap_err();
+        assert!(
+            e.contains("renew_every (40s) must be shorter than the lease's duration (30s"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_holder_renews_every_renew_period_and_the_others_ask_every_retry() {
+        let clock = ManualClock::new("2026-11-20T10:00:00Z".parse().unwrap());
+        let store = MemoryState::new(Arc::new(clock.clone()));
+        let timings = LeaseTimings {
+            duration: 30 * SECOND,
+            renew_every: 10 * SECOND,
+            retry: 4 * SECOND,
+        };
+        let mut ana = Coordination::new(Arc::new(store.clone()), "ana@a".into(), timings);
+        let mut bo = Coordination::new(Arc::new(store.clone()), "bo@b".into(), timings);
+        let renewed = || async { store.lease_holder().await.unwrap().map(|h| h.renewed) };
+        let start = clock.now();
+
+        assert!(ana.drive(clock.now()).await);
+        clock.advance(chrono::Duration::seconds(1));
+        assert!(!bo.drive(clock.now()).await, "ana holds it");
+        assert_eq!(bo.driver.as_ref().map(|d| d.holder.as_str()), Some("ana@a"));
+
+        clock.advance(chrono::Duration::seconds(8));
+        assert!(ana.drive(clock.now()).await);
+        assert_eq!(
+            renewed().await,
+            Some(start),
+            "not renewed before its period"
+        );
+        clock.advance(chrono::Duration::seconds(1));
+        assert!(ana.drive(clock.now()).await);
+        assert_eq!(renewed().await, Some(clock.now()), "renewed at its period");
+
+        assert!(
+            !bo.keep(clock.now()).await,
+            "asked at its retry: ana still holds it"
+        );
+
+        // Ana gives the lease up behind Bo's back: between measurements Bo finds out at
+        // its next retry, not before; at a measurement it asks at once.
+        store.release_lease("ana@a").await.unwrap();
+        clock.advance(chrono::Duration::seconds(3));
+        assert!(
+            !bo.keep(clock.now()).await,
+            "not asked 3 s after the last look"
+        );
+        assert_eq!(bo.driver.as_ref().map(|d| d.holder.as_str()), Some("ana@a"));
+        clock.advance(chrono::Duration::seconds(1));
+        assert!(
+            bo.keep(clock.now()).await,
+            "asked at the retry, and took it"
+        );
+
+        let mut cy = Coordination::new(Arc::new(store.clone()), "cy@c".into(), timings);
+        assert!(!cy.drive(clock.now()).await, "bo holds it");
+        bo.release().await;
+        assert!(cy.drive(clock.now()).await, "a measurement asks at once");
     }
 }

@@ -11,7 +11,8 @@
 //! continue), watch (NDJSON, history replay, BOOKMARKs, the in-stream 410, `timeoutSeconds`),
 //! get, create (409 AlreadyExists), update and patch (merge, JSON, strategic-as-merge,
 //! apply-as-merge; 409 Conflict for a stale `metadata.resourceVersion`), delete (namespaces
-//! go Terminating, then away with their content), discovery, and Tables for kubectl.
+//! go Terminating, then away with their content), discovery, Tables for kubectl, and
+//! metadata only (PartialObjectMetadata) for lists, gets and watches that ask for it.
 //!
 //! ```ignore
 //! let server = ApiServer::start().await;
@@ -25,20 +26,23 @@
 //! server.expire_watch_history();                    // every held resourceVersion is now 410
 //! server.close_watches();                           // open watches end; clients re-watch
 //! server.requests();                                // what the clients asked and sent, in order
+//! server.request_counts();                          // how many of each verb and resource
 //! ```
 //!
 //! In-process methods take effect at once and notify open watches as any write does. They
-//! write objects as given (status, timestamps and all) without the HTTP path's checks.
-//! Timings a test may turn: bookmarks every 1 s ([`ApiServer::set_bookmark_interval`]), a
-//! deleted namespace Terminating for 1 s ([`ApiServer::set_namespace_finalize_delay`]).
+//! write objects as given (status, timestamps, managed fields and all) without the HTTP
+//! path's checks. Timings a test may turn: bookmarks every 1 s
+//! ([`ApiServer::set_bookmark_interval`]), a deleted namespace Terminating for 1 s
+//! ([`ApiServer::set_namespace_finalize_delay`]).
 //!
 //! Faithful where clients can tell: built-in kinds' list items carry no apiVersion/kind
 //! (custom resources' do); watch events and gets do. Bodies kubectl sends as protobuf
 //! (typed clients: `create configmap`, `auth can-i`) are read. A wrong bearer token is a
 //! 401, none at all is let in (client-go never sends one over plain HTTP). Approximations:
-//! strategic merge and server-side apply are merges (no field ownership), a list at
-//! `resourceVersion=0` still honours `limit`, OpenAPI is not served, no controllers run (a
-//! Deployment's status is what the test wrote; it has no `scale` subresource).
+//! strategic merge and server-side apply are merges (no field ownership: writes over HTTP
+//! keep no managedFields), a list at `resourceVersion=0` still honours `limit`, OpenAPI is
+//! not served, no controllers run (a Deployment's status is what the test wrote; it has no
+//! `scale` subresource).
 #![allow(dead_code)]
 
 pub mod access;
@@ -46,6 +50,7 @@ mod defaults;
 mod deployments;
 mod discovery;
 mod list;
+mod metadata;
 mod objects;
 mod patch;
 mod protobuf;
@@ -298,6 +303,17 @@ impl ApiServer {
     /// Every request served so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
+    }
+
+    /// How many requests of each verb and resource were served so far, e.g.
+    /// `("watch", "namespaces") → 1`; discovery counts as `("get", "discovery")`.
+    pub fn request_counts(&self) -> std::collections::BTreeMap<(String, String), usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for request in lock(&self.shared.requests).iter() {
+            let (verb, resource) = routes::verb_and_resource(request);
+            *counts.entry((verb.to_string(), resource)).or_insert(0) += 1;
+        }
+        counts
     }
 
     pub fn clear_requests(&self) {

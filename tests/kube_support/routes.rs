@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::access;
 use super::discovery;
 use super::list::{self, ListQuery};
+use super::metadata::{self, Shape};
 use super::patch::PatchType;
 use super::protobuf;
 use super::resources::{self, ResourceType};
@@ -152,6 +153,35 @@ fn parse_path(path: &str) -> Result<Target, ApiError> {
         }
         [] => Err(ApiError::no_route()),
     }
+}
+
+/// The API verb and resource of a recorded request, as audit logs name them (`list
+/// namespaces`, `watch configmaps`, `create selfsubjectaccessreviews`, `update
+/// leases`); discovery and anything else the server answers without a resource is
+/// `get discovery`.
+pub fn verb_and_resource(request: &RecordedRequest) -> (&'static str, String) {
+    let Ok(target) = parse_path(&request.path) else {
+        return ("get", "discovery".to_string());
+    };
+    let watch = request
+        .param("watch")
+        .is_some_and(|w| w == "1" || w == "true");
+    let verb = match (request.method.as_str(), target.name.is_some()) {
+        ("GET", false) if watch => "watch",
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", false) => "deletecollection",
+        ("DELETE", true) => "delete",
+        _ => "other",
+    };
+    let resource = match &target.subresource {
+        Some(sub) => format!("{}/{sub}", target.t.plural),
+        None => target.t.plural.to_string(),
+    };
+    (verb, resource)
 }
 
 struct Request {
@@ -302,6 +332,9 @@ impl Request {
                     );
                     return ok(StatusCode::OK, &document);
                 }
+                if Shape::of(&self.accept) == Shape::Metadata {
+                    return ok(StatusCode::OK, &metadata::partial(&object));
+                }
                 ok(StatusCode::OK, &object)
             }
             "update" => {
@@ -385,6 +418,8 @@ impl Request {
             }
             let include = IncludeObject::parse(self.param("includeObject"));
             table::table(t, &page.items, metadata, include, Utc::now())
+        } else if Shape::of(&self.accept).metadata_list() {
+            metadata::partial_list(&list::document(t, page))
         } else {
             list::document(t, page)
         };
@@ -407,6 +442,7 @@ impl Request {
             timeout,
             table: table::wants_table(&self.accept)
                 .then(|| IncludeObject::parse(self.param("includeObject"))),
+            metadata_only: Shape::of(&self.accept) == Shape::Metadata,
         };
         Ok(watch::respond(Arc::clone(&self.shared), request))
     }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
+use super::metadata;
 use super::resources::ResourceType;
 use super::selectors::Selectors;
 use super::shared::{Shared, lock};
@@ -37,6 +38,8 @@ pub struct WatchRequest {
     pub timeout: Duration,
     /// `Some`: the client asked for Tables; each event's object is a one-row Table.
     pub table: Option<IncludeObject>,
+    /// The client asked for PartialObjectMetadata: each event's object is one.
+    pub metadata_only: bool,
 }
 
 /// When a watch asks for no timeout, a real server picks one of 30 to 60 minutes.
@@ -75,6 +78,7 @@ fn line(kind: &str, object: Value) -> Bytes {
 impl WatchRequest {
     fn encode(&self, kind: EventType, object: &Value) -> Bytes {
         let object = match self.table {
+            None if self.metadata_only => metadata::partial(object),
             None => object.clone(),
             Some(include) => {
                 let rv = object["metadata"]["resourceVersion"].clone();
@@ -95,9 +99,14 @@ impl WatchRequest {
         if initial_events_end {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
+        let (kind, api_version) = if self.metadata_only {
+            ("PartialObjectMetadata", "meta.k8s.io/v1".to_string())
+        } else {
+            (self.t.kind, self.t.api_version())
+        };
         line(
             "BOOKMARK",
-            json!({"kind": self.t.kind, "apiVersion": self.t.api_version(), "metadata": metadata}),
+            json!({"kind": kind, "apiVersion": api_version, "metadata": metadata}),
         )
     }
 

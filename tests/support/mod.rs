@@ -53,6 +53,7 @@ pub async fn joining(
         adopt,
         needs: Vec::new(),
         shared: Some(shared),
+        lease: None,
     };
     let plan = Plan::builtin();
     let progress =
@@ -110,6 +111,7 @@ impl Demo {
             adopt: false,
             needs: captain::ops::access::requirements(&Default::default(), &Default::default()),
             shared: None,
+            lease: None,
         };
         let plan = Plan::builtin();
         let phases = sim::phase_states(&plan, t0());

@@ -266,6 +266,21 @@ impl Operator {
         }
     }
 
+    /// How often the driver's lease needs a look between measurements: when the state is
+    /// shared and this console may drive.
+    pub fn lease_period(&self) -> Option<std::time::Duration> {
+        let c = self.shared.as_ref().filter(|_| !self.read_only)?;
+        Some(c.timings().period())
+    }
+
+    /// Renew the lease when its renewal is due, or ask for it when a retry is, so the lease
+    /// keeps its own timings whatever the measurement interval.
+    pub async fn keep_lease(&mut self, now: DateTime<Utc>) {
+        if let Some(c) = self.shared.as_mut().filter(|_| !self.read_only) {
+            c.keep(now).await;
+        }
+    }
+
     /// Why nobody would roll this canary back by itself if it breached now; `None` while
     /// somebody would (this console, or the one that drives).
     pub fn auto_rollback_off(&self) -> Option<String> {

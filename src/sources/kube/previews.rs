@@ -1,7 +1,9 @@
-//! The preview namespaces feed: one kube-runtime watcher on namespaces (bookmarks on, paged
-//! initial list), a reflector holding only the previews (`<prefix><pull request number>`,
-//! see `engine::previews::pr_number`), and a reading published on every change. Never
-//! polls: after the initial list, the only requests are the long-running watch and its
+//! The preview namespaces feed: one kube-runtime metadata watcher on namespaces (only
+//! `PartialObjectMetadata` travels: a preview needs a name and two timestamps, never a
+//! spec or a status; bookmarks on, paged initial list), a reflector holding only the
+//! previews (`<prefix><pull request number>`, see `engine::previews::pr_number`) and only
+//! what a preview shows of them, and a reading published on every change. Never polls:
+//! after the initial list, the only requests are the long-running watch and its
 //! reconnections.
 //!
 //! A watch error other than `410 Gone` publishes a fault and keeps the last list; the
@@ -13,6 +15,8 @@ use std::sync::Arc;
 
 use futures::{StreamExt, future};
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
@@ -56,7 +60,8 @@ async fn run(
     tx: watch::Sender<Reading<Vec<Preview>>>,
     quiet: std::time::Duration,
 ) {
-    let api: Api<Namespace> = Api::all(client);
+    // An Api of PartialObjectMeta asks for metadata only, on the list and on the watch.
+    let api: Api<NamespaceMeta> = Api::all(client);
     let (store, writer) = reflector::store();
     let config = watcher::Config::default().page_size(PAGE_SIZE);
     let wanted = prefix.clone();
@@ -120,9 +125,12 @@ fn confirm_recovery(r: &mut Reading<Vec<Preview>>, now: chrono::DateTime<chrono:
     true
 }
 
+/// A namespace as the metadata watch delivers it.
+type NamespaceMeta = PartialObjectMeta<Namespace>;
+
 /// Whether a watcher event can matter to the preview list.
 fn concerns_previews(
-    event: &Result<watcher::Event<Namespace>, watcher::Error>,
+    event: &Result<watcher::Event<NamespaceMeta>, watcher::Error>,
     prefix: &str,
 ) -> bool {
     match event {
@@ -140,8 +148,8 @@ fn concerns_previews(
 /// A `410 Gone` is the watcher's cue to re-list, which it has already taken: not a fault,
 /// and not a reason to back off.
 fn drop_gone(
-    event: Result<watcher::Event<Namespace>, watcher::Error>,
-) -> Option<Result<watcher::Event<Namespace>, watcher::Error>> {
+    event: Result<watcher::Event<NamespaceMeta>, watcher::Error>,
+) -> Option<Result<watcher::Event<NamespaceMeta>, watcher::Error>> {
     match &event {
         Err(watcher::Error::WatchError(status)) if status.code == 410 => {
             log::info!("kube: namespaces watch expired (410 Gone), re-listing");
@@ -151,11 +159,17 @@ fn drop_gone(
     }
 }
 
-/// Keep what a preview needs; the rest would only cost memory in the store.
-fn slim(ns: &mut Namespace) {
-    ns.metadata.managed_fields = None;
-    ns.metadata.annotations = None;
-    ns.spec = None;
+/// Keep what a preview needs (see [`preview`]); the rest (managed fields, labels,
+/// annotations such as kubectl's last-applied configuration, uid, resourceVersion) would
+/// only cost memory in the store, ten thousand times over.
+fn slim(ns: &mut NamespaceMeta) {
+    let metadata = std::mem::take(&mut ns.metadata);
+    ns.metadata = ObjectMeta {
+        name: metadata.name,
+        creation_timestamp: metadata.creation_timestamp,
+        deletion_timestamp: metadata.deletion_timestamp,
+        ..ObjectMeta::default()
+    };
 }
 
 fn watch_fault(e: &watcher::Error, now: chrono::DateTime<chrono::Utc>) -> SourceError {
@@ -174,34 +188,30 @@ fn watch_fault(e: &watcher::Error, now: chrono::DateTime<chrono::Utc>) -> Source
     }
 }
 
-fn previews(store: &Store<Namespace>, prefix: &str) -> Vec<Preview> {
+fn previews(store: &Store<NamespaceMeta>, prefix: &str) -> Vec<Preview> {
     let mut list: Vec<Preview> = store
         .state()
         .iter()
-        .filter_map(|ns| preview(ns, prefix))
+        .filter_map(|ns| preview(&ns.metadata, prefix))
         .collect();
     sort_by_age(&mut list);
     list
 }
 
-/// A namespace as a preview (its pull request is joined later, from the forge).
-pub fn preview(ns: &Namespace, prefix: &str) -> Option<Preview> {
-    let name = ns.metadata.name.as_deref()?;
+/// A namespace, by its metadata, as a preview (its pull request is joined later, from the
+/// forge). A namespace is Terminating exactly when it has a deletionTimestamp: the API
+/// server sets both at once.
+pub fn preview(ns: &ObjectMeta, prefix: &str) -> Option<Preview> {
+    let name = ns.name.as_deref()?;
     if !is_preview(name, prefix) {
         return None;
     }
     let created = ns
-        .metadata
         .creation_timestamp
         .as_ref()
         .and_then(|t| timestamp(&t.0))
         .unwrap_or_default();
-    let terminating = ns.metadata.deletion_timestamp.is_some()
-        || ns
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.as_deref())
-            .is_some_and(|p| p == "Terminating");
+    let terminating = ns.deletion_timestamp.is_some();
     Some(Preview {
         namespace: name.to_string(),
         created,
@@ -219,18 +229,19 @@ pub(super) fn timestamp(t: &k8s_openapi::jiff::Timestamp) -> Option<chrono::Date
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::NamespaceStatus;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, Time};
+    use kube::core::PartialObjectMetaExt;
 
-    fn ns(name: &str, created: &str) -> Namespace {
-        Namespace {
-            metadata: ObjectMeta {
-                name: Some(name.into()),
-                creation_timestamp: Some(Time(created.parse().unwrap())),
-                ..ObjectMeta::default()
-            },
-            ..Namespace::default()
+    fn ns(name: &str, created: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            creation_timestamp: Some(Time(created.parse().unwrap())),
+            ..ObjectMeta::default()
         }
+    }
+
+    fn meta(metadata: ObjectMeta) -> NamespaceMeta {
+        metadata.into_response_partial()
     }
 
     #[test]
@@ -246,15 +257,42 @@ mod tests {
 
     #[test]
     fn a_namespace_being_deleted_is_terminating() {
-        let mut n = ns("pr-12", "2026-11-20T10:00:00Z");
-        n.status = Some(NamespaceStatus {
-            phase: Some("Terminating".into()),
-            ..NamespaceStatus::default()
-        });
-        assert!(preview(&n, "pr-").unwrap().terminating);
         let mut n = ns("pr-13", "2026-11-20T10:00:00Z");
-        n.metadata.deletion_timestamp = Some(Time("2026-11-21T10:00:00Z".parse().unwrap()));
+        n.deletion_timestamp = Some(Time("2026-11-21T10:00:00Z".parse().unwrap()));
         assert!(preview(&n, "pr-").unwrap().terminating);
+    }
+
+    #[test]
+    fn the_store_keeps_a_previews_name_and_times_only() {
+        let mut n = ns("pr-13", "2026-11-20T10:00:00Z");
+        n.deletion_timestamp = Some(Time("2026-11-21T10:00:00Z".parse().unwrap()));
+        n.uid = Some("6f1c7f0e-6b1e-4c1e-9d2a-3f4b5c6d7e8f".into());
+        n.resource_version = Some("41".into());
+        n.labels = Some([("kubernetes.io/metadata.name".into(), "pr-13".into())].into());
+        n.annotations = Some(
+            [(
+                "kubectl.kubernetes.io/last-applied-configuration".into(),
+                "{}".into(),
+            )]
+            .into(),
+        );
+        n.managed_fields = Some(vec![ManagedFieldsEntry {
+            manager: Some("kubectl-client-side-apply".into()),
+            ..ManagedFieldsEntry::default()
+        }]);
+        let before = preview(&n, "pr-").unwrap();
+        let mut stored = meta(n);
+        slim(&mut stored);
+        assert_eq!(
+            stored.metadata,
+            ObjectMeta {
+                name: Some("pr-13".into()),
+                creation_timestamp: Some(Time("2026-11-20T10:00:00Z".parse().unwrap())),
+                deletion_timestamp: Some(Time("2026-11-21T10:00:00Z".parse().unwrap())),
+                ..ObjectMeta::default()
+            }
+        );
+        assert_eq!(preview(&stored.metadata, "pr-"), Some(before));
     }
 
     #[test]
@@ -282,14 +320,17 @@ mod tests {
     fn only_preview_events_and_markers_reach_the_store() {
         let event = |e| Ok::<_, watcher::Error>(e);
         assert!(concerns_previews(
-            &event(watcher::Event::Apply(ns("pr-1", "2026-11-20T10:00:00Z"))),
+            &event(watcher::Event::Apply(meta(ns(
+                "pr-1",
+                "2026-11-20T10:00:00Z"
+            )))),
             "pr-"
         ));
         assert!(!concerns_previews(
-            &event(watcher::Event::InitApply(ns(
+            &event(watcher::Event::InitApply(meta(ns(
                 "kube-system",
                 "2026-11-20T10:00:00Z"
-            ))),
+            )))),
             "pr-"
         ));
         assert!(concerns_previews(&event(watcher::Event::InitDone), "pr-"));
