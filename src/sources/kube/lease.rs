@@ -17,7 +17,7 @@ use kube::{Api, Client};
 
 use super::client::{source_error, status_code};
 use super::previews::timestamp;
-use super::shared::managed_labels;
+use super::shared_docs::managed_labels;
 use crate::clock::Clock;
 use crate::sources::{LeaseHolder, SourceError};
 

@@ -28,6 +28,7 @@ pub mod lease;
 pub mod previews;
 pub mod releases;
 pub mod shared;
+pub mod shared_docs;
 mod shared_feed;
 pub mod traffic;
 

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use super::client::source_error;
 use super::previews::QUIET_AFTER_FAULT;
-use super::shared::docs_in;
+use super::shared_docs::docs_in;
 use crate::clock::Clock;
 use crate::sources::{Feed, Reading, SharedDocs, SourceError};
 
