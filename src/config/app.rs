@@ -22,6 +22,7 @@ pub struct AppConfig {
     pub ui: UiConfig,
     pub timeouts: TimeoutsConfig,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
+    #[serde(deserialize_with = "super::checks::key_bindings")]
     pub keys: BTreeMap<String, String>,
 }
 
@@ -203,6 +204,7 @@ impl Default for UiConfig {
 pub struct TimeoutsConfig {
     /// A headless command that only reads gets this for all its remote calls together;
     /// the console, `canary run` and commands that change something get it per call.
+    #[serde(deserialize_with = "super::checks::positive_span")]
     pub budget: Span,
 }
 
@@ -216,8 +218,7 @@ impl Default for TimeoutsConfig {
 
 impl AppConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+        let text = super::source::read(path)?;
         Self::parse(path, &text)
     }
 
