@@ -128,8 +128,7 @@ impl Theme {
             .collect();
         match candidates.iter().find(|p| p.is_file()) {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+                let text = crate::config::source::read(path)?;
                 Self::parse(path, &text)
             }
             None => Err(ConfigError::new(
