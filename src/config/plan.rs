@@ -188,11 +188,13 @@ impl Plan {
 /// What is wrong with a command to run, and under which key: nothing to run, or no time to
 /// run it in.
 fn command_problem(argv: &[String], timeout: Span) -> Option<(&'static str, String)> {
-    if argv.first().is_none_or(|program| program.trim().is_empty()) {
-        return Some((
-            "argv",
-            "expected a program and its arguments, such as [helm, test, summit], found none".into(),
-        ));
+    let expected = "expected a program and its arguments, such as [helm, test, summit]";
+    match argv.first() {
+        None => return Some(("argv", format!("{expected}, found none"))),
+        Some(program) if program.trim().is_empty() => {
+            return Some(("argv", format!("{expected}, found an empty program name")));
+        }
+        Some(_) => {}
     }
     if timeout.0.is_zero() {
         return Some(("timeout", "expected a timeout of more than 0s".into()));

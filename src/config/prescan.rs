@@ -251,11 +251,14 @@ impl Scan {
 }
 
 fn tag(line: usize, column: usize, from: &str) -> Broken {
-    let name: String = from
-        .chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
-        .take(40)
-        .collect();
+    let name: String = match from.find('>').filter(|_| from.starts_with("!<")) {
+        Some(end) => from[..=end].chars().take(60).collect(),
+        None => from
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+            .take(60)
+            .collect(),
+    };
     (
         line,
         column,
