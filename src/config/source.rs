@@ -135,6 +135,20 @@ mod tests {
         assert!(err.message.contains("is a device"), "{err}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("slo.yml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = read(&fifo).unwrap_err();
+        assert!(err.message.contains("is a FIFO"), "{err}");
+    }
+
     #[test]
     fn a_file_over_the_limit_is_refused_with_its_size() {
         let dir = tempfile::tempdir().unwrap();
