@@ -724,3 +724,53 @@ fn a_malformed_kubeconfig_is_reported_by_file_and_position_without_its_token() {
         assert!(!text(&o).contains("kube-s3cr3t"), "{}", text(&o));
     }
 }
+
+#[test]
+fn an_slo_file_that_is_a_device_is_refused_without_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("captain.toml");
+    std::fs::write(&cfg, "[slo]\nfile = \"/dev/zero\"\n").unwrap();
+    let o = captain(dir.path(), &["slo", "check"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("/dev/zero: is a device, not a file; expected a regular file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_slo_file_of_200_kb_of_nested_brackets_is_refused_where_it_gets_too_deep() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        "[slo]\nfile = \"slo.yml\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("slo.yml"), "[".repeat(200 * 1024)).unwrap();
+    let o = captain(dir.path(), &["slo", "check"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("slo.yml:1:64: nesting deeper than 64 levels"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_config_file_over_1_mib_is_refused_with_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "# comment\n";
+    let big = line.repeat(10 * 1024 * 1024 / line.len());
+    std::fs::write(dir.path().join("captain.toml"), &big).unwrap();
+    let o = captain(dir.path(), &["--demo", "main", "status"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "captain.toml:104858:7: is {} bytes; at most 1 MiB",
+            big.len()
+        )),
+        "{err}"
+    );
+}

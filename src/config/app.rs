@@ -23,6 +23,7 @@ pub struct AppConfig {
     pub timeouts: TimeoutsConfig,
     pub lease: LeaseConfig,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
+    #[serde(deserialize_with = "super::checks::key_bindings")]
     pub keys: BTreeMap<String, String>,
 }
 
@@ -239,6 +240,7 @@ impl Default for UiConfig {
 pub struct TimeoutsConfig {
     /// A headless command that only reads gets this for all its remote calls together;
     /// the console, `canary run` and commands that change something get it per call.
+    #[serde(deserialize_with = "super::checks::positive_span")]
     pub budget: Span,
 }
 
@@ -308,8 +310,7 @@ impl TryFrom<LeaseFields> for LeaseConfig {
 
 impl AppConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+        let text = super::source::read(path)?;
         Self::parse(path, &text)
     }
 

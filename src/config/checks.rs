@@ -2,7 +2,12 @@
 //! its file, line and column, never found later when it is first used (a release that
 //! cannot exist, a repository without an owner, a URL that cannot be reached).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, de::Error as _};
+
+use super::Span;
+use crate::tui::keymap::{Key, Keymap};
 
 /// A name Kubernetes accepts for a namespace (RFC 1123 label): at most 63 lowercase letters,
 /// digits and `-`, starting and ending with a letter or digit.
@@ -88,6 +93,52 @@ pub fn url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         )),
         Err(e) => Some(format!("{v:?} is not a URL: {e}")),
     })
+}
+
+/// A duration that must be more than zero, such as `[timeouts] budget`.
+pub fn positive_span<'de, D: Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+    let span = Span::deserialize(d)?;
+    if span.0.is_zero() {
+        return Err(D::Error::custom(format!(
+            "expected a duration of more than 0s, such as 30s, found {span}"
+        )));
+    }
+    Ok(span)
+}
+
+/// `[keys]`: each name an action of the console's keymap and each value a key it can read,
+/// checked as it is read (so the error points at the entry), then the whole table against
+/// the keys already taken (that error points at the table).
+pub fn key_bindings<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Action(String);
+    impl<'de> Deserialize<'de> for Action {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let name = String::deserialize(d)?;
+            match Keymap::new(false, &BTreeMap::new()) {
+                Ok(km) if km.by_name(&name).is_none() => {
+                    let names: Vec<&str> = km.bindings().iter().map(|b| b.name).collect();
+                    Err(D::Error::custom(format!(
+                        "`{name}` is not an action; expected one of {}",
+                        names.join(", ")
+                    )))
+                }
+                _ => Ok(Action(name)),
+            }
+        }
+    }
+    struct Bound(String);
+    impl<'de> Deserialize<'de> for Bound {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let key = String::deserialize(d)?;
+            key.parse::<Key>().map_err(D::Error::custom)?;
+            Ok(Bound(key))
+        }
+    }
+    let table: BTreeMap<Action, Bound> = BTreeMap::deserialize(d)?;
+    let keys: BTreeMap<String, String> = table.into_iter().map(|(a, k)| (a.0, k.0)).collect();
+    Keymap::new(false, &keys).map_err(D::Error::custom)?;
+    Ok(keys)
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@ pub mod duration;
 pub mod error;
 pub(crate) mod nodes;
 pub mod plan;
+pub mod prescan;
 pub mod probe;
 pub mod rollback;
 pub mod slo;
+pub mod source;
 
 pub use duration::Span;
 pub use error::ConfigError;

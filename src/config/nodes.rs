@@ -59,9 +59,11 @@ impl fmt::Display for NodePath {
 }
 
 /// The first document of a YAML text, as a tree with positions; empty when saphyr cannot
-/// read it (serde_yaml_ng has read it by then, so that is not expected).
+/// read it. serde_yaml_ng has read it by then, but libyaml lets through some text the YAML
+/// spec does not (a flow mapping continued less indented than its key), which saphyr refuses.
 pub struct Positions<'a> {
     root: Option<MarkedYaml<'a>>,
+    text: &'a str,
 }
 
 impl<'a> Positions<'a> {
@@ -69,13 +71,17 @@ impl<'a> Positions<'a> {
         let root = MarkedYaml::load_from_str(text)
             .ok()
             .and_then(|docs| docs.into_iter().next());
-        Self { root }
+        Self { root, text }
     }
 
     /// 1-based line and column of the node at `path`. A path that goes further than the
-    /// file (a value left to its default) gives the deepest node that exists.
+    /// file (a value left to its default) gives the deepest node that exists. Without a tree,
+    /// the line where the path's top-level key is written, or else the start of the file.
     pub fn find(&self, path: &NodePath) -> Option<(usize, usize)> {
-        let mut node = untagged(self.root.as_ref()?);
+        let Some(root) = self.root.as_ref() else {
+            return Some(self.top_level_key(path));
+        };
+        let mut node = untagged(root);
         let mut at = node;
         for (i, step) in path.steps.iter().enumerate() {
             let last = i + 1 == path.steps.len();
@@ -91,6 +97,19 @@ impl<'a> Positions<'a> {
         }
         let start = at.span.start;
         Some((start.line(), start.col() + 1))
+    }
+
+    fn top_level_key(&self, path: &NodePath) -> (usize, usize) {
+        let Some(Step::Key(key)) = path.steps.first() else {
+            return (1, 1);
+        };
+        self.text
+            .lines()
+            .position(|line| {
+                line.strip_prefix(key.as_str())
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+            .map_or((1, 1), |i| (i + 1, 1))
     }
 }
 
@@ -158,6 +177,19 @@ mod tests {
     fn a_path_beyond_the_file_gives_the_deepest_node_that_exists() {
         let path = NodePath::root().key("rollout").key("steps").index(7);
         assert_eq!(at(path), Some((3, 5)));
+    }
+
+    #[test]
+    fn text_saphyr_refuses_gives_the_line_of_the_top_level_key() {
+        let text = "slis:\n  a: {query:\n 'x'}\nscore: {pass: .nan}\n";
+        let positions = Positions::parse(text);
+        assert!(positions.root.is_none(), "saphyr reads the text after all");
+        let path = NodePath::root().key("score").key("pass");
+        assert_eq!(positions.find(&path), Some((4, 1)));
+        assert_eq!(
+            positions.find(&NodePath::root().key("burn_rate")),
+            Some((1, 1))
+        );
     }
 
     #[test]

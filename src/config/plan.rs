@@ -6,9 +6,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::Span;
 use super::nodes::{NodePath, Positions};
-use super::probe::Check;
-use super::rollback::Rollback;
+use super::probe::{Check, Probe};
+use super::rollback::{Rollback, RollbackAction};
 
 const BUILTIN: &str = include_str!("builtin_plan.yml");
 
@@ -93,12 +94,12 @@ impl Plan {
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+        let text = super::source::read(path)?;
         Self::parse(path, &text)
     }
 
     pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
+        super::prescan::check(origin, text)?;
         let plan: Plan =
             serde_yaml_ng::from_str(text).map_err(|e| ConfigError::from_yaml(origin, &e))?;
         // Whole-file rules point at their node: the text is read again for positions.
@@ -109,6 +110,21 @@ impl Plan {
                 None => e,
             }
         };
+        if plan.version != 1 {
+            return Err(at(
+                NodePath::root().key("version"),
+                format!(
+                    "version: expected 1, the only plan format captain reads, found {}",
+                    plan.version
+                ),
+            ));
+        }
+        if plan.phases.is_empty() {
+            return Err(at(
+                NodePath::root().key("phases"),
+                "phases: expected at least one phase".into(),
+            ));
+        }
         for (i, p) in plan.phases.iter().enumerate() {
             let phase = NodePath::root().key("phases").index(i);
             if usize::from(p.id) != i {
@@ -126,15 +142,69 @@ impl Plan {
                     format!("phases[{i}].days: expected one or two day numbers"),
                 ));
             }
+            if let [first, last] = p.days[..]
+                && first >= last
+            {
+                return Err(at(
+                    phase.key("days").index(1),
+                    format!(
+                        "phases[{i}].days: expected the first and last day in ascending order, such as [{first}, {}], found [{first}, {last}]",
+                        first.saturating_add(1)
+                    ),
+                ));
+            }
+            for (j, c) in p.validation.iter().enumerate() {
+                let probe = phase.clone().key("validation").index(j).key("probe");
+                let problem = match &c.probe {
+                    Probe::Command { argv, timeout, .. } => command_problem(argv, *timeout),
+                    Probe::PrometheusQuery { value, .. } if !value.is_finite() => {
+                        Some(("value", format!("expected a finite number, found {value}")))
+                    }
+                    _ => None,
+                };
+                if let Some((key, problem)) = problem {
+                    let path = probe.key(key);
+                    return Err(at(path.clone(), format!("{path}: {problem}")));
+                }
+            }
+            for (k, action) in p.rollback.actions.iter().enumerate() {
+                if let RollbackAction::Command { argv, timeout, .. } = action
+                    && let Some((key, problem)) = command_problem(argv, *timeout)
+                {
+                    let path = phase
+                        .clone()
+                        .key("rollback")
+                        .key("actions")
+                        .index(k)
+                        .key(key);
+                    return Err(at(path.clone(), format!("{path}: {problem}")));
+                }
+            }
         }
         Ok(plan)
     }
 }
 
+/// What is wrong with a command to run, and under which key: nothing to run, or no time to
+/// run it in.
+fn command_problem(argv: &[String], timeout: Span) -> Option<(&'static str, String)> {
+    let expected = "expected a program and its arguments, such as [helm, test, summit]";
+    match argv.first() {
+        None => return Some(("argv", format!("{expected}, found none"))),
+        Some(program) if program.trim().is_empty() => {
+            return Some(("argv", format!("{expected}, found an empty program name")));
+        }
+        Some(_) => {}
+    }
+    if timeout.0.is_zero() {
+        return Some(("timeout", "expected a timeout of more than 0s".into()));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::probe::Probe;
 
     #[test]
     fn builtin_plan_has_the_seeds_twelve_phases_in_order() {

@@ -287,8 +287,7 @@ pub struct BurnAlert {
 
 impl SloConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+        let text = super::source::read(path)?;
         Self::parse(path, &text)
     }
 
@@ -298,6 +297,7 @@ impl SloConfig {
     /// whole-file rules (`rules`) name the node they reject by its path; the text is then
     /// read a second time into a tree with positions to say where that node is.
     pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
+        super::prescan::check(origin, text)?;
         let cfg: SloConfig =
             serde_yaml_ng::from_str(text).map_err(|e| ConfigError::from_yaml(origin, &e))?;
         rules::check(&cfg).map_err(|problem| {

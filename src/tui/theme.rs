@@ -66,22 +66,41 @@ struct Overrides {
 #[derive(Debug, Clone, Copy)]
 struct Hue(Color);
 
+const WHAT_A_COLOUR_IS: &str = "a name such as lightred, a hex #rrggbb or an index 0-255";
+
 impl<'de> Deserialize<'de> for Hue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Index(u8),
-            Text(String),
+        // A visitor rather than an untagged enum, so a wrong value says what a colour is.
+        struct HueVisitor;
+        impl serde::de::Visitor<'_> for HueVisitor {
+            type Value = Hue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a colour: {WHAT_A_COLOUR_IS}")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Hue, E> {
+                u8::try_from(n)
+                    .map(|i| Hue(Color::Indexed(i)))
+                    .map_err(|_| {
+                        E::custom(format!("{n} is not a colour: expected {WHAT_A_COLOUR_IS}"))
+                    })
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Hue, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::custom(format!(
+                        "{n} is not a colour: expected {WHAT_A_COLOUR_IS}"
+                    ))),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Hue, E> {
+                t.parse::<Color>().map(Hue).map_err(|_| {
+                    E::custom(format!(
+                        "`{t}` is not a colour: expected {WHAT_A_COLOUR_IS}"
+                    ))
+                })
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Index(i) => Ok(Hue(Color::Indexed(i))),
-            Raw::Text(t) => t.parse::<Color>().map(Hue).map_err(|_| {
-                serde::de::Error::custom(format!(
-                    "`{t}` is not a colour: expected a name such as lightred, a hex #rrggbb or an index 0-255"
-                ))
-            }),
-        }
+        d.deserialize_any(HueVisitor)
     }
 }
 
@@ -128,8 +147,7 @@ impl Theme {
             .collect();
         match candidates.iter().find(|p| p.is_file()) {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::new(path, format!("cannot read: {e}")))?;
+                let text = crate::config::source::read(path)?;
                 Self::parse(path, &text)
             }
             None => Err(ConfigError::new(
@@ -214,6 +232,21 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.line, Some(2), "{err}");
         assert!(err.message.contains("not a colour"), "{err}");
+    }
+
+    #[test]
+    fn a_colour_of_the_wrong_type_says_what_a_colour_is() {
+        for (text, column) in [
+            ("pass = 256\n", 8),
+            ("pass = true\n", 8),
+            ("pass = [1]\n", 8),
+        ] {
+            let err = Theme::parse(Path::new("mine.toml"), text).unwrap_err();
+            assert_eq!((err.line, err.column), (Some(1), Some(column)), "{err}");
+            assert!(err.message.contains("an index 0-255"), "{text}: {err}");
+        }
+        let indexed = Theme::parse(Path::new("mine.toml"), "pass = 42\n").unwrap();
+        assert_eq!(indexed.pass, Color::Indexed(42));
     }
 
     #[test]

@@ -310,6 +310,9 @@ fn burn_rate(b: &BurnRate) -> Checked {
     }
     for (i, a) in b.alerts.iter().enumerate() {
         let alert = at.clone().key("alerts").index(i);
+        if a.short.0.is_zero() {
+            return reject(alert.key("short"), "expected a window of more than 0s");
+        }
         if a.short >= a.long {
             return reject(
                 alert.key("short"),
