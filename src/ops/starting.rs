@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 
 use super::command::Confirmed;
 use super::driver::{self, Update};
-use super::operator::{Operator, Outcome, StartError};
+use super::operator::{Operator, StartError};
+use super::outcome::Outcome;
 use crate::clock::Clock;
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::analyse;
