@@ -116,14 +116,11 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn ns(name: &str) -> Preview {
-        Preview {
-            namespace: name.into(),
-            created: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
-            terminating: false,
-            pr: None,
-            url: None,
-            health: UrlHealth::Unknown,
-        }
+        Preview::bare(
+            name,
+            Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+            false,
+        )
     }
 
     fn pull(number: u32, state: PrState, body: &str) -> ListedPull {

@@ -127,6 +127,19 @@ impl Protected {
 }
 
 impl Preview {
+    /// A namespace as the cluster alone knows it: no pull request joined yet, no URL, its
+    /// health unknown.
+    pub fn bare(namespace: impl Into<String>, created: DateTime<Utc>, terminating: bool) -> Self {
+        Preview {
+            namespace: namespace.into(),
+            created,
+            terminating,
+            pr: None,
+            url: None,
+            health: UrlHealth::Unknown,
+        }
+    }
+
     pub fn age(&self, now: DateTime<Utc>) -> Duration {
         (now - self.created).max(Duration::zero())
     }
@@ -174,17 +187,13 @@ mod tests {
 
     fn ns(name: &str, days_old: i64, state: Option<PrState>, now: DateTime<Utc>) -> Preview {
         Preview {
-            namespace: name.into(),
-            created: now - Duration::days(days_old),
-            terminating: false,
             pr: state.map(|state| PullRequest {
                 number: 1,
                 title: "t".into(),
                 author: "a".into(),
                 state,
             }),
-            url: None,
-            health: UrlHealth::Unknown,
+            ..Preview::bare(name, now - Duration::days(days_old), false)
         }
     }
 

@@ -266,14 +266,11 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn namespace(name: &str) -> Preview {
-        Preview {
-            namespace: name.into(),
-            created: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
-            terminating: false,
-            pr: None,
-            url: None,
-            health: UrlHealth::Unknown,
-        }
+        Preview::bare(
+            name,
+            Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+            false,
+        )
     }
 
     fn joiner() -> (Joiner, Feed<Vec<Preview>>) {

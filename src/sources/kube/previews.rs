@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::client::source_error;
 use crate::clock::Clock;
-use crate::engine::previews::{Preview, UrlHealth, is_preview, sort_by_age};
+use crate::engine::previews::{Preview, is_preview, sort_by_age};
 use crate::sources::{Feed, Reading, SourceError};
 
 /// Objects per page of the initial list (and of every re-list): client-go's default.
@@ -212,14 +212,7 @@ pub fn preview(ns: &ObjectMeta, prefix: &str) -> Option<Preview> {
         .and_then(|t| timestamp(&t.0))
         .unwrap_or_default();
     let terminating = ns.deletion_timestamp.is_some();
-    Some(Preview {
-        namespace: name.to_string(),
-        created,
-        terminating,
-        pr: None,
-        url: None,
-        health: UrlHealth::Unknown,
-    })
+    Some(Preview::bare(name, created, terminating))
 }
 
 pub(super) fn timestamp(t: &k8s_openapi::jiff::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
