@@ -68,6 +68,31 @@ async fn previews_panel() {
 }
 
 #[tokio::test]
+async fn a_long_fault_is_cut_from_its_end_and_never_covers_the_panels_title() {
+    let mut d = Demo::new(Scenario::StalePreviews, false).await;
+    d.run_for(10).await;
+    let mut reading = d.app.previews.clone();
+    reading.fault = Some((
+        d.now(),
+        captain::sources::SourceError::Unreachable(format!(
+            "GitHub at http://127.0.0.1:9: Service Error: client error (Connect){}",
+            " and more".repeat(20)
+        )),
+    ));
+    d.app.set_previews(reading);
+    d.app.ui.focus = Panel::Previews;
+    for width in [80, 110, 200] {
+        let screen = d.screen(width, 32).backend().to_string();
+        let title = screen
+            .lines()
+            .find(|l| l.contains("unreachable: GitHub"))
+            .unwrap_or_else(|| panic!("the fault is shown at {width} columns:\n{screen}"));
+        assert!(title.contains("3 Previews"), "{width} columns: {title}");
+        assert!(title.contains('…'), "cut with an ellipsis at {width}: {title}");
+    }
+}
+
+#[tokio::test]
 async fn main_health_panel_red() {
     let mut d = Demo::new(Scenario::MainRed, false).await;
     d.run_for(10).await;

@@ -42,7 +42,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         ),
         None => Line::styled(" waiting for metrics… ", theme.fg(theme.muted)),
     };
-    let inner = boxed(f, area, block(Panel::Canary, app, extra, theme));
+    let inner = boxed(f, area, block(Panel::Canary, app, extra, area.width, theme));
     let Some(train) = app.train.as_deref() else {
         let lines = match &app.unstarted {
             Some((why, retry_at)) => {

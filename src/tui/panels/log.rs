@@ -11,7 +11,7 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let widget = TuiLoggerWidget::default()
-        .block(block(Panel::Log, app, Line::default(), theme))
+        .block(block(Panel::Log, app, Line::default(), area.width, theme))
         .output_separator(' ')
         .output_timestamp(Some("%H:%M:%S".into()))
         .output_level(Some(TuiLoggerLevelOutput::Abbreviated))

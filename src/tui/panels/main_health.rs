@@ -20,6 +20,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             Panel::Main,
             app,
             freshness(&app.main, "GitHub", now, theme),
+            area.width,
             theme,
         ),
     );

@@ -17,9 +17,10 @@ use crate::sources::Reading;
 use crate::tui::state::{App, Mode, Panel};
 use crate::tui::theme::Theme;
 
-/// The box every panel sits in: its number and title (and filter) on the left, its data's
-/// age on the right; thick when focused.
-pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Block<'a> {
+/// The box every panel sits in, `width` cells wide: its number and title (and filter) on
+/// the left, its data's age or fault on the right, cut from its end with "…" where it would
+/// cover the title (ratatui draws a right title over a left one); thick when focused.
+pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, width: u16, theme: &Theme) -> Block<'a> {
     let focused = app.ui.focus == panel;
     let filter = &app.ui.filters[panel.index()];
     let mut title = vec![Span::styled(
@@ -41,6 +42,10 @@ pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Blo
             theme.bold(theme.accent),
         ));
     }
+    let title = Line::from(title);
+    // Two corners, and a cell between the two titles.
+    let room = usize::from(width).saturating_sub(2 + title.width() + 1);
+    let extra = fit(extra, room);
     Block::bordered()
         .border_type(if focused {
             BorderType::Thick
@@ -52,8 +57,42 @@ pub fn block<'a>(panel: Panel, app: &App, extra: Line<'a>, theme: &Theme) -> Blo
         } else {
             theme.border
         }))
-        .title(Line::from(title).left_aligned())
+        .title(title.left_aligned())
         .title(extra.right_aligned())
+}
+
+/// `line` cut to `room` cells, its last one an ellipsis when anything was cut.
+pub fn fit(line: Line<'_>, room: usize) -> Line<'_> {
+    if line.width() <= room {
+        return line;
+    }
+    let Some(mut left) = room.checked_sub(1) else {
+        return Line::default();
+    };
+    let mut spans = Vec::new();
+    let mut style = line.style;
+    for span in line.spans {
+        style = span.style;
+        let width = span.width();
+        if width <= left {
+            left -= width;
+            spans.push(span);
+            continue;
+        }
+        let mut cut = String::new();
+        for c in span.content.chars() {
+            let w = Span::raw(c.to_string()).width();
+            if w > left {
+                break;
+            }
+            left -= w;
+            cut.push(c);
+        }
+        spans.push(Span::styled(cut, span.style));
+        break;
+    }
+    spans.push(Span::styled("…", style));
+    Line::from(spans)
 }
 
 /// Draws the panel's box in `area`; the area inside it.

@@ -32,7 +32,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, _now: DateTime<Utc>, theme: &T
         format!(" {done}/{} validated ", app.phases.len()),
         theme.fg(theme.muted),
     );
-    let outer = block(Panel::Phases, app, extra, theme);
+    let outer = block(Panel::Phases, app, extra, area.width, theme);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
     let rows_idx = app.phase_rows();

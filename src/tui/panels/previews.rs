@@ -95,7 +95,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     let inner = boxed(
         f,
         area,
-        block(Panel::Previews, app, Line::from(extra.spans), theme),
+        block(
+            Panel::Previews,
+            app,
+            Line::from(extra.spans),
+            area.width,
+            theme,
+        ),
     );
     let focused = app.ui.focus == Panel::Previews;
     let links: Vec<Option<&str>> = rows_data
