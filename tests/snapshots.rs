@@ -88,7 +88,10 @@ async fn a_long_fault_is_cut_from_its_end_and_never_covers_the_panels_title() {
             .find(|l| l.contains("unreachable: GitHub"))
             .unwrap_or_else(|| panic!("the fault is shown at {width} columns:\n{screen}"));
         assert!(title.contains("3 Previews"), "{width} columns: {title}");
-        assert!(title.contains('…'), "cut with an ellipsis at {width}: {title}");
+        assert!(
+            title.contains('…'),
+            "cut with an ellipsis at {width}: {title}"
+        );
     }
 }
 
