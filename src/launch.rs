@@ -309,12 +309,12 @@ pub fn live_metrics(
 /// The forge the subcommands talk to, or why there is none (exit 3).
 pub async fn forge(
     cli: &Cli,
+    settings: &Settings,
 ) -> Result<std::result::Result<Arc<dyn crate::sources::Forge>, String>> {
-    let settings = Settings::load(cli)?;
     Ok(if settings.demo.is_some() {
         Ok(Session::open(cli).await?.backends.forge.clone())
     } else {
-        live_forge(&settings).await.map_err(|e| format!("{e:#}"))
+        live_forge(settings).await.map_err(|e| format!("{e:#}"))
     })
 }
 

@@ -19,7 +19,7 @@ pub async fn run(cli: &Cli, cmd: &MainCmd) -> Result<ExitCode> {
 
 async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
-    let forge = match crate::launch::forge(cli).await? {
+    let forge = match crate::launch::forge(cli, &settings).await? {
         Ok(f) => f,
         Err(e) => {
             say_err!("main: could not evaluate: {e}");

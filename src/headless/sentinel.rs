@@ -15,14 +15,14 @@ use crate::ops::audit::{Actor, Journal};
 use crate::sources::first_reading;
 
 pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitCode> {
-    let forge = match crate::launch::forge(cli).await? {
+    let settings = crate::launch::Settings::load(cli)?;
+    let forge = match crate::launch::forge(cli, &settings).await? {
         Ok(f) => f,
         Err(e) => {
             say_err!("sentinel: could not evaluate: {e}");
             return Ok(ExitCode::from(3));
         }
     };
-    let settings = crate::launch::Settings::load(cli)?;
     let within = crate::launch::budget(cli, &settings.config)?.limit();
     let health = match first_reading(forge.main_health(), within).await {
         Ok(h) => h,
