@@ -464,3 +464,51 @@ async fn helms_own_rollback_revision_is_never_a_new_canary_whatever_its_descript
         &versions
     ));
 }
+
+#[tokio::test]
+async fn a_route_changed_by_hand_during_a_run_is_drift_followed_at_the_next_measurement() {
+    let mut d = support::Demo::new(Scenario::Steady, false).await;
+    d.run_for(120).await;
+    assert!(
+        d.op.train.weight > 5 && d.op.train.status == Status::Progressing,
+        "promoted by itself: {} % {:?}",
+        d.op.train.weight,
+        d.op.train.status
+    );
+    assert_eq!(d.op.drift, None, "captain's own writes are not drift");
+
+    // Somebody sends the canary 5 % with kubectl while the train runs.
+    let was = d.op.train.weight;
+    d.world.route(5);
+    d.run_for(5).await;
+    let drift = d.op.drift.clone().unwrap_or_default();
+    assert!(
+        drift.contains(&format!("at {was} %")) && drift.contains("sends 5 %"),
+        "{drift:?}"
+    );
+    assert_eq!(
+        (d.op.train.weight, d.op.train.status.clone()),
+        (5, Status::Progressing),
+        "the train measures what the cluster does"
+    );
+    let header = d
+        .screen(200, 40)
+        .backend()
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(header.contains("DRIFT"), "the header says so: {header}");
+
+    // Traffic taken away by hand: paused for a human, never started afresh.
+    d.world.route(0);
+    d.run_for(10).await;
+    assert!(
+        matches!(&d.op.train.status, Status::Paused { reason } if reason.contains("by hand")),
+        "{:?}",
+        d.op.train.status
+    );
+    d.run_for(60).await;
+    assert_eq!(d.world.backends().cluster.canary_weight().await.unwrap(), 0);
+}

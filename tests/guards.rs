@@ -130,6 +130,9 @@ impl Cluster for NoPatch {
     async fn canary_weight(&self) -> Result<u8, SourceError> {
         self.0.canary_weight().await
     }
+    fn canary_weight_feed(&self) -> Feed<u8> {
+        self.0.canary_weight_feed()
+    }
     async fn access(&self, check: &AccessCheck) -> Result<Access, SourceError> {
         Ok(if check.verb == "patch" {
             Access::Denied {

@@ -3,8 +3,9 @@
 //! and the shared train's ConfigMap and Lease) and a real Prometheus scraping an exporter the
 //! test controls, with a recording `helm` on PATH. A fresh revision at 0 % is started and
 //! promoted through every step; a breach is rolled back by helm with its reason, also when
-//! the shared state was deleted under the run. Weights are read from the API server, never
-//! from what captain says.
+//! the shared state was deleted under the run or the API server came back without it; a
+//! route changed by hand mid-run is followed as drift. Weights are read from the API server,
+//! never from what captain says.
 
 #[allow(unused_imports)]
 mod kube_support;
@@ -347,26 +348,25 @@ async fn a_breach_at_50_percent_is_rolled_back_by_helm_with_its_reason_and_exit_
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_the_run() {
+/// A run that loses its shared state at 25 % (`lose` says whether there was one to lose),
+/// then breaches at 50 %: the breach is rolled back all the same, the shared train is
+/// written anew, and the run's log and captain's log file say why.
+async fn breach_after_losing_the_shared_state(what: &str, lose: impl Fn(&ApiServer) -> bool) {
     let Some(Live { stack, server, dir }) = Live::fresh_deploy().await else {
         return;
     };
 
     let mut breach = Breach::default();
-    let mut deleted = false;
+    let mut lost = false;
     let (code, text, _) = Run::spawn(&server, dir.path())
         .follow(&server, |w, _| {
-            if w == 25 && !deleted {
-                // Someone deletes captain's state (or the API server lost it).
-                deleted = server
-                    .remove_object("configmaps", Some("prod"), CONFIGMAP)
-                    .is_some();
+            if w == 25 && !lost {
+                lost = lose(&server);
             }
             breach.watch(&stack, w);
         })
         .await;
-    assert!(deleted, "the shared train was there to delete: {text}");
+    assert!(lost, "the shared train was there to lose: {text}");
     assert_rolled_back_by_helm(&server, dir.path(), code, &text);
     let configmap = server
         .object("configmaps", Some("prod"), CONFIGMAP)
@@ -378,10 +378,33 @@ async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_th
     assert!(text.contains("was gone"), "stderr says why:\n{text}");
     let log = std::fs::read_to_string(dir.path().join("captain.log")).unwrap_or_default();
     assert!(log.contains("was gone"), "the log file says why:\n{log}");
-    println!(
-        "breach to rollback with the shared state deleted: {:.1} s",
-        breach.seconds()
-    );
+    println!("breach to rollback {what}: {:.1} s", breach.seconds());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_is_rolled_back_even_when_the_shared_train_was_deleted_under_the_run() {
+    breach_after_losing_the_shared_state("with the shared state deleted", |server| {
+        // Someone deletes captain's state by hand.
+        server
+            .remove_object("configmaps", Some("prod"), CONFIGMAP)
+            .is_some()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_is_rolled_back_even_when_the_api_server_came_back_without_the_shared_state() {
+    breach_after_losing_the_shared_state("after the API server came back empty", |server| {
+        // An API server restored from an older backup, or one whose store was lost: the
+        // shared train and the driver's lease are gone, every watch ends, and the history
+        // the watches would resume from is gone with them.
+        let train = server.remove_object("configmaps", Some("prod"), CONFIGMAP);
+        let lease = server.remove_object("leases.coordination.k8s.io", Some("prod"), CONFIGMAP);
+        server.expire_watch_history();
+        server.close_watches();
+        train.is_some() && lease.is_some()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -508,4 +531,81 @@ async fn captain_drive_runs_each_new_revision_unattended_reports_health_and_hand
     );
     let records = journal(dir.path());
     assert_eq!(outcomes(&records, "start").len(), 2, "{records:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_changed_by_hand_during_the_run_is_drift_the_run_follows() {
+    let Some(Live {
+        stack: _stack,
+        server,
+        dir,
+    }) = Live::fresh_deploy().await
+    else {
+        return;
+    };
+
+    let mut changed = false;
+    let (code, text, weights) = Run::spawn(&server, dir.path())
+        .follow(&server, |w, _| {
+            if w == 25 && !changed {
+                // kubectl edit: the canary back to 5 % while the train is at 25 %.
+                server.put_object(http_route(95, 5));
+                changed = true;
+            }
+        })
+        .await;
+    assert!(changed, "{text}");
+    assert_eq!(code, 0, "promoted after all: {text}");
+    assert_eq!(
+        weights,
+        [0, 5, 25, 5, 25, 50, 100],
+        "the run measured 5 % again before promoting, as the cluster had it\n{text}"
+    );
+    assert!(
+        text.contains("drift: the shared train says progressing at 25 % but the route sends 5 %"),
+        "the run's log says what it found:\n{text}"
+    );
+    // The route is watched, not read on every tick.
+    let counts = server.request_counts();
+    let watches = counts
+        .get(&("watch".to_string(), "httproutes".to_string()))
+        .copied();
+    assert!(
+        matches!(watches, Some(1..=2)),
+        "one watch of the route: {counts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_during_the_run_ends_its_train_instead_of_passing_for_drift() {
+    let Some(Live {
+        stack: _stack,
+        server,
+        dir,
+    }) = Live::fresh_deploy().await
+    else {
+        return;
+    };
+
+    let mut deployed = false;
+    let (code, text, weights) = Run::spawn(&server, dir.path())
+        .follow(&server, |w, _| {
+            if w == 25 && !deployed {
+                // `helm upgrade` of revision 8: its chart sends everything to stable.
+                put_release(&server, "summit", 7, "superseded", true);
+                put_release(&server, "summit", 8, "deployed", true);
+                server.put_object(http_route(100, 0));
+                deployed = true;
+            }
+        })
+        .await;
+    assert!(deployed, "{text}");
+    assert_eq!(code, 2, "ended, for the new revision's own run: {text}");
+    assert_eq!(weights, [0, 5, 25, 0], "nothing promoted after: {text}");
+    assert!(
+        text.contains("revision 8 was deployed while this run drove revision 7"),
+        "{text}"
+    );
+    assert!(!text.contains("drift:"), "not taken for drift: {text}");
+    assert!(helm_calls(dir.path()).is_empty(), "nothing rolled back");
 }

@@ -9,6 +9,7 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 mod github_support;
 #[allow(unused_imports)]
 mod kube_support;
+mod kube_tests_support;
 
 struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
@@ -25,10 +26,20 @@ impl Console {
 
     /// As [`Console::start`], with `env` set for the binary.
     fn start_with(args: &[&str], state: &std::path::Path, env: &[(&str, &str)]) -> Console {
+        Self::start_sized(args, state, env, (120, 40))
+    }
+
+    /// As [`Console::start_with`], in a terminal of `cols` × `rows`.
+    fn start_sized(
+        args: &[&str],
+        state: &std::path::Path,
+        env: &[(&str, &str)],
+        (cols, rows): (u16, u16),
+    ) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: 40,
-                cols: 120,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -46,8 +57,8 @@ impl Console {
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZero::new(40).unwrap(),
-            std::num::NonZero::new(120).unwrap(),
+            std::num::NonZero::new(rows).unwrap(),
+            std::num::NonZero::new(cols).unwrap(),
             0,
         )));
         let feed = screen.clone();
@@ -283,4 +294,78 @@ fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_heal
         assert!(Instant::now() < deadline, "q did not quit:\n{}", c.text());
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rewrote_lost_state() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(kube_support::ApiServer::start());
+    // A canary under way at 25 %, as a console joining it finds it.
+    server.put_namespace(
+        "prod",
+        &[],
+        chrono::Utc::now() - chrono::Duration::days(400),
+    );
+    kube_tests_support::put_release(&server, "summit", 6, "superseded", true);
+    kube_tests_support::put_release(&server, "summit", 7, "deployed", true);
+    server.put_object(kube_tests_support::http_route(75, 25));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
+         [github]\napi_url = \"http://127.0.0.1:9\"\n\
+         [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
+         [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"3s\"\n",
+    )
+    .unwrap();
+    // Measured every second, so the test sees the next measurement soon.
+    let slo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"))
+        .unwrap()
+        .replace("interval: 30s", "interval: 1s");
+    std::fs::write(dir.path().join("slo.yml"), slo).unwrap();
+    let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
+    // Wide enough for the header to hold every note beside "auto-rollback OFF" (no
+    // metrics here).
+    let c = Console::start_sized(
+        &[],
+        dir.path(),
+        &[
+            ("KUBECONFIG", kubeconfig.as_str()),
+            ("GITHUB_TOKEN", github_support::TOKEN),
+        ],
+        (250, 40),
+    );
+    c.wait_for("the train joined at 25 %", |t| t.contains("canary 25 %"));
+    let shared = || server.object("configmaps", Some("prod"), "captain-summit");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while shared().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the train was never shared:\n{}",
+            c.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The shared state is lost, then somebody sends the canary 5 % with kubectl.
+    server.remove_object("configmaps", Some("prod"), "captain-summit");
+    server.put_object(kube_tests_support::http_route(95, 5));
+    c.wait_for("the header to say the train follows the route", |t| {
+        t.lines()
+            .next()
+            .is_some_and(|header| header.contains("DRIFT"))
+            && t.contains("canary 5 %")
+    });
+    c.wait_for("the header to say the shared train was written anew", |t| {
+        t.lines()
+            .next()
+            .is_some_and(|header| header.contains("shared train written anew"))
+    });
+    let written = shared().expect("the shared train written anew");
+    assert!(
+        written["data"]["train.json"]
+            .as_str()
+            .is_some_and(|t| t.contains("\"weight\":5")),
+        "{written}"
+    );
 }

@@ -140,6 +140,15 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
         for o in report.outcomes.iter().filter(|o| !o.ok) {
             say_err!("{} {}: FAILED: {}", o.action, o.target, o.message);
         }
+        if let Some(revision) = op.overtaken {
+            // Its own pipeline's `canary run` drives the new revision.
+            say_err!(
+                "revision {revision} was deployed while this run drove revision {}: this train is over",
+                op.train.revisions.current
+            );
+            op.release_shared().await;
+            return Ok(ExitCode::from(2));
+        }
         let done = op.train.status.is_terminal()
             || matches!(
                 op.train.status,

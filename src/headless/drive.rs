@@ -76,44 +76,17 @@ pub async fn run(cli: &Cli, health: Option<SocketAddr>) -> Result<ExitCode> {
                 log::error!("{} {}: {}", o.action, o.target, o.message);
             }
             record(&state, &op);
+            // A train overtaken by a deploy (found by the route's watch) moves on at once.
+            if op.overtaken.is_some() {
+                break;
+            }
             let idle = op.train.status.is_terminal() || op.train.status == Status::NotStarted;
             if idle && looked.elapsed() >= recheck {
                 looked = Instant::now();
-                if newer_revision(&session, &op).await {
+                if op.newer_deploy().await.is_some() {
                     break;
                 }
             }
-        }
-    }
-}
-
-/// Whether the release has a deployed revision other than this train's (and other than
-/// Helm's own rollback of it): a new train to drive.
-async fn newer_revision(session: &Session, op: &Operator) -> bool {
-    match session.backends.deployer.history().await {
-        Ok(history) => {
-            let versions = history
-                .iter()
-                .map(|r| (r.revision, r.app_version.clone()))
-                .collect();
-            history
-                .iter()
-                .rev()
-                .find(|r| r.status == "deployed")
-                .is_some_and(|r| {
-                    r.revision > op.train.revisions.current
-                        && !Operator::made_by_rollback(
-                            &op.train,
-                            r.revision,
-                            &r.description,
-                            &r.app_version,
-                            &versions,
-                        )
-                })
-        }
-        Err(e) => {
-            log::warn!("reading the release history: {e}");
-            false
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum Update {
     Driver(Option<String>, bool),
     /// Why nobody would roll the canary back by itself now (`None`: somebody would).
     AutoRollback(Option<String>),
+    /// What the shared state and the cluster said that the header must show
+    /// (`Operator::notes`).
+    Notes(Vec<String>),
     /// The audit journal failed: nothing more can be done safely.
     Fault(String),
     /// An action still under way, once a second: what it waits on (a remote call of its
@@ -115,6 +118,7 @@ pub async fn run(
     let has_lease = op.lease_period().is_some();
     let mut last_driver = None;
     let mut last_off = None;
+    let mut last_notes = Vec::new();
     let mut first = true;
     loop {
         let mut lease_only = false;
@@ -180,6 +184,11 @@ pub async fn run(
             last_off = off.clone();
             Update::AutoRollback(off)
         });
+        let notes = op.notes();
+        let notes_update = (notes != last_notes).then(|| {
+            last_notes = notes.clone();
+            Update::Notes(notes)
+        });
         first = false;
         // A look at the lease changes no train: only who drives, if anyone, is news.
         let snapshot = (!lease_only).then(|| train(&op));
@@ -189,6 +198,7 @@ pub async fn run(
             .chain(sent)
             .chain(driver_update)
             .chain(arming_update)
+            .chain(notes_update)
         {
             if out.send(update).await.is_err() {
                 return;

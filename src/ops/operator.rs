@@ -58,6 +58,7 @@ pub struct Setup {
     pub lease: Option<super::shared::LeaseTimings>,
 }
 
+mod drift;
 mod phases;
 mod shared;
 
@@ -92,8 +93,17 @@ pub struct Operator {
     rollback_of: Option<u32>,
     /// The release's revisions and their app versions, as read at start.
     versions: BTreeMap<u32, String>,
-    /// How the shared train and the cluster's traffic disagreed at start, if they did.
+    /// How the train and the cluster's traffic last disagreed, if they did: at start, or
+    /// when the route changed by hand during a run.
     pub drift: Option<String>,
+    /// A newer revision found deployed while this train ran: the train is over, and is no
+    /// longer measured or driven (`drive` moves on to it; `canary run` ends).
+    pub overtaken: Option<u32>,
+    /// The route's weight as watched, from the first measurement on.
+    route: Option<crate::sources::Feed<u8>>,
+    /// The watched reading last asked about, so a disagreement costs one read, not one a
+    /// tick.
+    drift_looked: Option<DateTime<Utc>>,
 }
 
 impl Operator {
@@ -170,6 +180,9 @@ impl Operator {
             rollback_of,
             versions,
             drift: None,
+            overtaken: None,
+            route: None,
+            drift_looked: None,
             denied,
             stuck: None,
             shared,
@@ -266,7 +279,7 @@ impl Operator {
             ..TickReport::default()
         };
         self.follow_shared();
-        if self.train.status.is_terminal() {
+        if self.train.status.is_terminal() || self.overtaken.is_some() {
             return Ok(report);
         }
         let measurement = match self.backends.metrics.measure(&self.queries, now).await {
@@ -297,6 +310,8 @@ impl Operator {
             shared::Drive::Leads => None,
             shared::Drive::Alone(why) => Some(why),
         };
+        // The train driven from here follows the route if it was changed by hand.
+        self.watch_drift(now).await;
         let before = self.train.weight;
         let unobserved = self.train.clone();
         let mut effects = self.train.observe(analysis.clone(), now);

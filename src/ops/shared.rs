@@ -117,6 +117,9 @@ pub struct Coordination {
     apart: std::collections::BTreeSet<String>,
     /// When a read-only console last looked at the lease.
     peeked: Option<chrono::DateTime<chrono::Utc>>,
+    /// The shared documents this console found gone and wrote anew from its own: the
+    /// other consoles lost what they followed, and the screen says so.
+    pub rewritten: std::collections::BTreeSet<String>,
 }
 
 impl Coordination {
@@ -132,6 +135,7 @@ impl Coordination {
             lease_error: None,
             apart: Default::default(),
             peeked: None,
+            rewritten: Default::default(),
         }
     }
 
@@ -197,6 +201,7 @@ impl Coordination {
                 log::warn!(
                     "the shared {key} was gone (its ConfigMap deleted?); writing it anew from this console's"
                 );
+                self.rewritten.insert(key.to_string());
                 self.store.recreate(key, body, expected, &self.holder).await
             }
             other => other,

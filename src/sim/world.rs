@@ -45,6 +45,8 @@ struct Inner {
     state: Mutex<State>,
     previews_tx: watch::Sender<Reading<Vec<Preview>>>,
     main_tx: watch::Sender<Reading<MainHealth>>,
+    /// The route's canary weight, as a watch on it would see it.
+    weight_tx: watch::Sender<Reading<u8>>,
 }
 
 /// The demo world. Cheap to clone: clones share one world.
@@ -60,6 +62,7 @@ impl World {
         let main = main_health::health(scenario, seed, origin, origin, None, &pulls);
         let (previews_tx, _) = watch::channel(Reading::fresh(previews.clone(), origin));
         let (main_tx, _) = watch::channel(Reading::fresh(main, origin));
+        let (weight_tx, _) = watch::channel(Reading::fresh(FIRST_STEP, origin));
         World(Arc::new(Inner {
             scenario,
             seed,
@@ -78,6 +81,7 @@ impl World {
             }),
             previews_tx,
             main_tx,
+            weight_tx,
         }))
     }
 
@@ -97,6 +101,24 @@ impl World {
             forge: Arc::new(self.clone()),
             deployer: Arc::new(self.clone()),
         }
+    }
+
+    /// Send `weight` percent to the canary, as captain or somebody with kubectl would.
+    pub fn route(&self, weight: u8) -> u8 {
+        let now = self.0.clock.now();
+        let mut s = self.state();
+        if weight >= 50 && s.weight < 50 {
+            s.at_half = Some(now);
+        }
+        s.weight = weight;
+        self.0.weight_tx.send_if_modified(|r| {
+            let changed = r.value.as_deref() != Some(&weight);
+            if changed {
+                *r = Reading::fresh(weight, now);
+            }
+            changed
+        });
+        s.weight
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -316,13 +338,11 @@ impl Cluster for World {
     }
 
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError> {
-        let now = self.0.clock.now();
-        let mut s = self.state();
-        if weight >= 50 && s.weight < 50 {
-            s.at_half = Some(now);
-        }
-        s.weight = weight;
-        Ok(s.weight)
+        Ok(self.route(weight))
+    }
+
+    fn canary_weight_feed(&self) -> Feed<u8> {
+        self.0.weight_tx.subscribe()
     }
 
     async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {

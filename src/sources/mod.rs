@@ -351,6 +351,9 @@ pub trait Cluster: Send + Sync {
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError>;
     /// The canary's traffic weight as the cluster has it now.
     async fn canary_weight(&self) -> Result<u8, SourceError>;
+    /// The canary's traffic weight as the cluster changes it, by a watch started on the
+    /// first call: what drift during a run is found by (docs/architecture.md, "Drift").
+    fn canary_weight_feed(&self) -> Feed<u8>;
     /// Check something for a validation probe.
     async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {
         let _ = what;

@@ -250,6 +250,10 @@ impl Cluster for JoinedCluster {
         self.inner.canary_weight().await
     }
 
+    fn canary_weight_feed(&self) -> Feed<u8> {
+        self.inner.canary_weight_feed()
+    }
+
     async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {
         self.inner.inspect(what).await
     }

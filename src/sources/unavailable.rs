@@ -56,6 +56,15 @@ impl Cluster for UnavailableCluster {
         self.why()
     }
 
+    fn canary_weight_feed(&self) -> Feed<u8> {
+        let reading = Reading {
+            value: None,
+            updated: None,
+            fault: Some((Utc::now(), SourceError::Unconfigured(self.reason.clone()))),
+        };
+        watch::channel(reading).1
+    }
+
     async fn inspect(&self, _what: &Inspection) -> Result<Finding, SourceError> {
         self.why()
     }

@@ -146,10 +146,16 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
         }
     }
     if let Some(why) = &app.auto_rollback_off {
+        // Its headline only: the whole cause (a query's error, say) is in the log and on
+        // the canary panel, and would push every later note off the line.
+        let headline = why.split([':', '(']).next().unwrap_or(why).trim_end();
         spans.push(Span::styled(
-            format!("· auto-rollback OFF: {why} "),
+            format!("· auto-rollback OFF: {headline} "),
             theme.bold(theme.fail),
         ));
+    }
+    for note in &app.notes {
+        spans.push(Span::styled(format!("· {note} "), theme.bold(theme.warn)));
     }
     if app.keymap.read_only {
         spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));

@@ -164,6 +164,8 @@ pub struct App {
     pub hyperlinks: bool,
     /// Why nobody would roll the canary back by itself now: the header says so.
     pub auto_rollback_off: Option<String>,
+    /// Drift and lost shared state, for the header (`Update::Notes`).
+    pub notes: Vec<String>,
     pub fault: Option<String>,
     /// Why the train is not started yet, and when it is tried again.
     pub unstarted: Option<(String, DateTime<Utc>)>,
@@ -221,6 +223,7 @@ impl App {
             open: None,
             hyperlinks: false,
             auto_rollback_off: None,
+            notes: Vec::new(),
             fault: None,
             unstarted: None,
             ui: UiState::default(),
@@ -270,6 +273,7 @@ impl App {
                 }
                 self.auto_rollback_off = off;
             }
+            Update::Notes(notes) => self.notes = notes,
             Update::Fault(f) => {
                 self.ui.status = Some((f.clone(), true));
                 self.fault = Some(f);

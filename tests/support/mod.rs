@@ -167,6 +167,7 @@ impl Demo {
         self.app.apply(driver::Update::Phases(self.op.phases()));
         self.app
             .apply(driver::Update::Denied(self.op.denied.clone()));
+        self.app.apply(driver::Update::Notes(self.op.notes()));
         self.world.heartbeat();
         let b = self.world.backends();
         self.app.set_previews(b.cluster.previews().borrow().clone());

@@ -131,55 +131,6 @@ impl Operator {
         Ok(joined)
     }
 
-    /// The cluster is the truth: when the joined train's weight is not what the route sends
-    /// to the canary (someone changed the route by hand), say so and take the train where
-    /// the cluster has it, as a console joining a canary under way does, instead of
-    /// reporting what was stored. A read-only console shows it without writing it.
-    pub(super) async fn check_drift(&mut self, cluster: u8, now: DateTime<Utc>) {
-        // An unfinished rollback is not drift: it is retried until the route says 0 %.
-        if self.train.weight == cluster
-            || matches!(
-                self.train.status,
-                crate::engine::train::Status::RollingBack { .. }
-            )
-        {
-            return;
-        }
-        let stored = format!(
-            "the shared train says {} at {} % but the route sends {cluster} % to the canary",
-            self.train.status.label(),
-            self.train.weight
-        );
-        if cluster == 0 && self.train.status.is_terminal() {
-            // An ended train whose canary gets nothing is at rest (a promotion folded into
-            // stable, traffic moved by hand): it is never started again by itself.
-            log::info!("{stored}; the train has ended and stays as it is");
-            return;
-        }
-        log::warn!("drift: {stored}; following the cluster");
-        let mut found = Train::adopt(
-            self.train.release.clone(),
-            self.train.policy.clone(),
-            self.train.revisions.clone(),
-            cluster,
-            now,
-        );
-        if found.status == crate::engine::train::Status::NotStarted {
-            // Someone took the canary's traffic away: a human decides what comes next, not
-            // a fresh start.
-            found.status = crate::engine::train::Status::Paused {
-                reason: format!("{stored}: promote, roll back or abort by hand"),
-            };
-        }
-        self.train = found;
-        self.drift = Some(stored);
-        if !self.read_only
-            && let Err(e) = self.commit_train().await
-        {
-            log::warn!("recording the train as the cluster has it: {e}");
-        }
-    }
-
     /// Take whatever other consoles wrote since this one last looked.
     pub(super) fn follow_shared(&mut self) {
         let Some(c) = &mut self.shared else { return };
@@ -309,6 +260,31 @@ impl Operator {
             }
             _ => None,
         }
+    }
+
+    /// What the screen should say of the shared state beyond who drives: the train follows
+    /// a route changed by hand, and shared documents this console wrote anew after they
+    /// were lost. Details are in the log.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(revision) = self.overtaken {
+            notes.push(format!(
+                "revision {revision} deployed: this train is over, reopen to follow it"
+            ));
+        }
+        if self.drift.is_some() {
+            notes.push("DRIFT: following the route as changed by hand".to_string());
+        }
+        if let Some(c) = &self.shared
+            && !c.rewritten.is_empty()
+        {
+            let keys: Vec<&str> = c.rewritten.iter().map(String::as_str).collect();
+            notes.push(format!(
+                "shared {} written anew: it was gone",
+                keys.join(" and ")
+            ));
+        }
+        notes
     }
 
     /// Who drives the train, when the state is shared (and, when the lease cannot be

@@ -30,6 +30,9 @@ pub struct KubeCluster {
     protected: Protected,
     feed: Feed<Vec<Preview>>,
     traffic: Box<dyn TrafficShifter>,
+    /// The route's weight watched, once something asks for it: a one-shot command never
+    /// starts that watch.
+    traffic_watch: std::sync::OnceLock<(Feed<u8>, JoinHandle<()>)>,
     clock: Arc<dyn Clock>,
     watch: JoinHandle<()>,
 }
@@ -79,6 +82,7 @@ impl KubeCluster {
             protected: Protected::new(prefix, &[&release.namespace, &release.stage_namespace]),
             feed,
             traffic,
+            traffic_watch: std::sync::OnceLock::new(),
             clock,
             watch,
         }
@@ -142,6 +146,9 @@ fn unchecked(
 impl Drop for KubeCluster {
     fn drop(&mut self) {
         self.watch.abort();
+        if let Some((_, task)) = self.traffic_watch.get() {
+            task.abort();
+        }
     }
 }
 
@@ -192,6 +199,13 @@ impl Cluster for KubeCluster {
 
     async fn canary_weight(&self) -> Result<u8, SourceError> {
         self.traffic.weight().await
+    }
+
+    fn canary_weight_feed(&self) -> Feed<u8> {
+        self.traffic_watch
+            .get_or_init(|| self.traffic.watch())
+            .0
+            .clone()
     }
 
     async fn set_canary_weight(&self, weight: u8) -> Result<u8, SourceError> {

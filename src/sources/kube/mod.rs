@@ -8,6 +8,7 @@
 //! - [`previews`]: the one namespaces watcher (kube-runtime watcher + reflector) and its feed
 //! - [`traffic`]: [`TrafficShifter`] for Gateway API `HTTPRoute`s and ingress-nginx canaries,
 //!   patched with resourceVersion preconditions
+//! - [`traffic_watch`]: the canary's weight watched on the route object, for drift
 //! - [`releases`]: [`HelmReleases`], the [`crate::sources::Deployer`]
 //! - [`helm_history`]: release history decoded from Helm's release Secrets
 //! - [`helm_cli`]: `helm rollback` as an argument vector
@@ -31,6 +32,7 @@ pub mod shared;
 pub mod shared_docs;
 mod shared_feed;
 pub mod traffic;
+mod traffic_watch;
 
 pub use client::{KubeTarget, connect, connect_within};
 pub use cluster::KubeCluster;

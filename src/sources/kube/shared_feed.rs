@@ -120,16 +120,16 @@ fn confirm_recovery(
 }
 
 /// A `410 Gone` is the watcher's cue to re-list, which it has already taken: not a fault.
-fn drop_gone(
-    event: Result<watcher::Event<ConfigMap>, watcher::Error>,
-) -> Option<Result<watcher::Event<ConfigMap>, watcher::Error>> {
+pub(super) fn drop_gone<K>(
+    event: Result<watcher::Event<K>, watcher::Error>,
+) -> Option<Result<watcher::Event<K>, watcher::Error>> {
     match &event {
         Err(watcher::Error::WatchError(status)) if status.code == 410 => None,
         _ => Some(event),
     }
 }
 
-fn watch_fault(e: &watcher::Error, what: &str, now: DateTime<Utc>) -> SourceError {
+pub(super) fn watch_fault(e: &watcher::Error, what: &str, now: DateTime<Utc>) -> SourceError {
     match e {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 
 use super::client::{source_error, status_code};
 use crate::clock::Clock;
-use crate::sources::SourceError;
+use crate::sources::{Feed, SourceError};
+use tokio::task::JoinHandle;
 
 /// Tries at a patch before giving up on an object that keeps changing under us.
 pub const ATTEMPTS: u32 = 5;
@@ -42,6 +43,9 @@ pub trait TrafficShifter: Send + Sync {
     async fn weight(&self) -> Result<u8, SourceError>;
     /// Give the canary `weight` percent (stable the rest); returns the share read back.
     async fn set_weight(&self, weight: u8) -> Result<u8, SourceError>;
+    /// Watch the canary's share as the cluster changes it (one list, then one watch).
+    /// Must be called within a Tokio runtime; aborting the handle stops the watch.
+    fn watch(&self) -> (Feed<u8>, JoinHandle<()>);
 }
 
 /// The Gateway API `HTTPRoute` resource (`gateway.networking.k8s.io/v1`).
@@ -77,6 +81,17 @@ impl TrafficShifter for GatewayRoute {
     async fn weight(&self) -> Result<u8, SourceError> {
         let route = read(&self.api, &self.route, "HTTPRoute", &*self.clock).await?;
         route_weight(&route.data, &self.route)
+    }
+
+    fn watch(&self) -> (Feed<u8>, JoinHandle<()>) {
+        let name = self.route.clone();
+        super::traffic_watch::spawn(
+            self.api.clone(),
+            format!("watch HTTPRoute {name}"),
+            &self.route,
+            move |route: &DynamicObject| route_weight(&route.data, &name),
+            self.clock.clone(),
+        )
     }
 
     async fn set_weight(&self, weight: u8) -> Result<u8, SourceError> {
@@ -115,6 +130,16 @@ impl TrafficShifter for NginxCanary {
     async fn weight(&self) -> Result<u8, SourceError> {
         let ingress = read(&self.api, &self.name, "Ingress", &*self.clock).await?;
         ingress_weight(&ingress)
+    }
+
+    fn watch(&self) -> (Feed<u8>, JoinHandle<()>) {
+        super::traffic_watch::spawn(
+            self.api.clone(),
+            format!("watch Ingress {}", self.name),
+            &self.name,
+            ingress_weight,
+            self.clock.clone(),
+        )
     }
 
     async fn set_weight(&self, weight: u8) -> Result<u8, SourceError> {
