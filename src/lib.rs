@@ -3,6 +3,7 @@
 //! Data flows one way, sources → engine → view model → screen; intent flows back one way,
 //! key → command → confirmation → ops → audit. See `docs/architecture.md`.
 
+pub mod allocator;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -20,6 +20,7 @@ macro_rules! say_err {
 }
 
 fn main() -> ExitCode {
+    captain::allocator::tune();
     if let Err(e) = color_eyre::install() {
         say_err!("captain: {e}");
     }

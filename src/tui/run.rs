@@ -160,7 +160,7 @@ pub async fn run(c: Console) -> Result<Ended> {
         )),
     };
     if let Some(w) = world {
-        tokio::spawn(w.run(tick.min(Duration::from_millis(500))));
+        tokio::spawn(w.run(tick.min(Duration::from_secs(1))));
     }
     let mut previews = backends.cluster.previews();
     let mut main = backends.forge.main_health();
@@ -219,13 +219,17 @@ pub async fn run(c: Console) -> Result<Ended> {
                 }
                 true
             }
+            // A feed's news waits for the next second's frame: nothing in a list of
+            // previews or main's checks needs to be seen sooner, and a feed that confirms
+            // itself often (a watch's bookmarks, the demo world's heartbeat) then costs no
+            // frames of its own. The operator's updates and keys draw at once.
             Ok(()) = previews.changed() => {
                 app.set_previews(previews.borrow_and_update().clone());
-                true
+                false
             }
             Ok(()) = main.changed() => {
                 app.set_main(main.borrow_and_update().clone());
-                true
+                false
             }
             _ = clock_tick.tick() => true,
             () = super::logging::arrived() => true,
