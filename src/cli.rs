@@ -119,7 +119,7 @@ pub enum Cmd {
         #[command(subcommand)]
         action: AuditCmd,
     },
-    /// Drive the release's canary trains without a terminal, for good: hold the lease,
+    /// Drive the releases' canary trains without a terminal, for good: hold the lease,
     /// start each new revision, promote and roll back by the SLOs (in the cluster, as a
     /// Deployment: see deploy/).
     Drive {
@@ -127,6 +127,11 @@ pub enum Cmd {
         /// last measurement is older than three intervals.
         #[arg(long, value_name = "ADDR")]
         health: Option<std::net::SocketAddr>,
+        /// Drive one more release, described by its own captain.toml (repeatable); the
+        /// release of --config is driven too. Each then keeps its journal in
+        /// <state dir>/<release>/.
+        #[arg(long = "release", value_name = "FILE")]
+        releases: Vec<std::path::PathBuf>,
     },
     /// Write a starter captain.toml and .ci/config/slo.yml in the current directory.
     Init {

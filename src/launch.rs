@@ -28,16 +28,25 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     pub demo: Option<Scenario>,
     pub read_only: bool,
+    /// Where this release keeps its journal and plan progress, when not in the state
+    /// directory itself: `drive` with several releases gives each a directory of its own.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Settings {
     pub fn load(cli: &Cli) -> Result<Self> {
+        Self::load_from(cli, cli.config.as_deref())
+    }
+
+    /// As [`Settings::load`], from the captain.toml at `config` (else as `--config` is
+    /// looked for).
+    pub fn load_from(cli: &Cli, config: Option<&Path>) -> Result<Self> {
         let demo = cli
             .demo
             .as_deref()
             .map(|s| s.parse::<Scenario>().map_err(|e| eyre!(e)))
             .transpose()?;
-        let config_path = paths::find_config(cli.config.as_deref());
+        let config_path = paths::find_config(config);
         let mut config = match &config_path {
             Some(p) => AppConfig::load(p)?,
             None => AppConfig::default(),
@@ -51,6 +60,7 @@ impl Settings {
             config_path,
             demo,
             read_only,
+            state_dir: None,
         })
     }
 
@@ -77,7 +87,18 @@ impl Settings {
     }
 
     pub fn audit_path(&self) -> PathBuf {
-        paths::audit_file(self.demo.is_some())
+        match &self.state_dir {
+            Some(dir) => dir.join("audit.jsonl"),
+            None => paths::audit_file(self.demo.is_some()),
+        }
+    }
+
+    /// Where a live plan's progress is kept.
+    pub fn plan_state_path(&self) -> PathBuf {
+        match &self.state_dir {
+            Some(dir) => dir.join("plan-state.json"),
+            None => paths::plan_state_file(),
+        }
     }
 }
 
@@ -99,7 +120,11 @@ pub struct Session {
 
 impl Session {
     pub async fn open(cli: &Cli) -> Result<Self> {
-        let settings = Settings::load(cli)?;
+        Self::open_with(cli, Settings::load(cli)?).await
+    }
+
+    /// As [`Session::open`], with the settings already loaded (another release's).
+    pub async fn open_with(cli: &Cli, settings: Settings) -> Result<Self> {
         let Some(scenario) = settings.demo else {
             return Self::live(cli, settings).await;
         };
@@ -248,7 +273,11 @@ impl Session {
             ),
         };
         // The demo's progress lives as long as the demo; a real plan's is kept on disk.
-        let store = self.settings.demo.is_none().then(paths::plan_state_file);
+        let store = self
+            .settings
+            .demo
+            .is_none()
+            .then(|| self.settings.plan_state_path());
         let progress =
             Progress::open(self.plan.clone(), self.phases.clone(), store).map_err(|e| eyre!(e))?;
         let (op, outcomes) = Operator::start(

@@ -609,3 +609,141 @@ async fn a_deploy_during_the_run_ends_its_train_instead_of_passing_for_drift() {
     assert!(!text.contains("drift:"), "not taken for drift: {text}");
     assert!(helm_calls(dir.path()).is_empty(), "nothing rolled back");
 }
+
+/// Another release's route, shaped as the chart gives summit's.
+fn route_of(release: &str, stable: u64, canary: u64) -> Value {
+    let mut route = http_route(stable, canary);
+    route["metadata"]["name"] = Value::from(release);
+    let refs = &mut route["spec"]["rules"][0]["backendRefs"];
+    refs[0]["name"] = Value::from(format!("{release}-stable"));
+    refs[1]["name"] = Value::from(format!("{release}-canary"));
+    route
+}
+
+fn canary_weight_of(server: &ApiServer, release: &str) -> u64 {
+    let route = server
+        .object(
+            "httproutes.gateway.networking.k8s.io",
+            Some("prod"),
+            release,
+        )
+        .expect("the route");
+    route["spec"]["rules"][0]["backendRefs"][1]["weight"]
+        .as_u64()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_captain_drive_runs_two_releases_each_with_its_own_lease_and_journal() {
+    let Some(Live {
+        stack: _stack,
+        server,
+        dir,
+    }) = Live::fresh_deploy().await
+    else {
+        return;
+    };
+    // A second release in the namespace, freshly deployed too, described by its own
+    // captain.toml beside summit's (the same Prometheus and slo.yml).
+    put_release(&server, "base", 3, "superseded", true);
+    put_release(&server, "base", 4, "deployed", true);
+    server.put_object(route_of("base", 100, 0));
+    let summit = std::fs::read_to_string(dir.path().join("captain.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("base.toml"),
+        summit.replace("name = \"summit\"", "name = \"base\"") + "[traffic]\nroute = \"base\"\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let health = format!("127.0.0.1:{port}");
+    let base_toml = dir.path().join("base.toml");
+    let mut driver = captain(
+        &server,
+        dir.path(),
+        &[
+            "drive",
+            "--health",
+            &health,
+            "--release",
+            base_toml.to_str().unwrap(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+
+    let deadline = Instant::now() + HUNG;
+    while (route_weights(&server).1, canary_weight_of(&server, "base")) != (100, 100) {
+        if let Some(status) = driver.try_wait().unwrap() {
+            panic!("the driver exited ({status}) before both were promoted");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "both promoted: never happened (summit {}, base {})",
+            route_weights(&server).1,
+            canary_weight_of(&server, "base")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = reqwest::get(format!("http://{health}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["releases"]["summit"]["revision"], 7, "{body}");
+    assert_eq!(body["releases"]["base"]["revision"], 4, "{body}");
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(driver.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = driver.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the driver");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    for release in ["summit", "base"] {
+        let lease = server
+            .object(
+                "leases.coordination.k8s.io",
+                Some("prod"),
+                &format!("captain-{release}"),
+            )
+            .expect("the driver's lease");
+        assert!(
+            lease["spec"]["holderIdentity"]
+                .as_str()
+                .is_none_or(str::is_empty),
+            "{release}'s given up on the way out: {lease}"
+        );
+        // Each release's journal apart, under the state directory.
+        let records = journal(&dir.path().join(release));
+        assert_eq!(
+            outcomes(&records, "start").len(),
+            1,
+            "{release}: {records:#?}"
+        );
+        assert_eq!(
+            outcomes(&records, "promote").len(),
+            3,
+            "{release}: {records:#?}"
+        );
+    }
+    // The driver never watched the preview namespaces: it has no use for them.
+    let counts = server.request_counts();
+    assert_eq!(
+        counts.get(&("watch".to_string(), "namespaces".to_string())),
+        None,
+        "{counts:?}"
+    );
+}

@@ -1,43 +1,130 @@
-//! `captain drive`: the release's canary trains driven without a terminal, for good, as
-//! Argo Rollouts' and Flagger's controllers drive theirs: so automatic rollback never
-//! depends on somebody's laptop being open (docs/runbook.md, "Unattended: captain drive").
+//! `captain drive`: the canary trains of one or more releases driven without a terminal,
+//! for good, as Argo Rollouts' and Flagger's controllers drive theirs: so automatic
+//! rollback never depends on somebody's laptop being open (docs/runbook.md, "Unattended:
+//! captain drive").
 //!
-//! It takes the release's lease like any console, starts each new revision it finds
-//! deployed at 0 %, measures, promotes and rolls back by the SLOs; when a train has ended
-//! it waits for the next revision. `GET /healthz` says whether it is measuring. SIGTERM
-//! (a Deployment's rollout, a node drain) gives the lease up before it exits.
+//! For each release it takes the release's lease like any console, starts each new
+//! revision it finds deployed at 0 %, measures, promotes and rolls back by the SLOs; when a
+//! train has ended it waits for the next revision. Releases are driven apart, each on its
+//! own task with its own journal: one that fails stops only itself, and `/healthz` says
+//! which. SIGTERM (a Deployment's rollout, a node drain) gives every lease up before it
+//! exits.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, bail};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 
 use crate::cli::Cli;
 use crate::engine::train::Status;
-use crate::launch::Session;
+use crate::launch::{Session, Settings};
 use crate::ops::Operator;
 
-/// What `/healthz` answers from.
+/// What `/healthz` answers from, for one release.
 #[derive(Default)]
 struct Health {
     last_tick: Option<Instant>,
+    tick: Duration,
     summary: serde_json::Value,
+    /// Why this release is no longer driven.
+    failed: Option<String>,
 }
 
-type Shared = Arc<Mutex<Health>>;
+impl Health {
+    /// Measuring: the last measurement is at most three intervals old.
+    fn fresh(&self) -> bool {
+        self.failed.is_none()
+            && self
+                .last_tick
+                .is_some_and(|at| at.elapsed() <= self.tick * 3)
+    }
+}
 
-pub async fn run(cli: &Cli, health: Option<SocketAddr>) -> Result<ExitCode> {
-    let session = Session::open(cli).await?;
+/// Every release's health, by release name.
+type Shared = Arc<Mutex<BTreeMap<String, Health>>>;
+
+pub async fn run(cli: &Cli, health: Option<SocketAddr>, more: &[PathBuf]) -> Result<ExitCode> {
+    let sessions = open_all(cli, more).await?;
     let state: Shared = Arc::default();
+    {
+        let mut h = state.lock().unwrap_or_else(|e| e.into_inner());
+        for s in &sessions {
+            let entry = h.entry(s.settings.config.release.name.clone()).or_default();
+            entry.tick = s.tick;
+        }
+    }
     if let Some(addr) = health {
-        serve_health(addr, state.clone(), session.tick).await?;
+        serve_health(addr, state.clone(), sessions.len() > 1).await?;
     }
     let mut term = signal(SignalKind::terminate()).wrap_err("listening for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).wrap_err("listening for SIGINT")?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for session in sessions {
+        let state = state.clone();
+        let stop = stop_rx.clone();
+        tasks.spawn(async move {
+            let release = session.settings.config.release.name.clone();
+            if let Err(e) = drive(&session, &state, stop).await {
+                let why = crate::text::sanitize(&format!("{e:#}")).into_owned();
+                log::error!("{release}: no longer driven: {why}");
+                let mut h = state.lock().unwrap_or_else(|e| e.into_inner());
+                h.entry(release).or_default().failed = Some(why);
+            }
+        });
+    }
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        // Every release failed: nothing is driven any more.
+        () = async { while tasks.join_next().await.is_some() {} } => {
+            bail!("no release is driven any more; the log says why");
+        }
+    }
+    log::info!("stopping: giving the drivers' leases up");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The release of `--config`, and one more for each `--release` captain.toml. With more
+/// than one, each keeps its journal and plan progress in a directory of its own, named
+/// after it, under the state directory.
+async fn open_all(cli: &Cli, more: &[PathBuf]) -> Result<Vec<Session>> {
+    let mut settings = vec![Settings::load(cli)?];
+    for path in more {
+        settings.push(Settings::load_from(cli, Some(path))?);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for s in &settings {
+        let name = &s.config.release.name;
+        if !names.insert(name.clone()) {
+            bail!("release {name} is named twice: each release is driven once");
+        }
+    }
+    let apart = settings.len() > 1;
+    let mut sessions = Vec::new();
+    for mut s in settings {
+        if apart && s.demo.is_none() {
+            let dir = crate::paths::state_dir().join(&s.config.release.name);
+            std::fs::create_dir_all(&dir)
+                .wrap_err_with(|| format!("making the state directory {}", dir.display()))?;
+            s.state_dir = Some(dir);
+        }
+        sessions.push(Session::open_with(cli, s).await?);
+    }
+    Ok(sessions)
+}
+
+/// Drive one release until told to stop.
+async fn drive(session: &Session, state: &Shared, mut stop: watch::Receiver<bool>) -> Result<()> {
     // A new revision is looked for this often once a train has ended (one read of the
     // release's history).
     let recheck = (session.tick * 5).max(Duration::from_secs(5));
@@ -56,8 +143,10 @@ pub async fn run(cli: &Cli, health: Option<SocketAddr>) -> Result<ExitCode> {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
-                _ = term.recv() => return stop(&mut op).await,
-                _ = int.recv() => return stop(&mut op).await,
+                _ = stop.changed() => {
+                    op.release_shared().await;
+                    return Ok(());
+                }
             }
             let now = session.clock.now();
             if op.train.status == Status::NotStarted {
@@ -75,7 +164,7 @@ pub async fn run(cli: &Cli, health: Option<SocketAddr>) -> Result<ExitCode> {
             for o in report.outcomes.iter().filter(|o| !o.ok) {
                 log::error!("{} {}: {}", o.action, o.target, o.message);
             }
-            record(&state, &op);
+            record(state, &op);
             // A train overtaken by a deploy (found by the route's watch) moves on at once.
             if op.overtaken.is_some() {
                 break;
@@ -93,7 +182,8 @@ pub async fn run(cli: &Cli, health: Option<SocketAddr>) -> Result<ExitCode> {
 
 fn record(state: &Shared, op: &Operator) {
     let t = &op.train;
-    let mut h = state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut all = state.lock().unwrap_or_else(|e| e.into_inner());
+    let h = all.entry(t.release.clone()).or_default();
     h.last_tick = Some(Instant::now());
     h.summary = json!({
         "release": t.release,
@@ -106,16 +196,11 @@ fn record(state: &Shared, op: &Operator) {
     });
 }
 
-async fn stop(op: &mut Operator) -> Result<ExitCode> {
-    log::info!("stopping: giving the driver's lease up");
-    op.release_shared().await;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `GET /healthz`: 200 with the train's summary while measurements go on; 503 once the
-/// last one is older than three intervals (a stuck driver is restarted by its liveness
-/// probe rather than left holding the lease).
-async fn serve_health(addr: SocketAddr, state: Shared, tick: Duration) -> Result<()> {
+/// `GET /healthz`: 200 while every release's measurements go on; 503 once one's last is
+/// older than three of its intervals, or it failed (a stuck driver is restarted by its
+/// liveness probe rather than left holding the lease). The body is the train's summary,
+/// or with several releases `{"releases": {name: summary}}`, a failed one with `error`.
+async fn serve_health(addr: SocketAddr, state: Shared, several: bool) -> Result<()> {
     use axum::http::StatusCode;
     use axum::routing::get;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -126,14 +211,34 @@ async fn serve_health(addr: SocketAddr, state: Shared, tick: Duration) -> Result
         get(move || {
             let state = state.clone();
             async move {
-                let h = state.lock().unwrap_or_else(|e| e.into_inner());
-                let fresh = h.last_tick.is_some_and(|at| at.elapsed() <= tick * 3);
+                let all = state.lock().unwrap_or_else(|e| e.into_inner());
+                let fresh = all.values().all(Health::fresh);
                 let code = if fresh {
                     StatusCode::OK
                 } else {
                     StatusCode::SERVICE_UNAVAILABLE
                 };
-                (code, axum::Json(h.summary.clone()))
+                let body = if several {
+                    let releases: serde_json::Map<String, serde_json::Value> = all
+                        .iter()
+                        .map(|(name, h)| {
+                            let mut summary = h.summary.clone();
+                            if let (Some(why), Some(map)) = (&h.failed, summary.as_object_mut()) {
+                                map.insert("error".into(), json!(why));
+                            } else if let Some(why) = &h.failed {
+                                summary = json!({ "release": name, "error": why });
+                            }
+                            (name.clone(), summary)
+                        })
+                        .collect();
+                    json!({ "releases": releases })
+                } else {
+                    all.values()
+                        .next()
+                        .map(|h| h.summary.clone())
+                        .unwrap_or_default()
+                };
+                (code, axum::Json(body))
             }
         }),
     );

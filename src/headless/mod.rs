@@ -48,7 +48,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Plan { action } => plan::run(cli, action).await,
         Cmd::Evidence { action } => evidence::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action),
-        Cmd::Drive { health } => drive::run(cli, *health).await,
+        Cmd::Drive { health, releases } => drive::run(cli, *health, releases).await,
         Cmd::Init { force } => init::run(*force),
         Cmd::Info => info::run(cli),
     }

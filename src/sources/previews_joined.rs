@@ -9,7 +9,7 @@
 //! each GET under a deadline.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -35,29 +35,35 @@ pub const HEALTH_DEADLINE: Duration = Duration::from_secs(5);
 /// The cluster, its previews joined to their pull requests. Dropping it stops the join.
 pub struct JoinedCluster {
     inner: Arc<dyn Cluster>,
-    feed: Feed<Vec<Preview>>,
-    task: JoinHandle<()>,
+    /// What the join needs, until it starts.
+    lazy: Mutex<Option<(Feed<Vec<ListedPull>>, String, UrlRule)>>,
+    /// The join, once something asks for the previews: `drive` and the `canary`
+    /// commands never start it, nor the namespace watch under it.
+    joined: std::sync::OnceLock<(Feed<Vec<Preview>>, Option<JoinHandle<()>>)>,
 }
 
 impl JoinedCluster {
-    /// Join `inner`'s previews to `pulls` (the forge's). Must be called within a Tokio
-    /// runtime.
+    /// Join `inner`'s previews to `pulls` (the forge's), from the first time they are
+    /// asked for (within a Tokio runtime).
     pub fn spawn(
         inner: Arc<dyn Cluster>,
         pulls: Feed<Vec<ListedPull>>,
         prefix: String,
         rule: UrlRule,
     ) -> Self {
-        let (tx, feed) = watch::channel(Reading::default());
-        let joiner = Joiner { prefix, rule, tx };
-        let task = tokio::spawn(joiner.run(inner.previews(), pulls));
-        JoinedCluster { inner, feed, task }
+        JoinedCluster {
+            inner,
+            lazy: Mutex::new(Some((pulls, prefix, rule))),
+            joined: std::sync::OnceLock::new(),
+        }
     }
 }
 
 impl Drop for JoinedCluster {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some((_, Some(task))) = self.joined.get() {
+            task.abort();
+        }
     }
 }
 
@@ -231,7 +237,19 @@ async fn check_all(urls: Vec<String>) -> HashMap<String, UrlHealth> {
 #[async_trait]
 impl Cluster for JoinedCluster {
     fn previews(&self) -> Feed<Vec<Preview>> {
-        self.feed.clone()
+        self.joined
+            .get_or_init(|| {
+                let (tx, feed) = watch::channel(Reading::default());
+                let taken = self.lazy.lock().unwrap_or_else(|e| e.into_inner()).take();
+                // Only this closure takes it, and it runs once.
+                let task = taken.map(|(pulls, prefix, rule)| {
+                    let joiner = Joiner { prefix, rule, tx };
+                    tokio::spawn(joiner.run(self.inner.previews(), pulls))
+                });
+                (feed, task)
+            })
+            .0
+            .clone()
     }
 
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError> {

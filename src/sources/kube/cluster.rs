@@ -22,24 +22,27 @@ use crate::sources::{
 };
 
 /// The cluster: preview namespaces watched into a feed, and the canary's traffic.
-/// Dropping it stops the watch.
+/// Dropping it stops the watches.
 pub struct KubeCluster {
     client: Client,
     namespaces: Api<Namespace>,
     /// What is never deleted by its name alone; what a namespace holds is asked at delete.
     protected: Protected,
-    feed: Feed<Vec<Preview>>,
+    prefix: String,
+    /// The preview namespaces watched, once something asks for them: `drive` and the
+    /// `canary` commands never start that watch.
+    previews: std::sync::OnceLock<(Feed<Vec<Preview>>, JoinHandle<()>)>,
     traffic: Box<dyn TrafficShifter>,
     /// The route's weight watched, once something asks for it: a one-shot command never
     /// starts that watch.
     traffic_watch: std::sync::OnceLock<(Feed<u8>, JoinHandle<()>)>,
     clock: Arc<dyn Clock>,
-    watch: JoinHandle<()>,
 }
 
 impl KubeCluster {
-    /// Start watching preview namespaces; traffic goes through the shifter `traffic`
-    /// configures, in the release's namespace. Must be called within a Tokio runtime.
+    /// The cluster of `target`; traffic goes through the shifter `traffic` configures, in
+    /// the release's namespace. Its watches start when first asked for (within a Tokio
+    /// runtime).
     pub fn spawn(
         target: &KubeTarget,
         previews: &PreviewConfig,
@@ -74,17 +77,15 @@ impl KubeCluster {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let prefix = previews.prefix.as_str();
-        let (feed, watch) =
-            previews::spawn(target.client.clone(), prefix.to_string(), clock.clone());
         Self {
             client: target.client.clone(),
             namespaces: Api::all(target.client.clone()),
             protected: Protected::new(prefix, &[&release.namespace, &release.stage_namespace]),
-            feed,
+            prefix: prefix.to_string(),
+            previews: std::sync::OnceLock::new(),
             traffic,
             traffic_watch: std::sync::OnceLock::new(),
             clock,
-            watch,
         }
     }
 
@@ -145,7 +146,9 @@ fn unchecked(
 
 impl Drop for KubeCluster {
     fn drop(&mut self) {
-        self.watch.abort();
+        if let Some((_, task)) = self.previews.get() {
+            task.abort();
+        }
         if let Some((_, task)) = self.traffic_watch.get() {
             task.abort();
         }
@@ -155,7 +158,12 @@ impl Drop for KubeCluster {
 #[async_trait]
 impl Cluster for KubeCluster {
     fn previews(&self) -> Feed<Vec<Preview>> {
-        self.feed.clone()
+        self.previews
+            .get_or_init(|| {
+                previews::spawn(self.client.clone(), self.prefix.clone(), self.clock.clone())
+            })
+            .0
+            .clone()
     }
 
     async fn delete_namespace(&self, name: &str) -> Result<Deletion, SourceError> {
