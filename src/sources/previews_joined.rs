@@ -36,10 +36,23 @@ pub const HEALTH_DEADLINE: Duration = Duration::from_secs(5);
 pub struct JoinedCluster {
     inner: Arc<dyn Cluster>,
     /// What the join needs, until it starts.
-    lazy: Mutex<Option<(Feed<Vec<ListedPull>>, String, UrlRule)>>,
+    lazy: Mutex<Option<Pending>>,
     /// The join, once something asks for the previews: `drive` and the `canary`
     /// commands never start it, nor the namespace watch under it.
-    joined: std::sync::OnceLock<(Feed<Vec<Preview>>, Option<JoinHandle<()>>)>,
+    joined: std::sync::OnceLock<Started>,
+}
+
+/// The join's inputs, before it starts.
+struct Pending {
+    pulls: Feed<Vec<ListedPull>>,
+    prefix: String,
+    rule: UrlRule,
+}
+
+/// The join, started.
+struct Started {
+    feed: Feed<Vec<Preview>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl JoinedCluster {
@@ -53,7 +66,11 @@ impl JoinedCluster {
     ) -> Self {
         JoinedCluster {
             inner,
-            lazy: Mutex::new(Some((pulls, prefix, rule))),
+            lazy: Mutex::new(Some(Pending {
+                pulls,
+                prefix,
+                rule,
+            })),
             joined: std::sync::OnceLock::new(),
         }
     }
@@ -61,7 +78,10 @@ impl JoinedCluster {
 
 impl Drop for JoinedCluster {
     fn drop(&mut self) {
-        if let Some((_, Some(task))) = self.joined.get() {
+        if let Some(Started {
+            task: Some(task), ..
+        }) = self.joined.get()
+        {
             task.abort();
         }
     }
@@ -242,13 +262,17 @@ impl Cluster for JoinedCluster {
                 let (tx, feed) = watch::channel(Reading::default());
                 let taken = self.lazy.lock().unwrap_or_else(|e| e.into_inner()).take();
                 // Only this closure takes it, and it runs once.
-                let task = taken.map(|(pulls, prefix, rule)| {
-                    let joiner = Joiner { prefix, rule, tx };
-                    tokio::spawn(joiner.run(self.inner.previews(), pulls))
+                let task = taken.map(|p| {
+                    let joiner = Joiner {
+                        prefix: p.prefix,
+                        rule: p.rule,
+                        tx,
+                    };
+                    tokio::spawn(joiner.run(self.inner.previews(), p.pulls))
                 });
-                (feed, task)
+                Started { feed, task }
             })
-            .0
+            .feed
             .clone()
     }
 
