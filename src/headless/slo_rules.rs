@@ -142,6 +142,14 @@ pub async fn burn_drill(cli: &Cli, d: &BurnDrill) -> Result<ExitCode> {
         .0
         .clamp(Duration::from_secs(1), Duration::from_secs(5));
     let started = Instant::now();
+    // With --json, stdout holds the report alone: the progress goes to stderr.
+    let progress = |line: String| {
+        if d.j.json {
+            say_err!("{line}");
+        } else {
+            say!("{line}");
+        }
+    };
 
     // The group first: a drill against rules that are not loaded proves nothing.
     let groups = loop {
@@ -154,7 +162,7 @@ pub async fn burn_drill(cli: &Cli, d: &BurnDrill) -> Result<ExitCode> {
         };
         let loaded = group_loaded(&groups, GROUP, &expected);
         if loaded.passed {
-            say!("rule group {GROUP}: {}", loaded.evidence);
+            progress(format!("rule group {GROUP}: {}", loaded.evidence));
             break groups;
         }
         // Rules loaded a moment ago have not been evaluated yet: that settles by itself.
@@ -181,15 +189,15 @@ pub async fn burn_drill(cli: &Cli, d: &BurnDrill) -> Result<ExitCode> {
         slo: None,
         result: None,
     })?;
-    say!(
+    progress(format!(
         "waiting up to {} for {wanted} to fire: burn the error budget now (docs/runbook.md, \"The burn drill\")",
         d.wait
-    );
+    ));
     let mut finding = alert_firing(&groups, BURN_ALERT, &labels);
     let mut last = String::new();
     while !finding.passed && started.elapsed() < d.wait.0 {
         if finding.evidence != last {
-            say!("  {}", finding.evidence);
+            progress(format!("  {}", finding.evidence));
             last = finding.evidence.clone();
         }
         tokio::time::sleep(poll.min(d.wait.0.saturating_sub(started.elapsed()))).await;
@@ -209,12 +217,12 @@ pub async fn burn_drill(cli: &Cli, d: &BurnDrill) -> Result<ExitCode> {
         ))
     };
     let outcome = journal.settle(begun, outcome)?;
-    say!(
+    progress(format!(
         "burn drill {}: {} (journalled in {})",
         if outcome.ok { "passed" } else { "FAILED" },
         outcome.message,
         path.display()
-    );
+    ));
     report(d, &wanted, outcome.ok, outcome.message, started)
 }
 
