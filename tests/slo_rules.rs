@@ -405,3 +405,81 @@ async fn the_burn_drill_passes_once_the_page_alert_fires_on_a_synthetic_burn_and
     .await;
     assert!(evidence.contains("firing since"), "{evidence}");
 }
+
+#[test]
+fn the_demo_world_answers_phase_11s_probes_without_a_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_captain"))
+        .args(["--demo", "plan", "validate", "--phase", "11", "--json"])
+        .env("CAPTAIN_STATE_DIR", dir.path())
+        .env_remove("CAPTAIN_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "the alert is calm: {}", text(&o));
+    let phases: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let checks = phases[0]["checks"].as_array().unwrap();
+    let by_probe = |kind: &str| checks.iter().find(|c| c["probe"] == kind).unwrap();
+    let rules = by_probe("prometheus.rules");
+    assert_eq!(rules["status"], "pass", "{rules}");
+    assert!(
+        rules["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("group captain-slo"),
+        "{rules}"
+    );
+    let alert = by_probe("prometheus.alert");
+    assert_eq!(alert["status"], "fail", "{alert}");
+    assert!(
+        alert["evidence"]
+            .as_str()
+            .unwrap()
+            .contains(r#"ErrorBudgetBurn{severity="page"} is not firing"#),
+        "{alert}"
+    );
+}
+
+const PLAN: &str = r#"version: 1
+phases:
+  - id: 0
+    title: "Dashboards-as-Code"
+    owner: "Platform"
+    days: [1]
+    steps:
+      - "Load the rules."
+    validation:
+      - check: "rules loaded"
+        probe: {kind: prometheus.rules}
+      - check: "page fires"
+        probe: {kind: prometheus.alert, labels: {severity: page}}
+    rollback: "Silence the group."
+"#;
+
+#[test]
+fn a_plan_names_the_probes_with_the_generated_group_and_alert_by_default() {
+    use captain::config::plan::Plan;
+    let plan = Plan::parse(Path::new("plan.yml"), PLAN).unwrap();
+    let probes: Vec<&Probe> = plan.phases[0].validation.iter().map(|c| &c.probe).collect();
+    assert_eq!(
+        probes[0],
+        &Probe::PrometheusRules {
+            group: "captain-slo".into()
+        }
+    );
+    assert_eq!(probes[1], &page());
+    let bad = PLAN.replace("labels: {severity: page}", "labels: [severity, page]");
+    let e = Plan::parse(Path::new("plan.yml"), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("plan.yml:12:9: "), "{e}");
+    assert!(e.contains("expected a map"), "{e}");
+    let bad = PLAN.replace(
+        "{kind: prometheus.rules}",
+        "{kind: prometheus.rules, name: x}",
+    );
+    let e = Plan::parse(Path::new("plan.yml"), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field `name`, expected `group`"), "{e}");
+}

@@ -79,3 +79,49 @@ pub fn rule_groups(c: &Conditions, now: DateTime<Utc>) -> Result<Vec<LoadedGroup
         .collect();
     Ok(groups)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::probes::alerting::{alert_firing, group_loaded};
+    use crate::slo_rules::rules::rule_names;
+
+    fn conditions(breached: bool) -> Conditions {
+        Conditions {
+            seed: 1,
+            weight: 50,
+            breached,
+            slow: false,
+        }
+    }
+
+    fn ticket() -> BTreeMap<String, String> {
+        BTreeMap::from([("severity".to_string(), "ticket".to_string())])
+    }
+
+    #[test]
+    fn the_group_is_loaded_whole_and_healthy() {
+        let now = chrono::Utc::now();
+        let groups = rule_groups(&conditions(false), now).unwrap();
+        let f = group_loaded(
+            &groups,
+            crate::slo_rules::GROUP,
+            &rule_names(&super::super::demo_slo()),
+        );
+        assert!(f.passed, "{f:?}");
+    }
+
+    #[test]
+    fn a_breach_fires_the_canarys_burn_alerts_and_a_calm_world_fires_none() {
+        let now = chrono::Utc::now();
+        let calm = rule_groups(&conditions(false), now).unwrap();
+        assert!(!alert_firing(&calm, crate::slo_rules::BURN_ALERT, &BTreeMap::new()).passed);
+        // The breach's 6 % errors burn a 1 % budget at about 6×: the tickets (3× and 1×)
+        // fire, on the canary alone.
+        let breached = rule_groups(&conditions(true), now).unwrap();
+        let f = alert_firing(&breached, crate::slo_rules::BURN_ALERT, &ticket());
+        assert!(f.passed, "{f:?}");
+        assert!(f.evidence.contains(r#"track="canary""#), "{f:?}");
+        assert!(!f.evidence.contains(r#"track="stable""#), "{f:?}");
+    }
+}
