@@ -128,7 +128,8 @@ pub enum Cmd {
         #[arg(long, value_name = "ADDR")]
         health: Option<std::net::SocketAddr>,
     },
-    /// Write a starter captain.toml and .ci/config/slo.yml in the current directory.
+    /// Write a starter captain.toml and .ci/config/slo.yml in the current directory, and
+    /// beside slo.yml the Prometheus rules and Grafana dashboard it makes.
     Init {
         /// Overwrite files that already exist.
         #[arg(long)]

@@ -483,3 +483,34 @@ fn a_plan_names_the_probes_with_the_generated_group_and_alert_by_default() {
         .to_string();
     assert!(e.contains("unknown field `name`, expected `group`"), "{e}");
 }
+
+#[test]
+fn init_writes_the_rules_and_dashboard_that_slo_rules_and_slo_dashboard_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_captain"))
+            .args(args)
+            .env("CAPTAIN_STATE_DIR", dir.path().join("state"))
+            .env_remove("CAPTAIN_CONFIG")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = run(&["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(".ci/config/slo-rules.yml") && out.contains(".ci/config/slo-dashboard.json"),
+        "{out}"
+    );
+    for cmd in ["rules", "dashboard"] {
+        let o = run(&["slo", cmd]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("is already what slo.yml makes: unchanged"),
+            "{cmd}: {}",
+            text(&o)
+        );
+    }
+}
