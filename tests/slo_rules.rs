@@ -190,6 +190,13 @@ fn a_file_that_differs_is_never_overwritten_without_force() {
     )
     .unwrap();
     assert_eq!(d["schemaVersion"], 39);
+    // A directory still to be made.
+    let o = captain(dir.path(), &["slo", "rules", "--out", "monitoring/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("monitoring/slo-rules.yml")).unwrap(),
+        written
+    );
 }
 
 #[test]

@@ -65,7 +65,10 @@ fn source(cli: &Cli) -> Result<(SloConfig, String, Option<PathBuf>)> {
 fn write(text: &str, g: &Generate, dir: Option<PathBuf>, name: &str) -> Result<ExitCode> {
     let path = match (&g.out, dir) {
         (Some(p), _) if p.as_os_str() == "-" => None,
-        (Some(p), _) if p.is_dir() => Some(p.join(name)),
+        // A directory, or one still to be made (`--out monitoring/`).
+        (Some(p), _) if p.is_dir() || p.as_os_str().to_string_lossy().ends_with('/') => {
+            Some(p.join(name))
+        }
         (Some(p), _) => Some(p.clone()),
         (None, Some(d)) => Some(d.join(name)),
         (None, None) => None,
