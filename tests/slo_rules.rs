@@ -214,7 +214,12 @@ fn a_broken_slo_file_is_reported_at_its_position_and_nothing_is_written() {
 
 /// The probes against `stack`'s Prometheus, as `plan validate` runs them.
 fn context(stack: &Stack, dir: &Path) -> ProbeContext {
-    let slo = SloConfig::parse(Path::new("slo.yml"), SLO).unwrap();
+    context_for(stack, dir, SLO)
+}
+
+/// As [`context`], with another slo.yml.
+fn context_for(stack: &Stack, dir: &Path, slo: &str) -> ProbeContext {
+    let slo = SloConfig::parse(Path::new("slo.yml"), slo).unwrap();
     let metrics = PrometheusMetrics::new(&stack.prometheus.url, &slo).unwrap();
     ProbeContext {
         audit_path: dir.join("audit.jsonl"),
@@ -284,6 +289,15 @@ async fn prometheus_loads_the_rules_and_every_dashboard_panel_reads_series_from_
     .await;
     assert_eq!(other.status, ProbeStatus::Fail, "{other:?}");
     assert!(other.evidence.contains("loaded: captain-slo"), "{other:?}");
+
+    // Rules made from another slo.yml (a faster page) are not what this one makes.
+    let edited = SLO.replace("factor: 10}", "factor: 12}");
+    let stale = run(&group, &context_for(&stack, dir.path(), &edited)).await;
+    assert_eq!(stale.status, ProbeStatus::Fail, "{stale:?}");
+    assert!(
+        stale.evidence.contains("made from another slo.yml"),
+        "{stale:?}"
+    );
 
     // Healthy traffic burns at 0.1×: nothing fires.
     let calm = run(&page(), &context(&stack, dir.path())).await;

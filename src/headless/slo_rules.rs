@@ -16,7 +16,7 @@ use crate::cli::{BurnDrill, Cli, Generate};
 use crate::config::slo::SloConfig;
 use crate::launch::{Session, Settings};
 use crate::ops::audit::{self, Actor, Entry, Journal, Phase};
-use crate::ops::probes::alerting::{alert_firing, group_loaded};
+use crate::ops::probes::alerting::{Expected, alert_firing, group_loaded};
 use crate::slo_rules::{BURN_ALERT, GROUP, dashboard, rules};
 use crate::sources::Metrics;
 use crate::sources::alerting::LoadedGroup;
@@ -136,7 +136,7 @@ pub async fn burn_drill(cli: &Cli, d: &BurnDrill) -> Result<ExitCode> {
             }
         }
     };
-    let expected = rules::rule_names(&slo);
+    let expected = Expected::of(&slo);
     let labels = BTreeMap::from([("severity".to_string(), d.severity.clone())]);
     let wanted = format!("{BURN_ALERT}{{severity={:?}}}", d.severity);
     let poll = slo

@@ -199,9 +199,9 @@ async fn prometheus_rules(ctx: &ProbeContext, group: &str) -> (ProbeStatus, Stri
         return unavailable("a metrics source");
     };
     let expected = if group == crate::slo_rules::GROUP {
-        crate::slo_rules::rules::rule_names(slo)
+        alerting::Expected::of(slo)
     } else {
-        Vec::new()
+        alerting::Expected::default()
     };
     found(
         metrics

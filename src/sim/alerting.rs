@@ -45,9 +45,15 @@ pub fn rule_groups(c: &Conditions, now: DateTime<Utc>) -> Result<Vec<LoadedGroup
                         kind: "recording".into(),
                         health: "ok".into(),
                         last_error: None,
+                        annotations: BTreeMap::new(),
                         alerts: Vec::new(),
                     },
-                    Rule::Alert { alert, labels, .. } => {
+                    Rule::Alert {
+                        alert,
+                        labels,
+                        annotations,
+                        ..
+                    } => {
                         let alerts = judged
                             .iter()
                             .filter_map(|(t, ratio, states)| {
@@ -70,6 +76,7 @@ pub fn rule_groups(c: &Conditions, now: DateTime<Utc>) -> Result<Vec<LoadedGroup
                             kind: "alerting".into(),
                             health: "ok".into(),
                             last_error: None,
+                            annotations,
                             alerts,
                         }
                     }
@@ -83,8 +90,7 @@ pub fn rule_groups(c: &Conditions, now: DateTime<Utc>) -> Result<Vec<LoadedGroup
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::probes::alerting::{alert_firing, group_loaded};
-    use crate::slo_rules::rules::rule_names;
+    use crate::ops::probes::alerting::{Expected, alert_firing, group_loaded};
 
     fn conditions(breached: bool) -> Conditions {
         Conditions {
@@ -106,7 +112,7 @@ mod tests {
         let f = group_loaded(
             &groups,
             crate::slo_rules::GROUP,
-            &rule_names(&super::super::demo_slo()),
+            &Expected::of(&super::super::demo_slo()),
         );
         assert!(f.passed, "{f:?}");
     }

@@ -70,7 +70,46 @@ pub fn alerts_left_out(slo: &SloConfig) -> Option<&'static str> {
     }
 }
 
+/// The annotation every alerting rule carries: a digest of the whole group as slo.yml
+/// made it, so a group loaded from an older rule file is told apart from the one slo.yml
+/// makes now, whatever Prometheus does to the expressions' spelling when it reports them.
+pub const DIGEST_ANNOTATION: &str = "slo_digest";
+
 pub fn generate(slo: &SloConfig) -> Result<RuleFile, GenerateError> {
+    let mut file = undigested(slo)?;
+    let digest = digest_of(&file)?;
+    for group in &mut file.groups {
+        for rule in &mut group.rules {
+            if let Rule::Alert { annotations, .. } = rule {
+                annotations.insert(DIGEST_ANNOTATION.to_string(), digest.clone());
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// The digest the alerting rules carry; `None` when slo.yml makes no alert to carry it.
+pub fn digest(slo: &SloConfig) -> Option<String> {
+    let file = generate(slo).ok()?;
+    file.groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .find_map(|r| match r {
+            Rule::Alert { annotations, .. } => annotations.get(DIGEST_ANNOTATION).cloned(),
+            Rule::Record { .. } => None,
+        })
+}
+
+/// The first 16 hex digits of the SHA-256 of the rules as JSON: short enough to read in
+/// an annotation, long enough that two slo.yml files never share one by chance.
+fn digest_of(file: &RuleFile) -> Result<String, GenerateError> {
+    use sha2::{Digest, Sha256};
+    let json =
+        serde_json::to_vec(file).map_err(|e| GenerateError(format!("digesting the rules: {e}")))?;
+    Ok(hex::encode(Sha256::digest(&json))[..16].to_string())
+}
+
+fn undigested(slo: &SloConfig) -> Result<RuleFile, GenerateError> {
     let sources = Sources::of(slo);
     let mut named: BTreeMap<String, &str> = BTreeMap::new();
     for sli in slo.slis.keys() {

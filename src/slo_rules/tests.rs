@@ -246,3 +246,34 @@ fn the_burn_and_weight_panels_read_the_recorded_ratios_and_the_request_counts() 
         panels.iter().map(|p| p["id"].as_u64().unwrap()).collect();
     assert_eq!(ids.len(), panels.len(), "panel ids are unique");
 }
+
+#[test]
+fn every_alert_carries_the_digest_of_the_rules_slo_yml_makes_and_another_slo_yml_makes_another() {
+    let file = generate(&slo("")).unwrap();
+    let digest = rules::digest(&slo("")).unwrap();
+    assert_eq!(digest.len(), 16);
+    for r in &file.groups[0].rules {
+        if let Rule::Alert { annotations, .. } = r {
+            assert_eq!(annotations[rules::DIGEST_ANNOTATION], digest);
+        }
+    }
+    assert_eq!(
+        rules::digest(&slo("")),
+        Some(digest.clone()),
+        "the same file, the same digest"
+    );
+    let mut other = slo("");
+    other.burn_rate.as_mut().unwrap().alerts[0].factor = 10.0;
+    assert_ne!(
+        rules::digest(&other),
+        Some(digest.clone()),
+        "a changed factor changes it"
+    );
+    let mut other = slo("");
+    other.selectors.canary = r#"track="canary",app="summit""#.into();
+    assert_ne!(
+        rules::digest(&other),
+        Some(digest),
+        "a changed query changes it"
+    );
+}

@@ -29,6 +29,9 @@ pub struct LoadedRule {
     pub health: String,
     #[serde(rename = "lastError", default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// An alerting rule's annotations (a recording rule has none).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
     /// An alerting rule's alerts now, pending or firing.
     #[serde(default)]
     pub alerts: Vec<ActiveAlert>,
@@ -105,7 +108,7 @@ mod tests {
     fn a_rules_answer_gives_its_groups_rules_health_and_alerts() {
         let body = r#"{"status":"success","data":{"groups":[{"name":"captain-slo","file":"/etc/prometheus/slo-rules.yml","interval":30,"rules":[
             {"name":"captain:sli_error_rate","query":"x","labels":{"track":"canary"},"health":"ok","type":"recording","evaluationTime":0.001,"lastEvaluation":"2026-12-06T10:00:00Z"},
-            {"name":"ErrorBudgetBurn","query":"y","duration":0,"labels":{"severity":"page"},"annotations":{},"alerts":[
+            {"name":"ErrorBudgetBurn","query":"y","duration":0,"labels":{"severity":"page"},"annotations":{"slo_digest":"0123456789abcdef"},"alerts":[
                 {"labels":{"alertname":"ErrorBudgetBurn","severity":"page","track":"canary"},"annotations":{},"state":"firing","activeAt":"2026-12-06T09:58:01.5Z","value":"2.5e-01"}
             ],"health":"err","lastError":"many-to-many matching not allowed","type":"alerting"}
         ]}]}}"#;
@@ -114,6 +117,7 @@ mod tests {
         assert_eq!(groups[0].rules[0].health, "ok");
         let alerting = &groups[0].rules[1];
         assert_eq!(alerting.kind, "alerting");
+        assert_eq!(alerting.annotations["slo_digest"], "0123456789abcdef");
         assert_eq!(
             alerting.last_error.as_deref(),
             Some("many-to-many matching not allowed")

@@ -7,10 +7,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::sources::Finding;
 use crate::sources::alerting::{ActiveAlert, LoadedGroup};
 
+/// What the group slo.yml makes must hold: a rule of each name, and alerting rules
+/// carrying this digest (`slo_rules::rules::DIGEST_ANNOTATION`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    pub names: Vec<String>,
+    pub digest: Option<String>,
+}
+
+impl Expected {
+    /// What `slo rules` makes from `slo`.
+    pub fn of(slo: &crate::config::slo::SloConfig) -> Self {
+        Expected {
+            names: crate::slo_rules::rules::rule_names(slo),
+            digest: crate::slo_rules::rules::digest(slo),
+        }
+    }
+}
+
 /// The group `name` is loaded, every rule in it has been evaluated without an error, and
-/// it holds a rule of each name in `expected` (a group loaded from an older rule file
-/// lacks what slo.yml makes now).
-pub fn group_loaded(groups: &[LoadedGroup], name: &str, expected: &[String]) -> Finding {
+/// it is the one `expected` describes: a group loaded from an older rule file lacks what
+/// slo.yml makes now, or carries another digest.
+pub fn group_loaded(groups: &[LoadedGroup], name: &str, expected: &Expected) -> Finding {
     let found: Vec<&LoadedGroup> = groups.iter().filter(|g| g.name == name).collect();
     if found.is_empty() {
         let loaded: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
@@ -35,6 +53,7 @@ pub fn group_loaded(groups: &[LoadedGroup], name: &str, expected: &[String]) -> 
         .collect();
     let names: BTreeSet<&str> = rules.iter().map(|r| r.name.as_str()).collect();
     let missing: Vec<&str> = expected
+        .names
         .iter()
         .map(String::as_str)
         .filter(|n| !names.contains(n))
@@ -52,6 +71,22 @@ pub fn group_loaded(groups: &[LoadedGroup], name: &str, expected: &[String]) -> 
             "{head}; missing what slo.yml makes now: {}; write the file again with `captain slo rules` and reload Prometheus",
             missing.join(", ")
         ));
+    }
+    if let Some(want) = &expected.digest {
+        let key = crate::slo_rules::rules::DIGEST_ANNOTATION;
+        let other: BTreeSet<&str> = rules
+            .iter()
+            .filter(|r| r.kind == "alerting")
+            .map(|r| r.annotations.get(key).map_or("none", String::as_str))
+            .filter(|d| d != want)
+            .collect();
+        if !other.is_empty() {
+            let other: Vec<&str> = other.into_iter().collect();
+            return Finding::fail(format!(
+                "{head}; made from another slo.yml: its alerts carry {key} {}, slo.yml makes {want}; write the file again with `captain slo rules` and reload Prometheus",
+                other.join(", ")
+            ));
+        }
     }
     if !unhealthy.is_empty() {
         return Finding::fail(format!("{head}; unhealthy: {}", unhealthy.join("; ")));
@@ -135,6 +170,7 @@ mod tests {
             kind: kind.into(),
             health: health.into(),
             last_error: None,
+            annotations: BTreeMap::from([("slo_digest".to_string(), "d1".to_string())]),
             alerts,
         }
     }
@@ -166,10 +202,13 @@ mod tests {
 
     #[test]
     fn a_group_passes_loaded_whole_and_healthy_and_fails_otherwise() {
-        let expected = vec![
-            "captain:sli_error_rate".to_string(),
-            "ErrorBudgetBurn".to_string(),
-        ];
+        let expected = Expected {
+            names: vec![
+                "captain:sli_error_rate".to_string(),
+                "ErrorBudgetBurn".to_string(),
+            ],
+            digest: Some("d1".into()),
+        };
         let healthy = group(vec![
             rule("captain:sli_error_rate", "recording", "ok", vec![]),
             rule("ErrorBudgetBurn", "alerting", "ok", vec![]),
@@ -178,12 +217,12 @@ mod tests {
         assert!(f.passed, "{f:?}");
         assert!(f.evidence.contains("2 rules (1 alerting)"), "{f:?}");
 
-        let f = group_loaded(&healthy, "other", &[]);
+        let f = group_loaded(&healthy, "other", &Expected::default());
         assert!(
             !f.passed && f.evidence.contains("loaded: captain-slo"),
             "{f:?}"
         );
-        assert!(!group_loaded(&[], "captain-slo", &[]).passed);
+        assert!(!group_loaded(&[], "captain-slo", &Expected::default()).passed);
 
         let mut broken = healthy.clone();
         broken[0].rules[1].health = "err".into();
@@ -203,6 +242,19 @@ mod tests {
             !f.passed
                 && f.evidence
                     .contains("missing what slo.yml makes now: ErrorBudgetBurn"),
+            "{f:?}"
+        );
+
+        let mut edited = healthy.clone();
+        edited[0].rules[1]
+            .annotations
+            .insert("slo_digest".into(), "d0".into());
+        let f = group_loaded(&edited, "captain-slo", &expected);
+        assert!(
+            !f.passed
+                && f.evidence.contains(
+                    "made from another slo.yml: its alerts carry slo_digest d0, slo.yml makes d1"
+                ),
             "{f:?}"
         );
     }
