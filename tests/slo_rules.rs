@@ -535,3 +535,16 @@ fn init_writes_the_rules_and_dashboard_that_slo_rules_and_slo_dashboard_would() 
         );
     }
 }
+
+#[test]
+fn the_burn_drill_without_an_answering_prometheus_could_not_evaluate_and_journals_nothing() {
+    let dir = setup(SLO, "http://127.0.0.1:9");
+    let o = captain(dir.path(), &["slo", "burn-drill", "--wait", "1s"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("burn drill: could not evaluate: unreachable"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.path().join("state/audit.jsonl").exists());
+}
