@@ -133,7 +133,8 @@ pub enum Cmd {
         #[arg(long = "release", value_name = "FILE")]
         releases: Vec<std::path::PathBuf>,
     },
-    /// Write a starter captain.toml and .ci/config/slo.yml in the current directory.
+    /// Write a starter captain.toml and .ci/config/slo.yml in the current directory, and
+    /// beside slo.yml the Prometheus rules and Grafana dashboard it makes.
     Init {
         /// Overwrite files that already exist.
         #[arg(long)]
@@ -251,6 +252,38 @@ pub enum SloCmd {
     /// Measure every objective now: exit 0 pass, 1 fail, 2 inconclusive (warn or no data),
     /// 3 could not evaluate.
     Check(Json),
+    /// Write the Prometheus rules slo.yml makes: every SLI recorded on both tracks, and the
+    /// burn-rate alerts (default: slo-rules.yml beside slo.yml).
+    Rules(Generate),
+    /// Write the Grafana dashboard slo.yml makes: canary against stable with the objectives'
+    /// bounds, burn rates, step weights (default: slo-dashboard.json beside slo.yml).
+    Dashboard(Generate),
+    /// The synthetic burn drill: check the rule group is loaded and healthy, wait for the
+    /// alert while the error budget is burnt on purpose, journal what fired. Exit 0 fired,
+    /// 1 not loaded or not fired in time, 3 could not evaluate.
+    BurnDrill(BurnDrill),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Generate {
+    /// A file, a directory to write the default name in, or `-` for stdout.
+    #[arg(long, value_name = "FILE|DIR|-")]
+    pub out: Option<PathBuf>,
+    /// Overwrite a file that differs from what slo.yml makes now.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BurnDrill {
+    /// How long to wait for the alert to fire.
+    #[arg(long, default_value = "15m", value_name = "DUR")]
+    pub wait: crate::config::Span,
+    /// The `severity` of the alert to wait for.
+    #[arg(long, default_value = "page", value_name = "SEVERITY")]
+    pub severity: String,
+    #[command(flatten)]
+    pub j: Json,
 }
 
 #[derive(Debug, Subcommand)]

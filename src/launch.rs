@@ -82,8 +82,12 @@ impl Settings {
 
     /// The SLO file named in the config (relative to the config file).
     pub fn slo(&self) -> Result<SloConfig> {
-        let file = self.config.slo.file.to_string_lossy().into_owned();
-        Ok(SloConfig::load(&self.relative(&file))?)
+        Ok(SloConfig::load(&self.slo_path())?)
+    }
+
+    /// Where the SLO file is: what `slo rules` and `slo dashboard` write beside.
+    pub fn slo_path(&self) -> PathBuf {
+        self.relative(&self.config.slo.file.to_string_lossy())
     }
 
     pub fn audit_path(&self) -> PathBuf {

@@ -13,6 +13,7 @@ pub mod launch;
 pub mod ops;
 pub mod paths;
 pub mod sim;
+pub mod slo_rules;
 pub mod sources;
 pub mod text;
 pub mod tui;

@@ -115,18 +115,18 @@ async fn validate(d: &mut Demo) -> captain::ops::Outcome {
 #[tokio::test]
 async fn manual_checks_are_confirmed_by_a_person_and_then_the_phase_is_validated() {
     let mut d = Demo::new(Scenario::Drill, false).await;
-    select_phase(&mut d, 11);
-    let c = keys(&mut d, "S\nforce for the test\n11\n").unwrap();
+    select_phase(&mut d, 10);
+    let c = keys(&mut d, "S\nforce for the test\n10\n").unwrap();
     assert!(d.op.execute(c, d.now()).await.unwrap().ok);
     let outcome = validate(&mut d).await;
-    assert_eq!(outcome.message, "in progress (0/1 probes passed)");
-    assert_eq!(d.app.phases[11].status, PhaseStatus::InProgress);
+    assert_eq!(outcome.message, "in progress (2/3 probes passed)");
+    assert_eq!(d.app.phases[10].status, PhaseStatus::InProgress);
     let c = keys(&mut d, "m\n").unwrap();
     let outcome = d.op.execute(c, d.now()).await.unwrap();
     assert!(outcome.message.contains("1 manual checks"), "{outcome:?}");
     d.sync();
-    assert_eq!(d.app.phases[11].status, PhaseStatus::Validated);
-    let confirmed = d.app.phases[11].checks[0].confirmed.as_ref().unwrap();
+    assert_eq!(d.app.phases[10].status, PhaseStatus::Validated);
+    let confirmed = d.app.phases[10].checks[2].confirmed.as_ref().unwrap();
     assert_eq!(confirmed.by, "captain-test");
 }
 

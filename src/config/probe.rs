@@ -128,6 +128,37 @@ pub enum Probe {
         #[serde(default = "deployed")]
         status: String,
     },
+    /// A rule group is loaded in Prometheus and every rule in it is healthy; the group
+    /// `slo rules` writes must also hold every rule slo.yml makes now.
+    #[serde(rename = "prometheus.rules")]
+    PrometheusRules {
+        #[serde(default = "slo_rule_group")]
+        group: String,
+    },
+    /// An alert is firing in Prometheus (the synthetic burn drill's page).
+    #[serde(rename = "prometheus.alert")]
+    PrometheusAlert {
+        #[serde(default = "burn_alert")]
+        alert: String,
+        #[serde(default)]
+        labels: std::collections::BTreeMap<String, String>,
+    },
+}
+
+/// The rule group `captain slo rules` writes: what a `prometheus.rules` probe looks for
+/// unless it names another.
+pub const SLO_RULE_GROUP: &str = "captain-slo";
+
+/// The burn-rate alerts' name: what a `prometheus.alert` probe waits for unless it names
+/// another.
+pub const BURN_ALERT: &str = "ErrorBudgetBurn";
+
+fn slo_rule_group() -> String {
+    SLO_RULE_GROUP.into()
+}
+
+fn burn_alert() -> String {
+    BURN_ALERT.into()
 }
 
 impl Probe {
@@ -149,6 +180,8 @@ impl Probe {
             Probe::KubeNamespaceExists { .. } => "kube.namespace_exists",
             Probe::KubeDeploymentReady { .. } => "kube.deployment_ready",
             Probe::HelmReleaseStatus { .. } => "helm.release_status",
+            Probe::PrometheusRules { .. } => "prometheus.rules",
+            Probe::PrometheusAlert { .. } => "prometheus.alert",
         }
     }
 
@@ -182,6 +215,16 @@ impl fmt::Display for Probe {
                 namespace,
                 status,
             } => write!(f, "helm: {namespace}/{release} {status}"),
+            Probe::PrometheusRules { group } => write!(f, "prometheus: rule group {group}"),
+            Probe::PrometheusAlert { alert, labels } => {
+                let labels: Vec<String> =
+                    labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                write!(
+                    f,
+                    "prometheus: alert {alert}{{{}}} firing",
+                    labels.join(", ")
+                )
+            }
             other => f.write_str(other.kind()),
         }
     }

@@ -340,7 +340,7 @@ pub fn resolve_query(query: &str, selector: &str, window: Span) -> String {
 }
 
 /// Prometheus writes durations as `90s`, `5m`, `1h`: no spaces, one unit.
-fn prom_duration(s: Span) -> String {
+pub fn prom_duration(s: Span) -> String {
     let secs = s.as_secs();
     if secs.is_multiple_of(3600) && secs > 0 {
         format!("{}h", secs / 3600)

@@ -1,5 +1,6 @@
 //! `captain init`: a starter `captain.toml` and `.ci/config/slo.yml`, each checked by the
-//! same loaders the console uses, never overwriting a file without `--force`.
+//! same loaders the console uses, and beside slo.yml the Prometheus rules and the Grafana
+//! dashboard it makes; never overwriting a file without `--force`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,13 +14,20 @@ const CAPTAIN_TOML: &str = include_str!("starter.toml");
 const SLO_YML: &str = include_str!("../../.ci/config/slo.yml");
 
 pub fn run(force: bool) -> Result<ExitCode> {
+    // All checked and made before any is written: init never leaves half a setup behind.
+    AppConfig::parse(Path::new("captain.toml"), CAPTAIN_TOML)?;
+    let slo = SloConfig::parse(Path::new(".ci/config/slo.yml"), SLO_YML)?;
+    // Beside slo.yml, as `slo rules` and `slo dashboard` write them.
+    let rules = crate::slo_rules::rules::text(&slo, "slo.yml")?;
+    let dashboard = crate::slo_rules::dashboard::text(&slo)?;
+    let rules_path = Path::new(".ci/config").join(super::slo_rules::RULES_FILE);
+    let dashboard_path = Path::new(".ci/config").join(super::slo_rules::DASHBOARD_FILE);
     let files = [
         (Path::new("captain.toml"), CAPTAIN_TOML),
         (Path::new(".ci/config/slo.yml"), SLO_YML),
+        (rules_path.as_path(), rules.as_str()),
+        (dashboard_path.as_path(), dashboard.as_str()),
     ];
-    // Both checked before either is written: init never leaves half a setup behind.
-    AppConfig::parse(Path::new("captain.toml"), CAPTAIN_TOML)?;
-    SloConfig::parse(Path::new(".ci/config/slo.yml"), SLO_YML)?;
     if !force {
         let present: Vec<String> = files
             .iter()

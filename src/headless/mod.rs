@@ -29,6 +29,7 @@ mod plan;
 mod previews;
 mod sentinel;
 mod slo;
+mod slo_rules;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;

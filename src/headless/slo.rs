@@ -24,7 +24,12 @@ pub fn exit_code(v: Verdict) -> u8 {
 }
 
 pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
-    let SloCmd::Check(j) = cmd;
+    let j = match cmd {
+        SloCmd::Check(j) => j,
+        SloCmd::Rules(g) => return super::slo_rules::rules(cli, g),
+        SloCmd::Dashboard(g) => return super::slo_rules::dashboard(cli, g),
+        SloCmd::BurnDrill(d) => return super::slo_rules::burn_drill(cli, d).await,
+    };
     let settings = Settings::load(cli)?;
     let (slo, metrics, now): (SloConfig, Arc<dyn Metrics>, _) = if settings.demo.is_some() {
         let session = Session::open(cli).await?;

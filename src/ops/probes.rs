@@ -72,6 +72,8 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
         Probe::PrometheusQuery { query, op, value } => {
             prometheus_query(ctx, query, *op, *value).await
         }
+        Probe::PrometheusRules { group } => prometheus_rules(ctx, group).await,
+        Probe::PrometheusAlert { alert, labels } => prometheus_alert(ctx, alert, labels).await,
         other => match (governance(other), inspection(other)) {
             (Some(g), _) => match &ctx.forge {
                 Some(forge) => found(forge.check(&g).await),
@@ -188,6 +190,41 @@ async fn prometheus_query(
             )
         }
     }
+}
+
+/// The group is loaded and healthy; the group `slo rules` writes must also hold every
+/// rule slo.yml makes now.
+async fn prometheus_rules(ctx: &ProbeContext, group: &str) -> (ProbeStatus, String) {
+    let Some((metrics, slo)) = &ctx.metrics else {
+        return unavailable("a metrics source");
+    };
+    let expected = if group == crate::slo_rules::GROUP {
+        alerting::Expected::of(slo)
+    } else {
+        alerting::Expected::default()
+    };
+    found(
+        metrics
+            .rule_groups(ctx.now)
+            .await
+            .map(|groups| alerting::group_loaded(&groups, group, &expected)),
+    )
+}
+
+async fn prometheus_alert(
+    ctx: &ProbeContext,
+    alert: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> (ProbeStatus, String) {
+    let Some((metrics, _)) = &ctx.metrics else {
+        return unavailable("a metrics source");
+    };
+    found(
+        metrics
+            .rule_groups(ctx.now)
+            .await
+            .map(|groups| alerting::alert_firing(&groups, alert, labels)),
+    )
 }
 
 fn clip(mut s: String) -> String {
@@ -357,6 +394,8 @@ fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
         ),
     }
 }
+
+pub mod alerting;
 
 #[cfg(test)]
 mod tests;

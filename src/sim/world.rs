@@ -286,6 +286,13 @@ impl Metrics for World {
         Ok(queries.iter().map(|_| v).collect())
     }
 
+    async fn rule_groups(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::sources::alerting::LoadedGroup>, SourceError> {
+        super::alerting::rule_groups(&self.conditions(now), now)
+    }
+
     /// The world serves its golden signals under the demo slo.yml's queries (either
     /// track, with the window resolved); any other query finds no series, as a
     /// Prometheus without that metric answers.

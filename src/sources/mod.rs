@@ -6,6 +6,7 @@
 //! reading, so a slow consumer never sees a queue pile up, and a newer reading replaces an
 //! unread one.
 
+pub mod alerting;
 pub mod deadline;
 pub mod github;
 pub mod kube;
@@ -217,6 +218,18 @@ pub trait Metrics: Send + Sync {
         let _ = (query, now);
         Err(SourceError::Rejected(
             "this metrics source cannot evaluate queries".into(),
+        ))
+    }
+
+    /// The rule groups the metrics store has loaded, each rule's health and its alerts
+    /// now: for the `prometheus.rules` and `prometheus.alert` probes.
+    async fn rule_groups(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<alerting::LoadedGroup>, SourceError> {
+        let _ = now;
+        Err(SourceError::Rejected(
+            "this metrics source has no rules".into(),
         ))
     }
 }

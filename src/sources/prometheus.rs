@@ -247,6 +247,37 @@ impl Metrics for PrometheusMetrics {
         Ok(values.into_iter().map(|a| a.ok().flatten()).collect())
     }
 
+    async fn rule_groups(
+        &self,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<super::alerting::LoadedGroup>, SourceError> {
+        let request = async {
+            let response = self
+                .client
+                .rules()
+                .get_raw()
+                .await
+                .map_err(|e| classify(&e))?;
+            let status = response.status().as_u16();
+            let body = response
+                .text()
+                .await
+                .map_err(|e| Failure::Unreachable(with_root_cause(&e)))?;
+            super::alerting::parse_rules(status, &body).map_err(Failure::Rejected)
+        };
+        match tokio::time::timeout(self.timeout, request).await {
+            Err(_) => {
+                Err(self.unreachable(&format!("no answer within {} ms", self.timeout.as_millis())))
+            }
+            Ok(Err(Failure::Unreachable(why))) => Err(self.unreachable(&why)),
+            Ok(Err(Failure::Rejected(why))) => Err(SourceError::Rejected(format!(
+                "Prometheus at {}: rules: {why}",
+                self.endpoint
+            ))),
+            Ok(Ok(groups)) => Ok(groups),
+        }
+    }
+
     async fn value(&self, query: &str, now: DateTime<Utc>) -> Result<Option<f64>, SourceError> {
         let answers = self.answers(&[query], now).await;
         match answer_of(&answers, query) {

@@ -231,15 +231,25 @@ async fn serve(listener: TcpListener, counters: Arc<Mutex<Counters>>) {
 
 /// The `prometheus` binary on PATH. Missing: a failure on CI, a loud skip elsewhere.
 fn prometheus_binary() -> Option<PathBuf> {
+    debian_binary("prometheus")
+}
+
+/// `promtool`, which Debian's prometheus package ships beside the server. Missing: a
+/// failure on CI, a loud skip elsewhere.
+pub fn promtool() -> Option<PathBuf> {
+    debian_binary("promtool")
+}
+
+fn debian_binary(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
-            .map(|dir| dir.join("prometheus"))
+            .map(|dir| dir.join(name))
             .find(|p| p.is_file())
     });
     if found.is_none() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!(
-                "`prometheus` is not on PATH, and CI=true: the metrics tests need a real \
+                "`{name}` is not on PATH, and CI=true: the metrics tests need a real \
                  Prometheus server (Debian package `prometheus`, installed by .ci/run)"
             );
         }
@@ -248,7 +258,7 @@ fn prometheus_binary() -> Option<PathBuf> {
         let _ = writeln!(
             std::io::stderr(),
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !! SKIPPED: `prometheus` is not on PATH; this test needs a real Prometheus   !!\n\
+             !! SKIPPED: `{name}` is not on PATH; this test needs a real Prometheus\n\
              !! server (apt-get install prometheus). On CI (CI=true) this is a failure.   !!\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         );
@@ -278,7 +288,22 @@ pub struct Prometheus {
 impl Prometheus {
     /// Start scraping `target` every second; ready to answer queries. `None`: skipped.
     pub async fn start(target: SocketAddr) -> Option<Prometheus> {
+        Self::start_with_rules(target, &[]).await
+    }
+
+    /// As [`Prometheus::start`], also loading the rule files given (`rule_files`),
+    /// evaluated every second unless a group says otherwise.
+    pub async fn start_with_rules(target: SocketAddr, rules: &[PathBuf]) -> Option<Prometheus> {
         let binary = prometheus_binary()?;
+        let rule_files: String = rules
+            .iter()
+            .map(|p| format!("  - '{}'\n", p.display()))
+            .collect();
+        let rule_files = if rule_files.is_empty() {
+            String::new()
+        } else {
+            format!("rule_files:\n{rule_files}")
+        };
         let mut refused = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("a temp dir for Prometheus");
@@ -287,7 +312,8 @@ impl Prometheus {
                 &config,
                 format!(
                     "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n\
-                     scrape_configs:\n  - job_name: exporter\n    static_configs:\n      - targets: ['{target}']\n"
+                     scrape_configs:\n  - job_name: exporter\n    static_configs:\n      - targets: ['{target}']\n\
+                     {rule_files}"
                 ),
             )
             .expect("writing prometheus.yml");
@@ -423,8 +449,17 @@ pub struct Stack {
 impl Stack {
     /// `None` when Prometheus is not installed (and this is not CI): the test is skipped.
     pub async fn start(canary: Traffic, stable: Traffic) -> Option<Stack> {
+        Self::start_with_rules(canary, stable, &[]).await
+    }
+
+    /// As [`Stack::start`], Prometheus also loading the rule files given.
+    pub async fn start_with_rules(
+        canary: Traffic,
+        stable: Traffic,
+        rules: &[PathBuf],
+    ) -> Option<Stack> {
         let exporter = Exporter::start(canary, stable).await;
-        let prometheus = Prometheus::start(exporter.addr).await?;
+        let prometheus = Prometheus::start_with_rules(exporter.addr, rules).await?;
         prometheus
             .wait_for(
                 "the exporter to be scraped",

@@ -359,3 +359,38 @@ async fn a_prometheus_query_against_the_demo_world_reads_its_series_and_finds_no
     assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
     assert!(r.evidence.contains("no series"), "{r:?}");
 }
+
+#[tokio::test]
+async fn rule_and_alert_probes_need_a_metrics_source_and_fail_when_it_does_not_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let probes = [
+        Probe::PrometheusRules {
+            group: "captain-slo".into(),
+        },
+        Probe::PrometheusAlert {
+            alert: "ErrorBudgetBurn".into(),
+            labels: Default::default(),
+        },
+    ];
+    for p in &probes {
+        let r = run(p, &ctx(dir.path())).await;
+        assert_eq!(r.status, ProbeStatus::Unavailable, "{p:?}");
+        assert!(r.evidence.contains("metrics source"), "{r:?}");
+    }
+    // Nothing listens on the discard port: not knowing is never a pass.
+    let slo = crate::sim::demo_slo();
+    let down =
+        crate::sources::prometheus::PrometheusMetrics::new("http://127.0.0.1:9", &slo).unwrap();
+    let ctx = ProbeContext {
+        metrics: Some((Arc::new(down), slo)),
+        ..ctx(dir.path())
+    };
+    for p in &probes {
+        let r = run(p, &ctx).await;
+        assert_eq!(r.status, ProbeStatus::Fail, "{p:?}");
+        assert!(
+            r.evidence.starts_with("could not check: unreachable"),
+            "{r:?}"
+        );
+    }
+}
