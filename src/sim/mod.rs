@@ -4,6 +4,7 @@
 //! The world is the outside of the console: it owns its own state (behind a mutex, as a
 //! real backend owns its own), and the console sees it only through the source traits.
 
+mod activity;
 mod main_health;
 mod previews;
 mod pulls;
