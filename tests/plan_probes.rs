@@ -679,3 +679,99 @@ async fn a_preview_fails_when_its_url_does_not_answer_2xx_or_its_namespace_is_go
     assert!(evidence.ends_with("no namespace pr-424"), "{evidence}");
     assert_eq!(code, Some(1));
 }
+
+// --- the demo
+
+/// Every check of the built-in plan whose probe is one of these kinds, run against the demo
+/// world of `scenario` at `after` seconds past its start.
+async fn demo_results(scenario: captain::sim::Scenario, after: i64) -> Vec<(String, ProbeResult)> {
+    let clock = captain::clock::ManualClock::new(t0());
+    let world = captain::sim::World::new(scenario, 7, Arc::new(clock.clone()));
+    clock.advance(Duration::seconds(after));
+    let b = world.backends();
+    let ctx = ProbeContext {
+        audit_path: std::path::PathBuf::from("unused"),
+        metrics: None,
+        forge: Some(b.forge.clone()),
+        cluster: Some(b.cluster.clone()),
+        now: captain::clock::Clock::now(&clock),
+    };
+    let mut results = Vec::new();
+    for phase in captain::config::plan::Plan::builtin().phases {
+        for c in phase.validation {
+            let kind = c.probe.kind();
+            if kind.starts_with("github.") && DEMO_KINDS.contains(&kind)
+                || kind == "preview.healthy"
+            {
+                results.push((kind.to_string(), run(&c.probe, &ctx).await));
+            }
+        }
+    }
+    results
+}
+
+const DEMO_KINDS: [&str; 6] = [
+    "github.workflow_run",
+    "github.artifacts",
+    "github.check_run",
+    "github.pr_blocked",
+    "github.prs_by",
+    "github.labelled_when_red",
+];
+
+#[tokio::test]
+async fn the_demo_answers_every_new_probe_of_the_built_in_plan_without_leaving_the_process() {
+    for scenario in captain::sim::Scenario::ALL {
+        let results = demo_results(scenario, 0).await;
+        let kinds: Vec<&str> = results.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "github.workflow_run",
+                "github.artifacts",
+                "preview.healthy",
+                "github.check_run",
+                "github.pr_blocked",
+                "github.prs_by",
+                "github.labelled_when_red",
+            ],
+            "the built-in plan's order"
+        );
+        for (kind, r) in &results {
+            assert_eq!(r.status, ProbeStatus::Pass, "{scenario} {kind}: {r:?}");
+        }
+        // The demo's preview hosts are under .example, which never resolves: a 200 from one
+        // is the world's own answer.
+        let (_, preview) = &results[2];
+        assert!(
+            preview.evidence.contains(".preview.summit.example: 200"),
+            "{preview:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn in_the_demo_the_sentinel_is_judged_on_the_drills_red_main_once_it_goes_red() {
+    use captain::sim::Scenario;
+    let sentinel = |results: Vec<(String, ProbeResult)>| {
+        results
+            .into_iter()
+            .find(|(k, _)| k == "github.labelled_when_red")
+            .map(|(_, r)| r)
+            .unwrap()
+    };
+    let main_red = sentinel(demo_results(Scenario::MainRed, 0).await);
+    assert!(
+        main_red.evidence.contains("#421 labelled freeze/main-red"),
+        "{main_red:?}"
+    );
+    // The drill's `test` goes red 45 s in; nobody has run the sentinel yet.
+    let red = sentinel(demo_results(Scenario::Drill, 60).await);
+    assert_eq!(red.status, ProbeStatus::Unavailable, "{red:?}");
+    let late = sentinel(demo_results(Scenario::Drill, 45 + 16 * 60).await);
+    assert_eq!(late.status, ProbeStatus::Fail, "{late:?}");
+    assert!(
+        late.evidence.contains("no open pull request was labelled"),
+        "{late:?}"
+    );
+}
