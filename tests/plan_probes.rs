@@ -513,6 +513,58 @@ async fn pull_requests_by_a_bot_are_searched_for_as_its_app_within_the_period() 
     );
 }
 
+#[tokio::test]
+async fn searchs_own_rate_limit_fails_the_search_and_leaves_every_other_request_free() {
+    let github = Github::start().await;
+    let reset = (t0() + Duration::minutes(1)).timestamp().to_string();
+    let limited = ResponseTemplate::new(403)
+        .set_body_raw(fixture("error_rate_limited.json"), "application/json")
+        .insert_header("x-ratelimit-resource", "search")
+        .insert_header("x-ratelimit-limit", "30")
+        .insert_header("x-ratelimit-remaining", "0")
+        .insert_header("x-ratelimit-reset", reset.as_str());
+    Mock::given(method("GET"))
+        .and(path("/search/issues"))
+        .respond_with(limited)
+        .mount(&github.server)
+        .await;
+    answer(
+        &github,
+        "/actions/workflows/pr.yml/runs",
+        &[("branch", "main")],
+        "runs_pr_success.json",
+    )
+    .await;
+    answer(
+        &github,
+        &format!("/actions/runs/{RUN}/jobs"),
+        &[],
+        "jobs_success.json",
+    )
+    .await;
+    let forge: Arc<dyn Forge> = Arc::new(connect(&github).await);
+    let ctx = ProbeContext {
+        audit_path: std::path::PathBuf::from("unused"),
+        metrics: None,
+        forge: Some(forge),
+        cluster: None,
+        now: t0(),
+    };
+    let r = run(&renovate(1), &ctx).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(
+        r.evidence
+            .starts_with("could not check: rate limited until"),
+        "{r:?}"
+    );
+    let r = run(&workflow_run(Some("main"), None, &["test"]), &ctx).await;
+    assert_eq!(
+        r.status,
+        ProbeStatus::Pass,
+        "the core budget is untouched: {r:?}"
+    );
+}
+
 // --- github.labelled_when_red
 
 fn sentinel() -> Probe {

@@ -25,16 +25,6 @@ pub enum Target {
     NewestPull,
 }
 
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Target::Branch(b) => f.write_str(b),
-            Target::Pull(n) => write!(f, "#{n}"),
-            Target::NewestPull => f.write_str("the newest open pull request"),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Activity {
