@@ -12,44 +12,11 @@ use super::activity_wire::{Artifacts, CheckRuns, Jobs, Pull, WorkflowRun, Workfl
 use super::client::{GithubClient, Reply};
 use super::wire::segment;
 use crate::sources::SourceError;
-use crate::sources::activity::{Activity, Observation, Target, job_is};
+use crate::sources::activity::{Observation, Target, job_is};
 
 /// How many of the newest open pull requests one list asks for: the same URL for every
 /// probe, so they share one cached answer.
 pub const NEWEST: usize = 5;
-
-pub async fn observe(client: &GithubClient, what: &Activity) -> Result<Observation, SourceError> {
-    match what {
-        Activity::WorkflowRun {
-            workflow,
-            target,
-            jobs,
-        } => workflow_run(client, workflow, target, jobs).await,
-        Activity::Artifacts {
-            workflow,
-            target,
-            names,
-        } => artifacts(client, workflow, target, names).await,
-        Activity::CheckRun {
-            name,
-            target,
-            conclusion,
-        } => check_run(client, name, target, conclusion).await,
-        Activity::PullBlocked {
-            paths,
-            checks,
-            pull,
-        } => super::pulls_probe::blocked(client, paths, checks, *pull).await,
-        Activity::PullsBy { author, since, min } => {
-            super::pulls_probe::by(client, author, *since, *min).await
-        }
-        Activity::LabelledWhenRed {
-            label,
-            branch,
-            within_secs,
-        } => super::pulls_probe::labelled_when_red(client, label, branch, *within_secs).await,
-    }
-}
 
 /// A body, or what GitHub said when it would not show it (403, 404, 422).
 pub async fn read<T: DeserializeOwned>(
@@ -158,7 +125,7 @@ fn run_said(run: &WorkflowRun, workflow: &str, head: &Head) -> String {
     format!("run {} of {workflow} for {}", run.id, head.said)
 }
 
-async fn workflow_run(
+pub async fn workflow_run(
     client: &GithubClient,
     workflow: &str,
     target: &Target,
@@ -238,7 +205,7 @@ async fn workflow_run(
     }
 }
 
-async fn artifacts(
+pub async fn artifacts(
     client: &GithubClient,
     workflow: &str,
     target: &Target,
@@ -307,7 +274,7 @@ async fn artifacts(
     })
 }
 
-async fn check_run(
+pub async fn check_run(
     client: &GithubClient,
     name: &str,
     target: &Target,

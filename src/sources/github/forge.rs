@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::actions;
+use super::activity;
 use super::client::GithubClient;
 use super::governance;
 use super::labels;
@@ -147,7 +147,7 @@ impl Forge for GithubForge {
     }
 
     async fn observe(&self, what: &Activity) -> Result<Observation, SourceError> {
-        actions::observe(&self.client, what).await
+        activity::observe(&self.client, what).await
     }
 
     async fn pull_comment(

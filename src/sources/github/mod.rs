@@ -11,7 +11,7 @@
 //! - [`labels`]: open pull requests, and labels put on and taken off
 //! - [`recent_pulls`]: pull requests of every state, for previews, read with each poll
 //! - [`governance`]: the repository's settings, checked for validation probes
-//! - [`actions`] and [`pulls_probe`]: what happened (runs, artifacts, checks, pull requests,
+//! - [`activity`], [`actions`] and [`pulls_probe`]: what happened (runs, artifacts, checks, pull requests,
 //!   labels, comments), looked at for validation probes; their shapes: [`activity_wire`]
 //! - [`client`]: requests, errors and the rate limit; [`pages`]: typed bodies, pagination;
 //!   [`etag_cache`]: conditional GETs; [`rate`]: the rate limit and the request budget;
@@ -19,6 +19,7 @@
 //! - [`token`]: finding the token (`$GITHUB_TOKEN`, `gh auth token`)
 
 pub mod actions;
+pub mod activity;
 pub mod activity_wire;
 pub mod checks;
 pub mod client;

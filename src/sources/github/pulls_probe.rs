@@ -61,16 +61,13 @@ pub async fn blocked(
     }
     let Some((n, file)) = touching else {
         let which: Vec<String> = candidates.iter().map(|n| format!("#{n}")).collect();
-        return Ok(Observation::unavailable(format!(
-            "{} touches {globs}: nothing shows the gate",
-            match pull {
-                Some(_) => format!("{} no longer", which.join("")),
-                None => format!(
-                    "none of the newest open pull requests ({})",
-                    which.join(", ")
-                ),
-            }
-        )));
+        return Ok(Observation::unavailable(match pull {
+            Some(n) => format!("#{n} does not touch {globs}: it cannot show the gate"),
+            None => format!(
+                "none of the newest open pull requests ({}) touches {globs}: nothing shows the gate",
+                which.join(", ")
+            ),
+        }));
     };
     let pr: Pull = match actions::pull(client, n).await? {
         Ok(p) => p,
