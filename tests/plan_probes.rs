@@ -661,7 +661,7 @@ async fn a_main_never_red_is_nothing_to_judge() {
 
 // --- preview.healthy, end to end
 
-/// `captain plan validate --phase 3 --json` (the built-in plan's preview check) against
+/// `captain plan validate --phase 3 --json` (the built-in plan's preview checks) against
 /// the test API server and the GitHub double, whose newest open pull request (#424) has a
 /// comment giving its preview's URL on the double's own server, answered with `status`.
 async fn validate_preview(namespaces: &[&str], status: u16) -> (Option<i32>, Value) {
@@ -694,7 +694,14 @@ async fn validate_preview(namespaces: &[&str], status: u16) -> (Option<i32>, Val
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
-    let check = report[0]["checks"][0].clone();
+    let checks = report[0]["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["probe"], "github.pr_comment");
+    assert_eq!(
+        checks[0]["status"], "pass",
+        "the comment is there whatever the preview answers: {}",
+        checks[0]
+    );
+    let check = checks[1].clone();
     assert_eq!(check["probe"], "preview.healthy");
     assert!(!check.to_string().contains(TOKEN));
     (out.status.code(), check)
@@ -762,9 +769,10 @@ async fn demo_results(scenario: captain::sim::Scenario, after: i64) -> Vec<(Stri
     results
 }
 
-const DEMO_KINDS: [&str; 6] = [
+const DEMO_KINDS: [&str; 7] = [
     "github.workflow_run",
     "github.artifacts",
+    "github.pr_comment",
     "github.check_run",
     "github.pr_blocked",
     "github.prs_by",
@@ -781,6 +789,7 @@ async fn the_demo_answers_every_new_probe_of_the_built_in_plan_without_leaving_t
             [
                 "github.workflow_run",
                 "github.artifacts",
+                "github.pr_comment",
                 "preview.healthy",
                 "github.check_run",
                 "github.pr_blocked",
@@ -794,7 +803,7 @@ async fn the_demo_answers_every_new_probe_of_the_built_in_plan_without_leaving_t
         }
         // The demo's preview hosts are under .example, which never resolves: a 200 from one
         // is the world's own answer.
-        let (_, preview) = &results[2];
+        let (_, preview) = &results[3];
         assert!(
             preview.evidence.contains(".preview.summit.example: 200"),
             "{preview:?}"
