@@ -1,20 +1,16 @@
 //! What the demo repository shows of its activity for the plan's probes: workflow runs
-//! with their jobs and artifacts, check runs, the pull request that touches the database
-//! migrations (held back by its gate), who opened pull requests, the sentinel's labels the
-//! last time main was red, and the comments that give previews' URLs. Deterministic for a
-//! scenario, a seed and a clock; nothing leaves the process.
+//! with their jobs and artifacts, and check runs, here; its pull requests in
+//! [`super::pull_activity`]. Deterministic for a scenario, a seed and a clock; nothing
+//! leaves the process, and a preview's URL answers as its health stands.
 
 use chrono::{DateTime, Duration, Utc};
-use regex::Regex;
 
 use super::{Scenario, noise};
-use crate::engine::main_health::{FREEZE_LABEL, OpenPull};
+use crate::engine::main_health::OpenPull;
 use crate::engine::previews::{PrState, Preview, UrlHealth};
-use crate::sources::activity::{
-    Activity, CommentMatch, Observation, PullComment, Target, first_touched, job_is, matched,
-};
+use crate::sources::activity::{Activity, Observation, Target, job_is};
 
-const REPO_URL: &str = "https://github.com/acme/summit";
+pub(super) const REPO_URL: &str = "https://github.com/acme/summit";
 
 /// Each workflow's jobs and the artifacts its runs upload.
 const WORKFLOWS: [(&str, &[&str], &[&str]); 4] = [
@@ -52,7 +48,7 @@ type Run = (
 );
 
 /// The check runs every commit gets.
-const CHECKS: [&str; 6] = [
+pub(super) const CHECKS: [&str; 6] = [
     "build",
     "test",
     "scan",
@@ -63,13 +59,13 @@ const CHECKS: [&str; 6] = [
 
 /// The demo's pull requests, as far as the probes look at them.
 #[derive(Debug, Clone)]
-struct Pull {
-    number: u32,
-    title: String,
-    author: String,
-    opened: DateTime<Utc>,
-    open: bool,
-    preview: Option<(String, UrlHealth)>,
+pub(super) struct Pull {
+    pub(super) number: u32,
+    pub(super) title: String,
+    pub(super) author: String,
+    pub(super) opened: DateTime<Utc>,
+    pub(super) open: bool,
+    pub(super) preview: Option<(String, UrlHealth)>,
 }
 
 /// What the world holds that the probes read.
@@ -84,7 +80,7 @@ pub struct Seen<'a> {
 
 impl Seen<'_> {
     /// Every pull request the demo knows: the open ones, and the previews' (of any state).
-    fn all(&self) -> Vec<Pull> {
+    pub(super) fn all(&self) -> Vec<Pull> {
         // Hours since each open pull request was opened, by number.
         let opened = |n: u32| match n {
             409 => 150,
@@ -155,7 +151,12 @@ impl Seen<'_> {
     }
 
     /// A check's conclusion on a pull request (`None`: main or another branch).
-    fn conclusion(&self, check: &str, pull: Option<u32>, branch: Option<&str>) -> &'static str {
+    pub(super) fn conclusion(
+        &self,
+        check: &str,
+        pull: Option<u32>,
+        branch: Option<&str>,
+    ) -> &'static str {
         let migrates = pull
             .and_then(|n| self.all().into_iter().find(|p| p.number == n))
             .is_some_and(|p| touches_migrations(&p));
@@ -313,184 +314,10 @@ impl Seen<'_> {
             Observation::fail(format!("{said}: {c}, expected {expected}{link}"))
         }
     }
-
-    fn blocked(&self, paths: &[String], checks: &[String], pull: Option<u32>) -> Observation {
-        let all = self.all();
-        let candidates: Vec<&Pull> = match pull {
-            Some(n) => all.iter().filter(|p| p.number == n).collect(),
-            None => all.iter().filter(|p| p.open).collect(),
-        };
-        if candidates.is_empty() {
-            return match pull {
-                Some(n) => Observation::fail(format!("no pull request #{n} (404 Not Found)")),
-                None => Observation::unavailable("no open pull request to look at"),
-            };
-        }
-        let touching = candidates
-            .iter()
-            .find_map(|p| first_touched(&files(p), paths).map(|f| (*p, f.to_string())));
-        let Some((p, file)) = touching else {
-            return Observation::unavailable(format!(
-                "no open pull request touches {}: nothing shows the gate",
-                paths.join(", ")
-            ));
-        };
-        let states: Vec<String> = checks
-            .iter()
-            .map(|c| {
-                let state = if CHECKS.contains(&c.as_str()) {
-                    self.conclusion(c, Some(p.number), None)
-                } else {
-                    "missing"
-                };
-                format!("{c} {state}")
-            })
-            .collect();
-        let not_passed: Vec<&String> = states.iter().filter(|s| !s.ends_with(" success")).collect();
-        let url = format!("{REPO_URL}/pull/{}", p.number);
-        if not_passed.is_empty() {
-            return Observation::unavailable(format!(
-                "#{} touches {file}; every named check passed ({}), so no block can be seen now ({url})",
-                p.number,
-                states.join(", ")
-            ));
-        }
-        let held: Vec<&str> = not_passed.iter().map(|s| s.as_str()).collect();
-        Observation::pass(format!(
-            "#{} touches {file}; blocked while {} ({url})",
-            p.number,
-            held.join(", ")
-        ))
-    }
-
-    fn by(&self, author: &str, since: DateTime<Utc>, min: u32) -> Observation {
-        let mut found: Vec<Pull> = self
-            .all()
-            .into_iter()
-            .filter(|p| p.author == author && p.opened >= since)
-            .collect();
-        found.sort_by_key(|p| std::cmp::Reverse(p.opened));
-        let named: Vec<String> = found
-            .iter()
-            .take(5)
-            .map(|p| {
-                format!(
-                    "#{} {} ({})",
-                    p.number,
-                    p.title,
-                    p.opened.format("%Y-%m-%d")
-                )
-            })
-            .collect();
-        let count = match found.len() {
-            1 => "1 pull request".to_string(),
-            n => format!("{n} pull requests"),
-        };
-        let said = format!(
-            "{count} by {author} opened since {}",
-            since.format("%Y-%m-%d")
-        );
-        let list = if named.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", named.join(", "))
-        };
-        if found.len() >= min as usize {
-            Observation::pass(format!("{said}{list}"))
-        } else {
-            Observation::fail(format!("{said}, fewer than {min}{list}"))
-        }
-    }
-
-    fn labelled_when_red(&self, label: &str, branch: &str, within_secs: i64) -> Observation {
-        if branch != "main" {
-            return Observation::unavailable(format!(
-                "no failed workflow run on {branch}: it has not been red"
-            ));
-        }
-        let drill_red = self.origin + Duration::seconds(super::main_health::DRILL_RED.0);
-        let say_red = |at: DateTime<Utc>, run: u64| {
-            format!(
-                "main went red at {} (run {run} of CI failed: {REPO_URL}/actions/runs/{run})",
-                at.format("%Y-%m-%d %H:%M UTC")
-            )
-        };
-        if self.scenario == Scenario::Drill && self.now >= drill_red {
-            let red = say_red(drill_red, 12_000_900_001);
-            return match self
-                .pulls
-                .iter()
-                .find(|p| p.labels.iter().any(|l| l == label))
-            {
-                Some(p) => Observation::pass(format!(
-                    "{red}; #{} labelled {label} since, by the sentinel",
-                    p.number
-                )),
-                None if self.now <= drill_red + Duration::seconds(within_secs) => {
-                    Observation::unavailable(format!("{red}; no pull request labelled {label} yet"))
-                }
-                None => Observation::fail(format!(
-                    "{red}; no open pull request was labelled {label} within {}s of it",
-                    within_secs
-                )),
-            };
-        }
-        let (red, labelled) = match self.scenario {
-            Scenario::MainRed => (self.origin - Duration::minutes(25), 421),
-            _ => (self.origin - Duration::hours(52), 415),
-        };
-        if label != FREEZE_LABEL {
-            return Observation::fail(format!(
-                "{}; no pull request open then was labelled {label}",
-                say_red(red, 12_000_900_000)
-            ));
-        }
-        Observation::pass(format!(
-            "{}; #{labelled} labelled {label} at {} by github-actions[bot]",
-            say_red(red, 12_000_900_000),
-            (red + Duration::minutes(2)).format("%H:%M UTC")
-        ))
-    }
-
-    pub fn pull_comment(&self, pull: Option<u32>, pattern: &Regex) -> Option<PullComment> {
-        let all = self.all();
-        let p = match pull {
-            Some(n) => all.into_iter().find(|p| p.number == n)?,
-            None => all.into_iter().find(|p| p.open)?,
-        };
-        let comment = p.preview.as_ref().and_then(|(url, _)| {
-            let body = format!("Preview deployed to namespace pr-{}: {url}", p.number);
-            Some(CommentMatch {
-                text: matched(pattern, &body)?,
-                url: format!(
-                    "{REPO_URL}/pull/{}#issuecomment-{}",
-                    p.number,
-                    2_400_000 + p.number
-                ),
-                by: "github-actions[bot]".into(),
-            })
-        });
-        Some(PullComment {
-            number: p.number,
-            comment,
-        })
-    }
 }
 
-fn touches_migrations(p: &Pull) -> bool {
+pub(super) fn touches_migrations(p: &Pull) -> bool {
     p.title.to_ascii_lowercase().contains("migrat")
-}
-
-/// The files a demo pull request changes, from what its title says it does.
-fn files(p: &Pull) -> Vec<String> {
-    if touches_migrations(p) {
-        vec![
-            "db/migrations/20261128_sessions_uuid.sql".into(),
-            "docs/migrations/20261128_sessions_uuid.md".into(),
-        ]
-    } else {
-        vec![format!("src/changes/pr_{}.rs", p.number)]
-    }
 }
 
 /// The status a preview's URL answers in the demo: its health as the world keeps it.

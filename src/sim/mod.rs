@@ -7,6 +7,7 @@
 mod activity;
 mod main_health;
 mod previews;
+mod pull_activity;
 mod pulls;
 mod scenario;
 mod settings;
