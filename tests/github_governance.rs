@@ -4,11 +4,8 @@
 
 mod github_support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use captain::clock::{Clock, ManualClock};
-use captain::config::app::GithubConfig;
 use captain::sources::github::GithubForge;
 use captain::sources::{Finding, Forge, Governance, LabelChange, OpenPull, SourceError};
 use github_support::*;
@@ -16,24 +13,6 @@ use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 const WAIT: Duration = Duration::from_secs(10);
-const NEVER: Duration = Duration::from_secs(3600);
-
-/// A forge whose one poll (at start) is over, so every request after this is the test's.
-/// Nothing for the poll is mounted: it fails at once and waits an hour.
-async fn connect(github: &Github) -> GithubForge {
-    capture_logs();
-    let config = GithubConfig {
-        repo: "acme/summit".into(),
-        api_url: github.api_url(),
-    };
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
-    let forge = GithubForge::spawn(&config, TOKEN, NEVER, clock).expect("a valid configuration");
-    reading_where(&mut forge.main_health(), WAIT, |r| {
-        r.updated.is_some() || r.fault.is_some()
-    })
-    .await;
-    forge
-}
 
 /// What the forge found, which must not be an error nor carry the token.
 async fn check(forge: &GithubForge, what: Governance) -> Finding {

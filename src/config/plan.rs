@@ -160,7 +160,7 @@ impl Plan {
                     Probe::PrometheusQuery { value, .. } if !value.is_finite() => {
                         Some(("value", format!("expected a finite number, found {value}")))
                     }
-                    _ => None,
+                    other => other.problem(),
                 };
                 if let Some((key, problem)) = problem {
                     let path = probe.key(key);

@@ -56,6 +56,38 @@ fn deployed() -> String {
     "deployed".into()
 }
 
+fn success() -> String {
+    "success".into()
+}
+
+fn a_week() -> Span {
+    Span::secs(7 * 86_400)
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn freeze_label() -> String {
+    crate::engine::main_health::FREEZE_LABEL.into()
+}
+
+fn quarter_hour() -> Span {
+    Span::secs(15 * 60)
+}
+
+/// A URL naming a pull request's preview: `https://pr-42.preview.example.com`,
+/// `https://preview.example.com/pr-42/`.
+pub const PREVIEW_URL: &str = r#"https?://[^\s)>\]"']*pr-[0-9]+[^\s)>\]"']*"#;
+
+fn preview_url() -> String {
+    PREVIEW_URL.into()
+}
+
+fn preview_prefix() -> String {
+    "pr-".into()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", deny_unknown_fields)]
 pub enum Probe {
@@ -117,6 +149,83 @@ pub enum Probe {
     GithubNoCriticalAlerts,
     #[serde(rename = "github.secret_scanning_enabled")]
     GithubSecretScanningEnabled,
+    /// The latest run of a workflow (on `branch`, for pull request `pull`, or for the
+    /// newest open pull request) concluded success, and so did each of `jobs`.
+    #[serde(rename = "github.workflow_run")]
+    GithubWorkflowRun {
+        workflow: String,
+        #[serde(default)]
+        branch: Option<String>,
+        #[serde(default)]
+        pull: Option<u32>,
+        #[serde(default)]
+        jobs: Vec<String>,
+    },
+    /// That run uploaded an unexpired artifact for each of `names`.
+    #[serde(rename = "github.artifacts")]
+    GithubArtifacts {
+        workflow: String,
+        #[serde(default)]
+        branch: Option<String>,
+        #[serde(default)]
+        pull: Option<u32>,
+        names: Vec<String>,
+    },
+    /// The latest check run named `name` concluded as expected.
+    #[serde(rename = "github.check_run")]
+    GithubCheckRun {
+        name: String,
+        #[serde(default)]
+        branch: Option<String>,
+        #[serde(default)]
+        pull: Option<u32>,
+        #[serde(default = "success")]
+        conclusion: String,
+    },
+    /// A pull request touching `paths` is blocked while any of `checks` has not passed.
+    #[serde(rename = "github.pr_blocked")]
+    GithubPrBlocked {
+        paths: Vec<String>,
+        checks: Vec<String>,
+        #[serde(default)]
+        pull: Option<u32>,
+    },
+    /// A comment on the pull request matches `pattern`.
+    #[serde(rename = "github.pr_comment")]
+    GithubPrComment {
+        pattern: String,
+        #[serde(default)]
+        pull: Option<u32>,
+    },
+    /// At least `min` pull requests opened by `author` within the last `within`.
+    #[serde(rename = "github.prs_by")]
+    GithubPrsBy {
+        author: String,
+        #[serde(default = "a_week")]
+        within: Span,
+        #[serde(default = "one")]
+        min: u32,
+    },
+    /// The last time a workflow run on `branch` failed, a pull request open then was
+    /// labelled `label` within `within`.
+    #[serde(rename = "github.labelled_when_red")]
+    GithubLabelledWhenRed {
+        #[serde(default = "freeze_label")]
+        label: String,
+        #[serde(default = "main_branch")]
+        branch: String,
+        #[serde(default = "quarter_hour")]
+        within: Span,
+    },
+    /// The newest open pull request has its preview: namespace `<prefix><n>` exists and
+    /// the URL a comment gives answers 2xx.
+    #[serde(rename = "preview.healthy")]
+    PreviewHealthy {
+        #[serde(default = "preview_url")]
+        url_pattern: String,
+        #[serde(default = "preview_prefix")]
+        prefix: String,
+    },
     #[serde(rename = "kube.namespace_exists")]
     KubeNamespaceExists { namespace: String },
     #[serde(rename = "kube.deployment_ready")]
@@ -177,6 +286,14 @@ impl Probe {
             Probe::GithubFileExists { .. } => "github.file_exists",
             Probe::GithubNoCriticalAlerts => "github.no_critical_alerts",
             Probe::GithubSecretScanningEnabled => "github.secret_scanning_enabled",
+            Probe::GithubWorkflowRun { .. } => "github.workflow_run",
+            Probe::GithubArtifacts { .. } => "github.artifacts",
+            Probe::GithubCheckRun { .. } => "github.check_run",
+            Probe::GithubPrBlocked { .. } => "github.pr_blocked",
+            Probe::GithubPrComment { .. } => "github.pr_comment",
+            Probe::GithubPrsBy { .. } => "github.prs_by",
+            Probe::GithubLabelledWhenRed { .. } => "github.labelled_when_red",
+            Probe::PreviewHealthy { .. } => "preview.healthy",
             Probe::KubeNamespaceExists { .. } => "kube.namespace_exists",
             Probe::KubeDeploymentReady { .. } => "kube.deployment_ready",
             Probe::HelmReleaseStatus { .. } => "helm.release_status",
@@ -188,6 +305,63 @@ impl Probe {
     pub fn is_manual(&self) -> bool {
         matches!(self, Probe::Manual)
     }
+
+    /// What is wrong with the probe's fields, and under which key, beyond their types.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        let pattern = |p: &str| {
+            regex::Regex::new(p).err().map(|e| {
+                format!(
+                    "expected a regular expression, found {p:?} ({})",
+                    last_line(&e)
+                )
+            })
+        };
+        let both = |branch: &Option<String>, pull: &Option<u32>| {
+            (branch.is_some() && pull.is_some())
+                .then(|| "expected `branch` or `pull`, not both".to_string())
+        };
+        let listed = |items: &[String], what: &str| {
+            items
+                .iter()
+                .all(|i| i.trim().is_empty())
+                .then(|| format!("expected at least one {what}"))
+        };
+        match self {
+            Probe::GithubWorkflowRun { branch, pull, .. }
+            | Probe::GithubCheckRun { branch, pull, .. } => both(branch, pull).map(|p| ("pull", p)),
+            Probe::GithubArtifacts {
+                branch,
+                pull,
+                names,
+                ..
+            } => both(branch, pull)
+                .map(|p| ("pull", p))
+                .or_else(|| listed(names, "artifact name").map(|p| ("names", p))),
+            Probe::GithubPrBlocked { paths, checks, .. } => listed(paths, "path glob")
+                .map(|p| ("paths", p))
+                .or_else(|| listed(checks, "check name").map(|p| ("checks", p))),
+            Probe::GithubPrComment { pattern: p, .. } => pattern(p).map(|p| ("pattern", p)),
+            Probe::PreviewHealthy { url_pattern, .. } => {
+                pattern(url_pattern).map(|p| ("url_pattern", p))
+            }
+            Probe::GithubPrsBy { within, .. } | Probe::GithubLabelledWhenRed { within, .. }
+                if within.0.is_zero() =>
+            {
+                Some(("within", "expected a period of more than 0s".into()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The regex crate's own words for what is wrong, without its picture of the pattern.
+fn last_line(e: &regex::Error) -> String {
+    e.to_string()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 impl fmt::Display for Probe {
@@ -206,6 +380,32 @@ impl fmt::Display for Probe {
             }
             Probe::GithubSecretPresent { name } => write!(f, "github: secret {name}"),
             Probe::GithubFileExists { path, branch } => write!(f, "github: {path} on {branch}"),
+            Probe::GithubWorkflowRun { workflow, jobs, .. } if !jobs.is_empty() => {
+                write!(f, "github: {workflow} run, jobs {}", jobs.join(", "))
+            }
+            Probe::GithubWorkflowRun { workflow, .. } => write!(f, "github: {workflow} run"),
+            Probe::GithubArtifacts {
+                workflow, names, ..
+            } => write!(f, "github: {workflow} artifacts {}", names.join(", ")),
+            Probe::GithubCheckRun {
+                name, conclusion, ..
+            } => write!(f, "github: check {name} {conclusion}"),
+            Probe::GithubPrBlocked { paths, checks, .. } => write!(
+                f,
+                "github: PR touching {} blocked until {}",
+                paths.join(", "),
+                checks.join(", ")
+            ),
+            Probe::GithubPrComment { pattern, .. } => write!(f, "github: PR comment {pattern}"),
+            Probe::GithubPrsBy { author, within, .. } => {
+                write!(f, "github: PRs by {author} within {within}")
+            }
+            Probe::GithubLabelledWhenRed { label, branch, .. } => {
+                write!(f, "github: {label} when {branch} is red")
+            }
+            Probe::PreviewHealthy { prefix, .. } => {
+                write!(f, "preview: newest PR's {prefix}<n> healthy")
+            }
             Probe::KubeNamespaceExists { namespace } => write!(f, "kube: namespace {namespace}"),
             Probe::KubeDeploymentReady { namespace, name } => {
                 write!(f, "kube: deployment {namespace}/{name} ready")

@@ -1,5 +1,6 @@
 //! Runs validation probes, with bounded concurrency and a timeout each: a hung command is
 //! killed at its timeout. A probe whose source is not configured says so; it never passes.
+//! The probes that look at what happened on the forge, and at a preview: [`activity`].
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -74,6 +75,14 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
         }
         Probe::PrometheusRules { group } => prometheus_rules(ctx, group).await,
         Probe::PrometheusAlert { alert, labels } => prometheus_alert(ctx, alert, labels).await,
+        Probe::GithubPrComment { pattern, pull } => activity::pr_comment(ctx, pattern, *pull).await,
+        Probe::PreviewHealthy {
+            url_pattern,
+            prefix,
+        } => activity::preview_healthy(ctx, url_pattern, prefix).await,
+        other if let Some(a) = activity::activity(other, ctx.now) => {
+            activity::observe(ctx, &a).await
+        }
         other => match (governance(other), inspection(other)) {
             (Some(g), _) => match &ctx.forge {
                 Some(forge) => found(forge.check(&g).await),
@@ -351,6 +360,15 @@ async fn slo_check(ctx: &ProbeContext) -> (ProbeStatus, String) {
 fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
     let records = match audit::verify(&ctx.audit_path) {
         Ok(r) => r,
+        // A journal nobody has written to yet is not a fault: there is no drill in it.
+        Err(audit::AuditError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return (
+                ProbeStatus::Fail,
+                "not yet: no drill in the journal (nothing journalled yet)".into(),
+            );
+        }
         Err(e) => return (ProbeStatus::Fail, format!("audit journal: {e}")),
     };
     let outcome_ok = |r: &&audit::Record| {
@@ -369,6 +387,12 @@ fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
         .filter(outcome_ok)
         .find(|r| r.entry.action == "rollback" && r.entry.confirmation == "automatic");
     match (promoted, rolled_back) {
+        (None, None) => (
+            ProbeStatus::Fail,
+            "not yet: no drill in the journal (no train promoted to 100 %, no automatic \
+             rollback drill)"
+                .into(),
+        ),
         (Some(p), Some(r)) => (
             ProbeStatus::Pass,
             format!(
@@ -395,6 +419,7 @@ fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
     }
 }
 
+mod activity;
 pub mod alerting;
 
 #[cfg(test)]

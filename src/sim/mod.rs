@@ -4,9 +4,11 @@
 //! The world is the outside of the console: it owns its own state (behind a mutex, as a
 //! real backend owns its own), and the console sees it only through the source traits.
 
+mod activity;
 mod alerting;
 mod main_health;
 mod previews;
+mod pull_activity;
 mod pulls;
 mod scenario;
 mod settings;

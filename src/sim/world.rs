@@ -8,12 +8,13 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
 use super::signals::{self, Conditions};
-use super::{Scenario, main_health, previews, pulls, settings};
+use super::{Scenario, activity, main_health, previews, pulls, settings};
 use crate::clock::Clock;
 use crate::engine::analysis::{Measurement, SliReading};
 use crate::engine::main_health::{Freeze, MainHealth};
 use crate::engine::previews::Preview;
 use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::sources::activity::{Activity, Observation, PullComment};
 use crate::sources::{
     Backends, Cluster, Deletion, Deployer, Feed, Finding, Forge, Governance, Inspection,
     LabelChange, Metrics, OpenPull, Queries, Reading, ReleaseRevision, SourceError, TagChange,
@@ -189,6 +190,18 @@ impl World {
         )
     }
 
+    /// What the activity probes read of the world now.
+    fn seen<'a>(&self, s: &'a State) -> activity::Seen<'a> {
+        activity::Seen {
+            scenario: self.0.scenario,
+            seed: self.0.seed,
+            origin: self.0.origin,
+            now: self.0.clock.now(),
+            pulls: &s.pulls,
+            previews: &s.previews,
+        }
+    }
+
     /// Change one PR's labels; `add` puts `label` on, else takes it off.
     fn relabel(&self, number: u32, label: &str, add: bool) -> Result<LabelChange, SourceError> {
         let change = {
@@ -352,6 +365,11 @@ impl Cluster for World {
         self.0.weight_tx.subscribe()
     }
 
+    async fn preview_status(&self, url: &str) -> Result<u16, SourceError> {
+        activity::preview_status(&self.state().previews, url)
+            .ok_or_else(|| SourceError::Unreachable(format!("GET {url}: no such host in the demo")))
+    }
+
     async fn inspect(&self, what: &Inspection) -> Result<Finding, SourceError> {
         let s = self.state();
         Ok(match what {
@@ -452,6 +470,20 @@ impl Forge for World {
 
     async fn check(&self, what: &Governance) -> Result<Finding, SourceError> {
         Ok(settings::governance(what, self.0.scenario))
+    }
+
+    async fn observe(&self, what: &Activity) -> Result<Observation, SourceError> {
+        let s = self.state();
+        Ok(self.seen(&s).observe(what))
+    }
+
+    async fn pull_comment(
+        &self,
+        pull: Option<u32>,
+        pattern: &regex::Regex,
+    ) -> Result<Option<PullComment>, SourceError> {
+        let s = self.state();
+        Ok(self.seen(&s).pull_comment(pull, pattern))
     }
 }
 

@@ -6,6 +6,7 @@
 //! reading, so a slow consumer never sees a queue pile up, and a newer reading replaces an
 //! unread one.
 
+pub mod activity;
 pub mod alerting;
 pub mod deadline;
 pub mod github;
@@ -374,6 +375,11 @@ pub trait Cluster: Send + Sync {
             "this cluster source cannot inspect resources".into(),
         ))
     }
+    /// The HTTP status a GET of a preview's URL answers (the preview is served from the
+    /// cluster; the demo's cluster answers for its own previews).
+    async fn preview_status(&self, url: &str) -> Result<u16, SourceError> {
+        activity::http_status(url).await
+    }
     /// May the user captain runs as do this? A cluster that cannot say allows it, and the
     /// API server still has the last word.
     async fn access(&self, check: &AccessCheck) -> Result<Access, SourceError> {
@@ -458,6 +464,28 @@ pub trait Forge: Send + Sync {
         let _ = what;
         Err(SourceError::Rejected(
             "this forge cannot check governance settings".into(),
+        ))
+    }
+    /// Look at what happened (runs, checks, pull requests) for a validation probe.
+    async fn observe(
+        &self,
+        what: &activity::Activity,
+    ) -> Result<activity::Observation, SourceError> {
+        let _ = what;
+        Err(SourceError::Rejected(
+            "this forge cannot look at runs or pull requests".into(),
+        ))
+    }
+    /// Pull request `pull` (or the newest open one), and the newest of its comments that
+    /// `pattern` matches; `None` when there is no such pull request.
+    async fn pull_comment(
+        &self,
+        pull: Option<u32>,
+        pattern: &regex::Regex,
+    ) -> Result<Option<activity::PullComment>, SourceError> {
+        let _ = (pull, pattern);
+        Err(SourceError::Rejected(
+            "this forge cannot read pull request comments".into(),
         ))
     }
 }

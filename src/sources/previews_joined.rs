@@ -300,6 +300,10 @@ impl Cluster for JoinedCluster {
         self.inner.inspect(what).await
     }
 
+    async fn preview_status(&self, url: &str) -> Result<u16, SourceError> {
+        self.inner.preview_status(url).await
+    }
+
     async fn access(&self, check: &AccessCheck) -> Result<Access, SourceError> {
         self.inner.access(check).await
     }

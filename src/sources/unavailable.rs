@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use tokio::sync::watch;
 
+use super::activity::{Activity, Observation, PullComment};
 use super::{
     Cluster, Deletion, Feed, Finding, Forge, Governance, Inspection, LabelChange, OpenPull,
     Reading, SourceError, TagChange,
@@ -117,6 +118,18 @@ impl Forge for UnavailableForge {
     }
 
     async fn check(&self, _what: &Governance) -> Result<Finding, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
+
+    async fn observe(&self, _what: &Activity) -> Result<Observation, SourceError> {
+        Err(SourceError::Unconfigured(self.reason.clone()))
+    }
+
+    async fn pull_comment(
+        &self,
+        _pull: Option<u32>,
+        _pattern: &regex::Regex,
+    ) -> Result<Option<PullComment>, SourceError> {
         Err(SourceError::Unconfigured(self.reason.clone()))
     }
 }

@@ -4,11 +4,14 @@
 //! logger that captures every record, and helpers to wait for the feed.
 #![allow(dead_code)]
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use captain::clock::{Clock, ManualClock};
+use captain::config::app::GithubConfig;
 use captain::engine::main_health::MainHealth;
-use captain::sources::{Feed, Reading};
+use captain::sources::github::GithubForge;
+use captain::sources::{Feed, Forge, Reading};
 use chrono::{DateTime, TimeZone, Utc};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -341,6 +344,24 @@ impl Github {
             .filter(|r| r.url.path().ends_with(suffix))
             .collect()
     }
+}
+
+/// A forge whose one poll (at start) is over, so every request after this is the test's.
+/// Nothing for the poll is mounted: it fails at once and waits an hour.
+pub async fn connect(github: &Github) -> GithubForge {
+    capture_logs();
+    let config = GithubConfig {
+        repo: "acme/summit".into(),
+        api_url: github.api_url(),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
+    let never = Duration::from_secs(3600);
+    let forge = GithubForge::spawn(&config, TOKEN, never, clock).expect("a valid configuration");
+    reading_where(&mut forge.main_health(), Duration::from_secs(10), |r| {
+        r.updated.is_some() || r.fault.is_some()
+    })
+    .await;
+    forge
 }
 
 /// The feed's next reading that satisfies `done`, or a panic after `within`.

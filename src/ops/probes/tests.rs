@@ -89,12 +89,20 @@ async fn the_drill_probe_reads_the_journal() {
     use crate::ops::audit::{Actor, Entry, Journal, Phase};
     let dir = tempfile::tempdir().unwrap();
     let c = ctx(dir.path());
-    assert_eq!(
-        run(&Probe::CanaryDrillPassed, &c).await.status,
-        ProbeStatus::Fail,
-        "no journal"
+    // A fresh state directory has no journal yet: that is no drill, not an I/O fault.
+    let r = run(&Probe::CanaryDrillPassed, &c).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "no journal");
+    assert!(
+        r.evidence.starts_with("not yet: no drill in the journal")
+            && !r.evidence.contains("No such file"),
+        "{r:?}"
     );
     let mut j = Journal::open(&c.audit_path).unwrap();
+    let r = run(&Probe::CanaryDrillPassed, &c).await;
+    assert!(
+        r.evidence.starts_with("not yet: no drill in the journal"),
+        "an empty journal: {r:?}"
+    );
     let entry = |action: &str, to: &str, confirmation: &str| Entry {
         phase: Phase::Outcome,
         trace_id: "t".into(),

@@ -185,7 +185,15 @@ impl GithubClient {
         } else {
             self.counter.count();
         }
-        self.note_rate(RateHeaders::read(header), status)?;
+        // Search has a budget of its own (30 a minute): it neither stands for the core
+        // budget nor stops the other requests when it runs out.
+        if header("x-ratelimit-resource").is_some_and(|r| r != "core") {
+            if let Some(until) = RateHeaders::read(header).limited_until(status, self.clock.now()) {
+                return Err(SourceError::RateLimited(until));
+            }
+        } else {
+            self.note_rate(RateHeaders::read(header), status)?;
+        }
 
         if status == 304 {
             log::debug!("GET {url} → 304, reusing the cached body");

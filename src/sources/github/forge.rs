@@ -10,16 +10,19 @@ use async_trait::async_trait;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use super::activity;
 use super::client::GithubClient;
 use super::governance;
 use super::labels;
 use super::poller::Poller;
+use super::pulls_probe;
 use super::rate::RequestCounter;
 use super::tags::{self, FreezeMemo};
 use crate::clock::Clock;
 use crate::config::app::GithubConfig;
 use crate::engine::main_health::MainHealth;
 use crate::engine::preview_links::ListedPull;
+use crate::sources::activity::{Activity, Observation, PullComment};
 use crate::sources::{
     Feed, Finding, Forge, Governance, LabelChange, OpenPull, Reading, SourceError, TagChange,
 };
@@ -141,5 +144,17 @@ impl Forge for GithubForge {
 
     async fn check(&self, what: &Governance) -> Result<Finding, SourceError> {
         governance::check(&self.client, what).await
+    }
+
+    async fn observe(&self, what: &Activity) -> Result<Observation, SourceError> {
+        activity::observe(&self.client, what).await
+    }
+
+    async fn pull_comment(
+        &self,
+        pull: Option<u32>,
+        pattern: &regex::Regex,
+    ) -> Result<Option<PullComment>, SourceError> {
+        pulls_probe::comment(&self.client, pull, pattern).await
     }
 }

@@ -11,11 +11,16 @@
 //! - [`labels`]: open pull requests, and labels put on and taken off
 //! - [`recent_pulls`]: pull requests of every state, for previews, read with each poll
 //! - [`governance`]: the repository's settings, checked for validation probes
+//! - [`activity`], [`actions`] and [`pulls_probe`]: what happened (runs, artifacts, checks, pull requests,
+//!   labels, comments), looked at for validation probes; their shapes: [`activity_wire`]
 //! - [`client`]: requests, errors and the rate limit; [`pages`]: typed bodies, pagination;
 //!   [`etag_cache`]: conditional GETs; [`rate`]: the rate limit and the request budget;
 //!   [`describe`]: answers in words; [`wire`]: the API's shapes
 //! - [`token`]: finding the token (`$GITHUB_TOKEN`, `gh auth token`)
 
+pub mod actions;
+pub mod activity;
+pub mod activity_wire;
 pub mod checks;
 pub mod client;
 pub mod describe;
@@ -27,6 +32,7 @@ pub mod link;
 pub mod main_health;
 pub mod pages;
 pub mod poller;
+pub mod pulls_probe;
 pub mod rate;
 pub mod recent_pulls;
 pub mod tags;
