@@ -96,6 +96,9 @@ impl SharedState for Faulty {
     async fn release_lease(&self, holder: &str) -> Result<(), SourceError> {
         self.inner.release_lease(holder).await
     }
+    fn lease_watch(&self) -> Feed<Option<LeaseHolder>> {
+        self.inner.lease_watch()
+    }
 }
 
 fn promote() -> Confirmed {
@@ -511,4 +514,41 @@ async fn a_route_changed_by_hand_during_a_run_is_drift_followed_at_the_next_meas
     );
     d.run_for(60).await;
     assert_eq!(d.world.backends().cluster.canary_weight().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_follower_learns_from_the_leases_watch_and_asks_for_it_only_once_it_has_expired() {
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryState::new(Arc::new(clock.clone()));
+    let (ana_store, bo_store) = (Faulty::new(memory.clone()), Faulty::new(memory.clone()));
+    let mut ana = console(&world, &clock, ana_store, dir.path(), "ana", false).await;
+    let mut bo = console(&world, &clock, bo_store.clone(), dir.path(), "bo", false).await;
+    tick(&mut ana, &clock).await;
+    let asked = *bo_store.lease_calls.lock().unwrap();
+    for _ in 0..30 {
+        clock.advance(TimeDelta::seconds(1));
+        ana.tick(clock.now()).await.unwrap();
+        bo.tick(clock.now()).await.unwrap();
+    }
+    assert!(ana.drives() && !bo.drives());
+    assert!(
+        bo.driver().is_some_and(|d| d.starts_with("ana@")),
+        "{:?}",
+        bo.driver()
+    );
+    assert_eq!(
+        *bo_store.lease_calls.lock().unwrap(),
+        asked,
+        "the follower never asked while the driver renewed"
+    );
+
+    // The driver stops renewing: once its lease has expired the follower asks, and drives.
+    for _ in 0..20 {
+        clock.advance(TimeDelta::seconds(1));
+        bo.tick(clock.now()).await.unwrap();
+    }
+    assert!(bo.drives(), "{:?}", bo.driver());
+    assert!(*bo_store.lease_calls.lock().unwrap() > asked);
 }

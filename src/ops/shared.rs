@@ -117,6 +117,8 @@ pub struct Coordination {
     apart: std::collections::BTreeSet<String>,
     /// When a read-only console last looked at the lease.
     peeked: Option<chrono::DateTime<chrono::Utc>>,
+    /// The driver's lease as watched, from the first look at it on.
+    lease_seen: Option<Feed<Option<LeaseHolder>>>,
     /// The shared documents this console found gone and wrote anew from its own: the
     /// other consoles lost what they followed, and the screen says so.
     pub rewritten: std::collections::BTreeSet<String>,
@@ -135,6 +137,7 @@ impl Coordination {
             lease_error: None,
             apart: Default::default(),
             peeked: None,
+            lease_seen: None,
             rewritten: Default::default(),
         }
     }
@@ -244,6 +247,10 @@ impl Coordination {
             if now - d.renewed < delta(self.timings.renew_every) {
                 return true;
             }
+        } else if let Some(h) = self.watched_holder(now) {
+            // Another console holds it and renews it: asking could change nothing.
+            self.follow(h);
+            return false;
         } else if between
             && self
                 .tried
@@ -254,17 +261,8 @@ impl Coordination {
         self.tried = Some(now);
         match self.store.lease(&self.holder, self.timings.duration).await {
             Ok(h) => {
-                let was = self.driver.as_ref().map(|d| d.holder.clone());
-                if was.as_deref() != Some(h.holder.as_str()) {
-                    if h.ours {
-                        log::info!("this console now drives the train");
-                    } else {
-                        log::info!("{} drives the train; this console follows", h.holder);
-                    }
-                }
                 let ours = h.ours;
-                self.driver = Some(h);
-                self.lease_error = None;
+                self.follow(h);
                 ours
             }
             Err(e) => {
@@ -278,9 +276,60 @@ impl Coordination {
         }
     }
 
-    /// Who drives, looked at without taking the lease (a read-only console); at most once
-    /// every `retry`, so looking costs one read per few measurements.
+    /// Take `h` as who drives now, saying so when it changed.
+    fn follow(&mut self, h: LeaseHolder) {
+        let was = self.driver.as_ref().map(|d| d.holder.clone());
+        if was.as_deref() != Some(h.holder.as_str()) {
+            if h.ours {
+                log::info!("this console now drives the train");
+            } else {
+                log::info!("{} drives the train; this console follows", h.holder);
+            }
+        }
+        self.driver = Some(h);
+        self.lease_error = None;
+    }
+
+    /// Another console's lease, unexpired, as the Lease's watch last saw it; `None` when
+    /// the watch has nothing sure to say (not yet listed, failing, free, expired, ours).
+    fn watched_holder(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<LeaseHolder> {
+        let store = self.store.clone();
+        let feed = self.lease_seen.get_or_insert_with(|| store.lease_watch());
+        let r = feed.borrow();
+        if r.fault.is_some() {
+            return None;
+        }
+        let h = r.value.as_deref()?.as_ref()?;
+        (h.holder != self.holder && h.expires >= now).then(|| LeaseHolder {
+            ours: false,
+            ..h.clone()
+        })
+    }
+
+    /// Who drives, looked at without taking the lease (a read-only console): from the
+    /// Lease's watch; when the watch has nothing to say, read at most once every `retry`,
+    /// so looking costs one read per few measurements.
     pub async fn peek(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<&LeaseHolder> {
+        let store = self.store.clone();
+        let feed = self.lease_seen.get_or_insert_with(|| store.lease_watch());
+        let watched = {
+            let r = feed.borrow();
+            match (&r.value, &r.fault) {
+                (Some(holder), None) => Some(
+                    holder
+                        .as_ref()
+                        .as_ref()
+                        .filter(|h| h.expires >= now)
+                        .cloned(),
+                ),
+                _ => None,
+            }
+        };
+        if let Some(holder) = watched {
+            self.driver = holder;
+            self.lease_error = None;
+            return self.driver.as_ref();
+        }
         let retry =
             chrono::TimeDelta::from_std(self.timings.retry).unwrap_or(chrono::TimeDelta::MAX);
         let due = self.peeked.is_none_or(|at| now - at >= retry);

@@ -24,6 +24,8 @@ pub struct MemoryState {
 struct Inner {
     store: Mutex<Store>,
     feed: watch::Sender<Reading<SharedDocs>>,
+    /// Who holds the lease, as a watch on the Lease would see it.
+    lease_tx: watch::Sender<Reading<Option<LeaseHolder>>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -67,10 +69,12 @@ impl MemoryState {
     /// An empty store whose lease runs on `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         let (feed, _) = watch::channel(Reading::fresh(SharedDocs::new(), clock.now()));
+        let (lease_tx, _) = watch::channel(Reading::fresh(None, clock.now()));
         Self {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::default()),
                 feed,
+                lease_tx,
                 clock,
             }),
         }
@@ -180,6 +184,7 @@ impl SharedState for MemoryState {
             renewed: now,
             ttl,
         });
+        self.publish_lease(&store, now);
         Ok(LeaseHolder {
             holder: holder.to_string(),
             renewed: now,
@@ -194,8 +199,22 @@ impl SharedState for MemoryState {
             && lease.holder.as_deref() == Some(holder)
         {
             lease.holder = None;
+            self.publish_lease(&store, self.inner.clock.now());
         }
         Ok(())
+    }
+
+    fn lease_watch(&self) -> Feed<Option<LeaseHolder>> {
+        self.inner.lease_tx.subscribe()
+    }
+}
+
+impl MemoryState {
+    fn publish_lease(&self, store: &Store, now: DateTime<Utc>) {
+        let holder = store.lease.as_ref().and_then(|l| l.seen_by(""));
+        self.inner
+            .lease_tx
+            .send_replace(Reading::fresh(holder, now));
     }
 }
 

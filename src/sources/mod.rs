@@ -556,6 +556,9 @@ pub trait SharedState: Send + Sync {
     ) -> Result<u64, WriteError>;
     /// Who holds the lease now, read without taking it (`None`: nobody, or expired).
     async fn lease_holder(&self) -> Result<Option<LeaseHolder>, SourceError>;
+    /// Who holds the lease as it changes (never `ours`; `None`: nobody, or gone), by a
+    /// watch started on the first call.
+    fn lease_watch(&self) -> Feed<Option<LeaseHolder>>;
     /// Take the lease for `holder` if it is free or expired, or renew it if `holder` has
     /// it; says who holds it after.
     async fn lease(

@@ -210,7 +210,7 @@ fn claim(current: &Lease, holder: &str, seconds: i32, now: &MicroTime) -> Claim 
 
 /// Who holds `lease`, as `holder` sees it; `None` when nobody does. A lease that never
 /// says when it was renewed cannot be shown alive, and counts as expired long ago.
-fn seen_by(lease: &Lease, holder: &str) -> Option<LeaseHolder> {
+pub(super) fn seen_by(lease: &Lease, holder: &str) -> Option<LeaseHolder> {
     let spec = lease.spec.as_ref()?;
     let current = spec.holder_identity.as_deref().filter(|h| !h.is_empty())?;
     let renewed = spec

@@ -17,6 +17,7 @@
 //! - [`shared`]: [`KubeShared`], the [`crate::sources::SharedState`]: documents in one
 //!   ConfigMap, written with resourceVersion preconditions, watched into a feed
 //! - [`lease`]: the driver's Lease, taken, renewed and released with preconditions
+//! - [`lease_feed`]: the driver's Lease watched by name, so followers need not ask
 
 pub mod access;
 pub mod client;
@@ -26,6 +27,7 @@ pub mod helm_cli;
 pub mod helm_history;
 pub mod inspect;
 pub mod lease;
+mod lease_feed;
 pub mod previews;
 pub mod releases;
 pub mod shared;

@@ -42,6 +42,10 @@ pub struct KubeShared {
     namespace: String,
     name: String,
     lease: DriverLease,
+    /// The Lease's client and name, to watch it from the first time it is asked for.
+    leases: Api<k8s_openapi::api::coordination::v1::Lease>,
+    lease_name: String,
+    lease_watch: std::sync::OnceLock<(Feed<Option<LeaseHolder>>, JoinHandle<()>)>,
     feed: Feed<SharedDocs>,
     clock: Arc<dyn Clock>,
     watch: JoinHandle<()>,
@@ -68,7 +72,10 @@ impl KubeShared {
             configmaps,
             namespace: namespace.to_string(),
             name: configmap.to_string(),
-            lease: DriverLease::new(client, namespace, lease, clock.clone()),
+            lease: DriverLease::new(client.clone(), namespace, lease, clock.clone()),
+            leases: Api::namespaced(client, namespace),
+            lease_name: lease.to_string(),
+            lease_watch: std::sync::OnceLock::new(),
             feed,
             clock,
             watch,
@@ -116,6 +123,9 @@ impl KubeShared {
 impl Drop for KubeShared {
     fn drop(&mut self) {
         self.watch.abort();
+        if let Some((_, task)) = self.lease_watch.get() {
+            task.abort();
+        }
     }
 }
 
@@ -158,6 +168,20 @@ impl SharedState for KubeShared {
 
     async fn lease_holder(&self) -> Result<Option<LeaseHolder>, SourceError> {
         self.lease.holder().await
+    }
+
+    fn lease_watch(&self) -> Feed<Option<LeaseHolder>> {
+        self.lease_watch
+            .get_or_init(|| {
+                super::lease_feed::spawn(
+                    self.leases.clone(),
+                    format!("watch Lease {}/{}", self.namespace, self.lease_name),
+                    &self.lease_name,
+                    self.clock.clone(),
+                )
+            })
+            .0
+            .clone()
     }
 
     async fn lease(
