@@ -236,6 +236,15 @@ impl App {
                     // A breach is under way: a sound, not only a colour.
                     self.ring = true;
                 }
+                let watching = matches!(
+                    t.status,
+                    crate::engine::train::Status::Progressing
+                        | crate::engine::train::Status::AwaitingGate
+                );
+                if watching && t.failures != was {
+                    // The last outcome (a promote done) is old news once a breach starts.
+                    self.ui.status = Some(breach_status(&t));
+                }
                 self.train = Some(t);
                 self.unstarted = None;
                 if back.is_some() {
@@ -430,4 +439,30 @@ fn escaped_main(m: &MainHealth) -> Option<MainHealth> {
         e(&mut f.sha);
     }
     Some(m)
+}
+
+/// What the status line says when a breach starts, goes on or ends.
+fn breach_status(t: &Train) -> (String, bool) {
+    if t.failures == 0 {
+        return (
+            format!("breach over: {}'s measurements pass again", t.release),
+            false,
+        );
+    }
+    let what = match t.policy.on_fail {
+        crate::config::slo::OnFail::Rollback => "rollback",
+        crate::config::slo::OnFail::Pause => "pause",
+    };
+    let left = t.policy.failure_limit.saturating_sub(t.failures).max(1);
+    let why = t
+        .last
+        .as_ref()
+        .map_or(String::new(), |a| format!(": {}", a.reason));
+    (
+        format!(
+            "BREACH {}/{} failed{why} · {what} after {left} more",
+            t.failures, t.policy.failure_limit
+        ),
+        true,
+    )
 }

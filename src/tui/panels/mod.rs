@@ -5,6 +5,7 @@ pub mod log;
 pub mod main_health;
 pub mod phases;
 pub mod previews;
+pub mod words;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
