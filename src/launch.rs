@@ -251,7 +251,7 @@ impl Session {
         let store = self.settings.demo.is_none().then(paths::plan_state_file);
         let progress =
             Progress::open(self.plan.clone(), self.phases.clone(), store).map_err(|e| eyre!(e))?;
-        let (op, outcomes) = Operator::start(
+        let (mut op, outcomes) = Operator::start(
             self.backends.clone(),
             self.slo.clone(),
             journal,
@@ -260,6 +260,17 @@ impl Session {
             self.clock.now(),
         )
         .await?;
+        // The demo's breaches are nobody's incident: only a real release posts.
+        if let Some(notify) = &self.settings.config.notify
+            && self.world.is_none()
+            && !read_only
+        {
+            let budget = self.settings.config.timeouts.budget.0;
+            op.notify_to(
+                crate::ops::notify::Notifier::new(&notify.url, &notify.events, budget)
+                    .map_err(|e| eyre!(e))?,
+            );
+        }
         Ok((op, outcomes))
     }
 }

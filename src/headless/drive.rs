@@ -136,6 +136,7 @@ fn record(state: &Shared, op: &Operator) {
 async fn stop(op: &mut Operator) -> Result<ExitCode> {
     log::info!("stopping: giving the driver's lease up");
     op.release_shared().await;
+    op.notifications_sent().await;
     Ok(ExitCode::SUCCESS)
 }
 
