@@ -20,6 +20,8 @@ use crate::engine::main_health::Overall;
 /// Below either of these, one panel at a time.
 const FULL_WIDTH: u16 = 100;
 const FULL_HEIGHT: u16 = 30;
+/// The log pane's height at the least, borders included.
+const LOG_MIN: u16 = 7;
 
 pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
     let area = f.area();
@@ -38,12 +40,15 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
         draw_tabs(f, tabs, app, theme);
         draw_panel(f, main, app.ui.focus, app, now, theme);
     } else {
-        let [top, middle, bottom] = Layout::vertical([
-            Constraint::Percentage(55),
-            Constraint::Fill(1),
-            Constraint::Length(7),
-        ])
-        .areas(body);
+        // Previews and Main health get the rows they fill, and the log every row left over,
+        // never fewer than it had before (5 records).
+        let [top, rest] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(body);
+        let wanted = panels::main_health::wanted_height(app, now, theme)
+            .max(app.preview_list().len().saturating_add(3) as u16);
+        let middle_rows = wanted.min(rest.height.saturating_sub(LOG_MIN));
+        let [middle, bottom] =
+            Layout::vertical([Constraint::Length(middle_rows), Constraint::Fill(1)]).areas(rest);
         let [phases, canary] =
             Layout::horizontal([Constraint::Percentage(32), Constraint::Fill(1)]).areas(top);
         let [previews, main] =

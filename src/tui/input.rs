@@ -140,24 +140,22 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             }
         }
         Action::Filter => {
-            if matches!(focus, Panel::Phases | Panel::Previews) {
+            if matches!(focus, Panel::Phases | Panel::Previews | Panel::Log) {
                 app.ui.mode = Mode::Filter;
             } else {
-                app.ui.status = Some(("/ filters the Phases and Previews lists".into(), false));
+                app.ui.status = Some((
+                    "/ filters the Phases and Previews lists and the log".into(),
+                    false,
+                ));
             }
         }
         Action::NextPanel => app.focus_step(1),
         Action::PrevPanel => app.focus_step(-1),
         Action::Focus(p) => app.ui.focus = p,
-        Action::Up => {
-            let s = &mut app.ui.selected[focus.index()];
-            *s = s.saturating_sub(1);
-        }
-        Action::Down => {
-            let n = app.row_count(focus);
-            let s = &mut app.ui.selected[focus.index()];
-            *s = (*s + 1).min(n.saturating_sub(1));
-        }
+        Action::Up => move_by(app, focus, -1),
+        Action::Down => move_by(app, focus, 1),
+        Action::PageUp => move_by(app, focus, -PAGE),
+        Action::PageDown => move_by(app, focus, PAGE),
         Action::Zoom => app.ui.zoomed = !app.ui.zoomed,
         Action::NextChart => app.ui.chart_pair = (app.ui.chart_pair + 1) % 3,
         Action::Promote => return confirm(app, Command::Train(TrainCommand::Promote)),
@@ -245,4 +243,16 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
         }
     }
     None
+}
+
+/// How far PgUp and PgDn move.
+const PAGE: isize = 10;
+
+/// Move the focused list's selection `by` rows (down when positive). The log is read from
+/// the bottom: its selection counts the newest records scrolled past, so up goes back.
+fn move_by(app: &mut App, focus: Panel, by: isize) {
+    let n = app.row_count(focus);
+    let by = if focus == Panel::Log { -by } else { by };
+    let s = &mut app.ui.selected[focus.index()];
+    *s = s.saturating_add_signed(by).min(n.saturating_sub(1));
 }

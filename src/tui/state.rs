@@ -169,7 +169,12 @@ pub struct App {
     pub unstarted: Option<(String, DateTime<Utc>)>,
     pub ui: UiState,
     pub quit: bool,
+    /// The log pane's records, oldest first, bounded (`LOG_KEPT`).
+    pub log: VecDeque<crate::tui::logging::Record>,
 }
+
+/// How many records the log pane keeps; `captain.log` keeps them all.
+pub const LOG_KEPT: usize = 5_000;
 
 impl App {
     /// What quitting would leave undone, when this console drives a canary that is taking
@@ -225,7 +230,44 @@ impl App {
             unstarted: None,
             ui: UiState::default(),
             quit: false,
+            log: VecDeque::new(),
         }
+    }
+
+    /// Take the records logged since the last frame into the log pane. Scrolled back, the
+    /// pane keeps showing what it showed.
+    pub fn take_log(&mut self) {
+        let new = crate::tui::logging::take();
+        if new.is_empty() {
+            return;
+        }
+        let filter = self.ui.filters[Panel::Log.index()].to_lowercase();
+        let back = &mut self.ui.selected[Panel::Log.index()];
+        if *back > 0 {
+            *back += new.iter().filter(|r| log_matches(r, &filter)).count();
+        }
+        self.log.extend(new);
+        let over = self.log.len().saturating_sub(LOG_KEPT);
+        self.log.drain(..over);
+    }
+
+    /// The log pane's records as it lists them: filtered, oldest first.
+    pub fn log_rows(&self) -> Vec<&crate::tui::logging::Record> {
+        let filter = self.ui.filters[Panel::Log.index()].to_lowercase();
+        self.log
+            .iter()
+            .filter(|r| log_matches(r, &filter))
+            .collect()
+    }
+
+    /// How many of the newest records the log pane is scrolled back past.
+    pub fn log_back(&self) -> usize {
+        let n = if self.ui.filters[Panel::Log.index()].is_empty() {
+            self.log.len()
+        } else {
+            self.log_rows().len()
+        };
+        self.ui.selected[Panel::Log.index()].min(n.saturating_sub(1))
     }
 
     pub fn apply(&mut self, update: Update) {
@@ -243,7 +285,13 @@ impl App {
                 );
                 if watching && t.failures != was {
                     // The last outcome (a promote done) is old news once a breach starts.
-                    self.ui.status = Some(breach_status(&t));
+                    let (said, bad) = breach_status(&t);
+                    if bad {
+                        log::error!("{}: {said}", t.release);
+                    } else {
+                        log::info!("{said}");
+                    }
+                    self.ui.status = Some((said, bad));
                 }
                 self.train = Some(t);
                 self.unstarted = None;
@@ -253,7 +301,24 @@ impl App {
             }
             Update::Phases(p) => self.phases = p,
             Update::Sample(s) => self.series.push(s),
-            Update::Analysis(a) => self.analysis = Some(a),
+            Update::Analysis(a) => {
+                let was = self.analysis.as_ref().map(|a| a.verdict);
+                if was != Some(a.verdict) {
+                    let from = was.map_or(String::new(), |v| {
+                        format!("{} → ", v.label().to_uppercase())
+                    });
+                    let line = format!(
+                        "verdict {from}{}: {}",
+                        a.verdict.label().to_uppercase(),
+                        a.reason
+                    );
+                    match a.verdict {
+                        crate::engine::analysis::Verdict::Fail => log::warn!("{line}"),
+                        _ => log::info!("{line}"),
+                    }
+                }
+                self.analysis = Some(a);
+            }
             Update::Outcome(o) => {
                 // Captain acted by itself: whoever watches should look now.
                 self.ring |= self.bell && o.automatic;
@@ -270,6 +335,19 @@ impl App {
             }
             Update::Denied(d) => self.denied = d,
             Update::Driver(holder, ours) => {
+                let said = match (&holder, ours) {
+                    (_, true) => "this console drives the train".to_string(),
+                    (Some(h), false) => format!("{h} drives the train; this console follows"),
+                    (None, false) => "nobody drives the train".to_string(),
+                };
+                let before = match (&self.follows, self.drives) {
+                    (_, true) => Some("this console drives the train".to_string()),
+                    (Some(h), false) => Some(format!("{h} drives the train; this console follows")),
+                    (None, false) => None,
+                };
+                if before.as_ref() != Some(&said) {
+                    log::info!("{said}");
+                }
                 self.drives = ours;
                 self.follows = holder.filter(|_| !ours);
             }
@@ -307,6 +385,14 @@ impl App {
                 Arc::new(sorted)
             })
         };
+        if !same && let (Some(old), Some(new)) = (self.previews.value.as_deref(), value.as_deref())
+        {
+            let now: std::collections::HashSet<&str> =
+                new.iter().map(|p| p.namespace.as_str()).collect();
+            for p in old.iter().filter(|p| !now.contains(p.namespace.as_str())) {
+                log::info!("preview {} is gone from the cluster", p.namespace);
+            }
+        }
         self.previews_source = r.value.clone();
         self.previews = Reading { value, ..r };
     }
@@ -319,6 +405,9 @@ impl App {
             Some(clean) => Arc::new(clean),
             None => m,
         });
+        if let Some(m) = &value {
+            log_main_change(self.main.value.as_deref(), m);
+        }
         self.main = Reading { value, ..r };
     }
 
@@ -399,7 +488,7 @@ impl App {
             Panel::Previews => self.preview_rows().len(),
             Panel::Canary => self.analysis.as_ref().map_or(0, |a| a.objectives.len()),
             Panel::Main => self.main.value.as_ref().map_or(0, |m| m.checks.len()),
-            Panel::Log => 0,
+            Panel::Log => self.log_rows().len(),
         }
     }
 }
@@ -465,4 +554,36 @@ fn breach_status(t: &Train) -> (String, bool) {
         ),
         true,
     )
+}
+
+fn log_matches(r: &crate::tui::logging::Record, filter: &str) -> bool {
+    filter.is_empty() || r.text.to_lowercase().contains(filter)
+}
+
+/// Main going red, pending or green, logged once per change, with the checks that fail.
+fn log_main_change(was: Option<&MainHealth>, now: &MainHealth) {
+    use crate::engine::main_health::{CheckState, Overall};
+    let kind = |o: &Overall| match o {
+        Overall::Red { .. } => 0,
+        Overall::Pending => 1,
+        Overall::Green => 2,
+    };
+    let overall = now.overall();
+    if was.is_some_and(|w| kind(&w.overall()) == kind(&overall)) {
+        return;
+    }
+    let short = &now.head.sha[..now.head.sha.len().min(7)];
+    match overall {
+        Overall::Red { .. } => {
+            let failing: Vec<&str> = now
+                .checks
+                .iter()
+                .filter(|c| matches!(c.state, CheckState::Failure | CheckState::Missing))
+                .map(|c| c.name.as_str())
+                .collect();
+            log::error!("main is RED at {short}: {} failing", failing.join(", "));
+        }
+        Overall::Pending => log::info!("main is pending at {short}"),
+        Overall::Green => log::info!("main is green at {short}"),
+    }
 }
