@@ -118,3 +118,103 @@ async fn a_rollbacks_reason_is_whole_when_zoomed_and_cut_at_a_word_beside_the_ot
         "cut after a whole word ({last:?}): {next}"
     );
 }
+
+fn press(d: &mut Demo, code: crossterm::event::KeyCode) {
+    let now = d.now();
+    let ev = crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE);
+    captain::tui::input::handle_key(&mut d.app, ev, now);
+}
+
+/// The drill 70 s in: the canary at 25 %, the test check on main red since 25 s.
+async fn drill() -> Demo {
+    let mut d = Demo::new(Scenario::Drill, false).await;
+    d.run_for(70).await;
+    d
+}
+
+#[tokio::test]
+async fn at_80x24_help_scrolls_to_every_action_and_says_which_rows_it_shows() {
+    use crossterm::event::KeyCode;
+    let mut d = drill().await;
+    // As the console's loop records it at each frame.
+    d.app.ui.size = (80, 24);
+    let names: Vec<&'static str> = d.app.keymap.bindings().iter().map(|b| b.name).collect();
+    press(&mut d, KeyCode::Char('?'));
+    let first = d.screen(80, 24).backend().to_string();
+    assert!(first.contains("rows 1–"), "says which rows:\n{first}");
+    assert!(
+        !first.contains("quit captain"),
+        "80×24 cannot show every row at once:\n{first}"
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..names.len() {
+        let screen = d.screen(80, 24).backend().to_string();
+        for n in &names {
+            if screen.contains(&format!(" {n}  ")) {
+                seen.insert(*n);
+            }
+        }
+        press(&mut d, KeyCode::Char('j'));
+    }
+    let missing: Vec<_> = names.iter().filter(|n| !seen.contains(*n)).collect();
+    assert!(missing.is_empty(), "never shown: {missing:?}");
+    press(&mut d, KeyCode::PageUp);
+    press(&mut d, KeyCode::PageUp);
+    press(&mut d, KeyCode::PageUp);
+    let back = d.screen(80, 24).backend().to_string();
+    assert!(back.contains("rows 1–"), "back at the top:\n{back}");
+    press(&mut d, KeyCode::Esc);
+    assert_eq!(d.app.ui.mode, captain::tui::state::Mode::Normal);
+}
+
+#[tokio::test]
+async fn the_header_and_footer_shorten_by_rank_and_always_keep_the_quit_key() {
+    let mut d = drill().await;
+    for (w, h) in [(80, 24), (60, 20), (40, 12)] {
+        let screen = d.screen(w, h).backend().to_string();
+        let lines: Vec<&str> = screen.lines().collect();
+        let header = lines[0];
+        let footer = lines[lines.len() - 1];
+        assert!(header.contains("02:48:10 UTC"), "{w}: the clock: {header}");
+        assert!(
+            header.contains("main RED ") || w < 60,
+            "{w}: main's state whole, never 'main RE': {header}"
+        );
+        assert!(!header.contains("main RE "), "{header}");
+        assert!(
+            footer.contains("q quit") || footer.contains(" q "),
+            "{w}: {footer}"
+        );
+    }
+    let screen = d.screen(80, 24).backend().to_string();
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains("canary 25 % progressing") && header.contains("main RED 25s"),
+        "at 80 columns the branding goes first: {header}"
+    );
+    d.app.ui.status = None;
+    let screen = d.screen(80, 24).backend().to_string();
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.contains("q quit") && footer.contains("R roll back"),
+        "hints by rank, quit kept: {footer}"
+    );
+}
+
+#[tokio::test]
+async fn main_health_says_how_many_lines_it_hides_at_120x40() {
+    let mut d = drill().await;
+    let screen = d.screen(120, 40).backend().to_string();
+    assert!(
+        screen.contains("more lines: z zooms"),
+        "an overflow marker:\n{screen}"
+    );
+    d.app.ui.focus = Panel::Main;
+    d.app.ui.zoomed = true;
+    let screen = d.screen(120, 40).backend().to_string();
+    assert!(
+        screen.contains("sentinel: main is red"),
+        "zoomed, whole:\n{screen}"
+    );
+    assert!(!screen.contains("more lines"), "{screen}");
+}

@@ -25,10 +25,20 @@ impl Console {
 
     /// As [`Console::start`], with `env` set for the binary.
     fn start_with(args: &[&str], state: &std::path::Path, env: &[(&str, &str)]) -> Console {
+        Self::start_sized(args, state, env, (40, 120))
+    }
+
+    /// As [`Console::start_with`], on a terminal of `size` (rows, columns).
+    fn start_sized(
+        args: &[&str],
+        state: &std::path::Path,
+        env: &[(&str, &str)],
+        (rows, cols): (u16, u16),
+    ) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: 40,
-                cols: 120,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -46,8 +56,8 @@ impl Console {
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZero::new(40).unwrap(),
-            std::num::NonZero::new(120).unwrap(),
+            std::num::NonZero::new(rows).unwrap(),
+            std::num::NonZero::new(cols).unwrap(),
             0,
         )));
         let feed = screen.clone();
@@ -283,4 +293,42 @@ fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_heal
         assert!(Instant::now() < deadline, "q did not quit:\n{}", c.text());
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn at_80x24_help_scrolls_to_its_last_rows_and_header_and_footer_keep_what_matters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start_sized(&["--demo", "--speed", "1"], dir.path(), &[], (24, 80));
+    c.wait_for("the first frame with main's state and the quit key", |t| {
+        let lines: Vec<&str> = t.lines().collect();
+        lines
+            .first()
+            .is_some_and(|h| h.contains("main ") && h.contains(" UTC"))
+            && lines.last().is_some_and(|f| f.contains("q quit"))
+    });
+    c.keys("?");
+    c.wait_for("help saying which rows it shows", |t| {
+        t.contains("rows 1–") && !t.contains("quit captain")
+    });
+    for _ in 0..3 {
+        // PgDn
+        c.keys("\x1b[6~");
+    }
+    c.wait_for(
+        "help's last rows: abort, deletes, phase keys and quit",
+        |t| {
+            [
+                "without a helm rollback",
+                "delete the selected preview",
+                "phase-rollback",
+                "quit captain",
+            ]
+            .iter()
+            .all(|s| t.contains(s))
+        },
+    );
+    c.keys("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+    c.wait_for("help back at its first rows", |t| {
+        t.contains("rows 1–") && t.contains("show this help")
+    });
 }

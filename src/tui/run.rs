@@ -182,6 +182,9 @@ pub async fn run(c: Console) -> Result<Ended> {
     loop {
         if std::mem::take(&mut changed) {
             app.take_log();
+            if let Ok(size) = terminal.size() {
+                app.ui.size = (size.width, size.height);
+            }
             terminal
                 .draw(|f| super::draw(f, &app, clock.now(), &theme))
                 .wrap_err("drawing the screen")?;

@@ -110,6 +110,11 @@ pub struct UiState {
     pub status: Option<(String, bool)>,
     /// The last key asked to quit and was warned: the next quit goes.
     pub quit_asked: bool,
+    /// The help page's first row shown, when it does not fit the terminal.
+    pub help_scroll: usize,
+    /// The terminal's size at the last frame (columns, rows): how far the help page can
+    /// scroll. Zero until the first frame.
+    pub size: (u16, u16),
 }
 
 impl Default for UiState {
@@ -123,6 +128,8 @@ impl Default for UiState {
             chart_pair: 0,
             status: None,
             quit_asked: false,
+            help_scroll: 0,
+            size: (0, 0),
         }
     }
 }
