@@ -142,6 +142,14 @@ async fn at_80x24_help_scrolls_to_every_action_and_says_which_rows_it_shows() {
     press(&mut d, KeyCode::Char('?'));
     let first = d.screen(80, 24).backend().to_string();
     assert!(first.contains("rows 1–"), "says which rows:\n{first}");
+    let up = first
+        .lines()
+        .find(|l| l.contains(" up  "))
+        .unwrap_or_else(|| panic!("the up row:\n{first}"));
+    assert!(
+        up.contains("scroll to…"),
+        "a description too long is cut at a word: {up}"
+    );
     assert!(
         !first.contains("quit captain"),
         "80×24 cannot show every row at once:\n{first}"

@@ -72,3 +72,70 @@ async fn a_webhook_that_never_answers_holds_up_neither_the_rollback_nor_the_meas
         "{texts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_and_a_resume_by_hand_are_posted_and_events_left_out_are_not() {
+    use captain::engine::train::TrainCommand;
+    use captain::ops::notify::Event;
+    use captain::ops::{Command, Confirmation, Confirmed};
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hook)
+        .await;
+    let notifier = Notifier::new(
+        &format!("{}/hook", hook.uri()),
+        &[Event::Pause, Event::Resume],
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let mut d = Demo::new(Scenario::Breach, false).await;
+    d.op.notify_to(notifier.clone());
+    d.run_for(20).await;
+    for (command, reason) in [
+        (TrainCommand::Pause, "looks odd"),
+        (TrainCommand::Resume, "fine after all"),
+    ] {
+        let confirmed = Confirmed {
+            command: Command::Train(command),
+            reason: Some(reason.into()),
+            confirmation: Confirmation::Dialog,
+        };
+        assert!(d.op.execute(confirmed, d.now()).await.unwrap().ok);
+    }
+    // The breach comes and is rolled back: neither is among the events asked for.
+    for _ in 0..60 {
+        if d.op.train.status.is_terminal() {
+            break;
+        }
+        d.run_for(5).await;
+    }
+    assert!(matches!(d.op.train.status, Status::RolledBack { .. }));
+    notifier.settle().await;
+    let texts: Vec<String> = hook
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_slice(&p.body).unwrap();
+            v["text"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    // Each post goes on its own: they may arrive in either order.
+    assert!(
+        texts.iter().any(
+            |t| t.starts_with("summit revision 42: pause done (by captain-test): ")
+                && t.ends_with("· why: looks odd")
+        ),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(
+            |t| t.starts_with("summit revision 42: resume done (by captain-test): ")
+                && t.contains("frozen/rollback deleted")
+        ),
+        "{texts:#?}"
+    );
+}

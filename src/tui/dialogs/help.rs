@@ -28,6 +28,11 @@ pub fn draw(
     scroll: usize,
     theme: &Theme,
 ) {
+    let total = keymap.bindings().len();
+    let rect = centered(area, 96, total as u16 + 4);
+    // What the description column has: the borders, the key and action columns and the
+    // spaces between columns.
+    let room = usize::from(rect.width.saturating_sub(2 + 10 + 18 + 2));
     let rows: Vec<Row> = keymap
         .bindings()
         .iter()
@@ -49,16 +54,17 @@ pub fn draw(
                 }
                 None => Span::styled(format!("{scope}{}", b.description), theme.fg(theme.text)),
             };
+            // Cut at a word with "…" on a narrow terminal, never in the middle of one.
+            let what = crate::tui::panels::words::wrap(&[what], room, 1)
+                .pop()
+                .unwrap_or_default();
             Row::new(vec![
-                Span::styled(keys.join(" "), theme.bold(theme.accent)),
-                Span::styled(b.name, style),
+                Line::from(Span::styled(keys.join(" "), theme.bold(theme.accent))),
+                Line::from(Span::styled(b.name, style)),
                 what,
             ])
         })
         .collect();
-    let total = rows.len();
-    let height = total as u16 + 4;
-    let rect = centered(area, 96, height);
     f.render_widget(Clear, rect);
     let fits = rows_that_fit(total, area.height);
     let first = scroll.min(total.saturating_sub(fits));
