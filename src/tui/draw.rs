@@ -351,13 +351,19 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let [left, right] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(tail.width() as u16)])
                 .areas(area);
-        f.render_widget(
-            Paragraph::new(vec![panels::fit(
-                Line::from(Span::styled(format!(" {msg}"), style)),
-                usize::from(left.width),
-            )]),
-            left,
-        );
+        // Cut at a word, never in the middle of one.
+        let said = panels::words::wrap(
+            &[Span::styled(msg.clone(), style)],
+            usize::from(left.width.saturating_sub(1)),
+            1,
+        )
+        .into_iter()
+        .map(|mut l| {
+            l.spans.insert(0, Span::raw(" "));
+            l
+        })
+        .collect::<Vec<_>>();
+        f.render_widget(Paragraph::new(said), left);
         f.render_widget(Paragraph::new(vec![tail]), right);
         return;
     }
