@@ -128,6 +128,11 @@ pub fn init(file: Option<&Path>) -> Result<(), String> {
             .map_err(|e| format!("opening {}: {e}", path.display()))?;
         *CONSOLE.file.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
     }
+    // The libraries' own tracing events (the Kubernetes client's, the HTTP stack's) stay
+    // out of the pane and the file, as they always have: with no subscriber set, tracing
+    // would hand each of them to this logger.
+    tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default())
+        .map_err(|e| e.to_string())?;
     log::set_logger(&CONSOLE).map_err(|e| e.to_string())?;
     log::set_max_level(log::LevelFilter::Info);
     Ok(())
