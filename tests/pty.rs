@@ -332,3 +332,35 @@ fn at_80x24_help_scrolls_to_its_last_rows_and_header_and_footer_keep_what_matter
         t.contains("rows 1–") && t.contains("show this help")
     });
 }
+
+#[test]
+fn under_speed_the_log_pane_tells_the_time_by_the_headers_demo_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(&["--demo", "--speed", "50"], dir.path());
+    c.wait_for("the first frame", |t| t.contains("Canary"));
+    // The log alone, zoomed.
+    c.keys("5");
+    c.keys("z");
+    let stamp = |t: &str, what: &str| {
+        t.lines().find(|l| l.contains(what)).and_then(|l| {
+            let l = l.trim_start_matches(['│', '┃', ' ']);
+            let hms = chrono::NaiveTime::parse_from_str(l.get(..8)?, "%H:%M:%S").ok()?;
+            Some(hms)
+        })
+    };
+    c.wait_for("the promotes to 25 % and to 50 % in the log", |t| {
+        stamp(t, "→ progressing at 25 %").is_some() && stamp(t, "→ progressing at 50 %").is_some()
+    });
+    let t = c.text();
+    let (a, b) = (
+        stamp(&t, "→ progressing at 25 %").unwrap(),
+        stamp(&t, "→ progressing at 50 %").unwrap(),
+    );
+    let apart = (b - a).num_seconds().rem_euclid(86_400);
+    // A step's window of demo time lies between them: a second or two of wall clock at
+    // --speed 50, and tens of seconds on the header's clock.
+    assert!(
+        apart >= 20,
+        "stamped {apart}s apart, on the wall clock rather than the demo's:\n{t}"
+    );
+}
