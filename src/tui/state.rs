@@ -251,7 +251,10 @@ impl App {
         let filter = self.ui.filters[Panel::Log.index()].to_lowercase();
         let back = &mut self.ui.selected[Panel::Log.index()];
         if *back > 0 {
-            *back += new.iter().filter(|r| log_matches(r, &filter)).count();
+            *back += new
+                .iter()
+                .filter(|r| super::incident::log_matches(r, &filter))
+                .count();
         }
         self.log.extend(new);
         let over = self.log.len().saturating_sub(LOG_KEPT);
@@ -263,7 +266,7 @@ impl App {
         let filter = self.ui.filters[Panel::Log.index()].to_lowercase();
         self.log
             .iter()
-            .filter(|r| log_matches(r, &filter))
+            .filter(|r| super::incident::log_matches(r, &filter))
             .collect()
     }
 
@@ -292,7 +295,7 @@ impl App {
                 );
                 if watching && t.failures != was {
                     // The last outcome (a promote done) is old news once a breach starts.
-                    let (said, bad) = breach_status(&t);
+                    let (said, bad) = super::incident::breach_status(&t);
                     if bad {
                         log::error!("{}: {said}", t.release);
                     } else {
@@ -413,7 +416,7 @@ impl App {
             None => m,
         });
         if let Some(m) = &value {
-            log_main_change(self.main.value.as_deref(), m);
+            super::incident::log_main_change(self.main.value.as_deref(), m);
         }
         self.main = Reading { value, ..r };
     }
@@ -535,62 +538,4 @@ fn escaped_main(m: &MainHealth) -> Option<MainHealth> {
         e(&mut f.sha);
     }
     Some(m)
-}
-
-/// What the status line says when a breach starts, goes on or ends.
-fn breach_status(t: &Train) -> (String, bool) {
-    if t.failures == 0 {
-        return (
-            format!("breach over: {}'s measurements pass again", t.release),
-            false,
-        );
-    }
-    let what = match t.policy.on_fail {
-        crate::config::slo::OnFail::Rollback => "rollback",
-        crate::config::slo::OnFail::Pause => "pause",
-    };
-    let left = t.policy.failure_limit.saturating_sub(t.failures).max(1);
-    let why = t
-        .last
-        .as_ref()
-        .map_or(String::new(), |a| format!(": {}", a.reason));
-    (
-        format!(
-            "BREACH {}/{} failed{why} · {what} after {left} more",
-            t.failures, t.policy.failure_limit
-        ),
-        true,
-    )
-}
-
-fn log_matches(r: &crate::tui::logging::Record, filter: &str) -> bool {
-    filter.is_empty() || r.text.to_lowercase().contains(filter)
-}
-
-/// Main going red, pending or green, logged once per change, with the checks that fail.
-fn log_main_change(was: Option<&MainHealth>, now: &MainHealth) {
-    use crate::engine::main_health::{CheckState, Overall};
-    let kind = |o: &Overall| match o {
-        Overall::Red { .. } => 0,
-        Overall::Pending => 1,
-        Overall::Green => 2,
-    };
-    let overall = now.overall();
-    if was.is_some_and(|w| kind(&w.overall()) == kind(&overall)) {
-        return;
-    }
-    let short = &now.head.sha[..now.head.sha.len().min(7)];
-    match overall {
-        Overall::Red { .. } => {
-            let failing: Vec<&str> = now
-                .checks
-                .iter()
-                .filter(|c| matches!(c.state, CheckState::Failure | CheckState::Missing))
-                .map(|c| c.name.as_str())
-                .collect();
-            log::error!("main is RED at {short}: {} failing", failing.join(", "));
-        }
-        Overall::Pending => log::info!("main is pending at {short}"),
-        Overall::Green => log::info!("main is green at {short}"),
-    }
 }
