@@ -78,7 +78,7 @@ const TOML: &[(&str, usize, usize, &str)] = &[
     ("ui_bell_a_number", 25, 8, "invalid type: integer `1`, expected a boolean"),
     ("ui_read_only_not_a_bool", 25, 13, "invalid type: string \"yes\", expected a boolean"),
     ("unknown_key_in_release", 6, 1, "unknown field `namespce`, expected one of `name`, `namespace`, `stage_namespace`"),
-    ("unknown_table", 23, 2, "unknown field `notify`, expected one of `kube`, `release`, `traffic`, `github`, `prometheus`,"),
+    ("unknown_table", 23, 2, "unknown field `alerts`, expected one of `kube`, `release`, `traffic`, `github`, `prometheus`,"),
 ];
 
 /// File in `fixtures/theme/broken/` → line, column, a part of the message. Line 1 of each file

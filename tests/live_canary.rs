@@ -348,6 +348,96 @@ async fn a_breach_at_50_percent_is_rolled_back_by_helm_with_its_reason_and_exit_
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breach_and_its_rollback_are_posted_to_the_notify_webhook_a_failed_post_once_more() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let Some(Live { stack, server, dir }) = Live::fresh_deploy().await else {
+        return;
+    };
+    let hook = MockServer::start().await;
+    // The webhook fails its first post, then takes every one.
+    Mock::given(method("POST"))
+        .and(path("/services/T0/B0/s3cret"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&hook)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/services/T0/B0/s3cret"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&hook)
+        .await;
+    let config = dir.path().join("captain.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[notify]\nurl = \"{}/services/T0/B0/s3cret\"\n",
+        hook.uri()
+    ));
+    std::fs::write(&config, text).unwrap();
+
+    let mut breach = Breach::default();
+    let (code, text, _) = Run::spawn(&server, dir.path())
+        .follow(&server, |w, _| breach.watch(&stack, w))
+        .await;
+    assert_rolled_back_by_helm(&server, dir.path(), code, &text);
+    let posts = hook.received_requests().await.unwrap();
+    let texts: Vec<String> = posts
+        .iter()
+        .map(|p| {
+            assert_eq!(
+                p.headers.get("content-type").map(|v| v.as_bytes()),
+                Some(&b"application/json"[..])
+            );
+            let v: Value = serde_json::from_slice(&p.body).expect("JSON");
+            v["text"].as_str().expect("Slack's text field").to_string()
+        })
+        .collect();
+    assert_eq!(
+        texts.len(),
+        3,
+        "the breach twice (503, then once more), the rollback: {texts:#?}"
+    );
+    // Each post goes on its own: the breach's second try and the rollback's may cross.
+    let breach: Vec<&String> = texts.iter().filter(|t| t.contains("SLO breach")).collect();
+    assert_eq!(breach.len(), 2, "{texts:#?}");
+    assert_eq!(breach[0], breach[1], "the same post tried once more");
+    assert_eq!(&texts[0], breach[0], "the breach is posted first");
+    assert!(
+        breach[0].starts_with("summit revision 7 at 50 %: SLO breach, 1/2 failed measurements: "),
+        "{}",
+        breach[0]
+    );
+    assert!(
+        breach[0].contains("&lt;= 5.00%"),
+        "escaped for Slack: {}",
+        breach[0]
+    );
+    let rollback = texts
+        .iter()
+        .find(|t| !t.contains("SLO breach"))
+        .expect("the rollback's post");
+    assert!(
+        rollback.starts_with("summit revision 7: rollback done (automatic): ")
+            && rollback.contains("helm rolled back to revision 6")
+            && rollback.contains(" · why: ")
+            && rollback.contains("automatic: 2 consecutive failed measurements"),
+        "{rollback}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("captain.log")).unwrap_or_default();
+    let host = hook.uri().trim_start_matches("http://").to_string();
+    assert!(log.contains(&format!("notified {host}")), "{log}");
+    assert!(
+        log.contains("HTTP 503 Service Unavailable; trying once more"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("s3cret") && !text.contains("s3cret"),
+        "the URL's secret stays out of the log"
+    );
+}
+
 /// A run that loses its shared state at 25 % (`lose` says whether there was one to lose),
 /// then breaches at 50 %: the breach is rolled back all the same, the shared train is
 /// written anew, and the run's log and captain's log file say why.

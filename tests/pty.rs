@@ -26,15 +26,15 @@ impl Console {
 
     /// As [`Console::start`], with `env` set for the binary.
     fn start_with(args: &[&str], state: &std::path::Path, env: &[(&str, &str)]) -> Console {
-        Self::start_sized(args, state, env, (120, 40))
+        Self::start_sized(args, state, env, (40, 120))
     }
 
-    /// As [`Console::start_with`], in a terminal of `cols` × `rows`.
+    /// As [`Console::start_with`], on a terminal of `size` (rows, columns).
     fn start_sized(
         args: &[&str],
         state: &std::path::Path,
         env: &[(&str, &str)],
-        (cols, rows): (u16, u16),
+        (rows, cols): (u16, u16),
     ) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -333,7 +333,7 @@ fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rew
             ("KUBECONFIG", kubeconfig.as_str()),
             ("GITHUB_TOKEN", github_support::TOKEN),
         ],
-        (250, 40),
+        (40, 250),
     );
     c.wait_for("the train joined at 25 %", |t| t.contains("canary 25 %"));
     let shared = || server.object("configmaps", Some("prod"), "captain-summit");
@@ -367,5 +367,75 @@ fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rew
             .as_str()
             .is_some_and(|t| t.contains("\"weight\":5")),
         "{written}"
+    );
+}
+
+#[test]
+fn at_80x24_help_scrolls_to_its_last_rows_and_header_and_footer_keep_what_matters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start_sized(&["--demo", "--speed", "1"], dir.path(), &[], (24, 80));
+    c.wait_for("the first frame with main's state and the quit key", |t| {
+        let lines: Vec<&str> = t.lines().collect();
+        lines
+            .first()
+            .is_some_and(|h| h.contains("main ") && h.contains(" UTC"))
+            && lines.last().is_some_and(|f| f.contains("q quit"))
+    });
+    c.keys("?");
+    c.wait_for("help saying which rows it shows", |t| {
+        t.contains("rows 1–") && !t.contains("quit captain")
+    });
+    for _ in 0..3 {
+        // PgDn
+        c.keys("\x1b[6~");
+    }
+    c.wait_for(
+        "help's last rows: abort, deletes, phase keys and quit",
+        |t| {
+            [
+                "without a helm rollback",
+                "delete the selected preview",
+                "phase-rollback",
+                "quit captain",
+            ]
+            .iter()
+            .all(|s| t.contains(s))
+        },
+    );
+    c.keys("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+    c.wait_for("help back at its first rows", |t| {
+        t.contains("rows 1–") && t.contains("show this help")
+    });
+}
+
+#[test]
+fn under_speed_the_log_pane_tells_the_time_by_the_headers_demo_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(&["--demo", "--speed", "50"], dir.path());
+    c.wait_for("the first frame", |t| t.contains("Canary"));
+    // The log alone, zoomed.
+    c.keys("5");
+    c.keys("z");
+    let stamp = |t: &str, what: &str| {
+        t.lines().find(|l| l.contains(what)).and_then(|l| {
+            let l = l.trim_start_matches(['│', '┃', ' ']);
+            let hms = chrono::NaiveTime::parse_from_str(l.get(..8)?, "%H:%M:%S").ok()?;
+            Some(hms)
+        })
+    };
+    c.wait_for("the promotes to 25 % and to 50 % in the log", |t| {
+        stamp(t, "→ progressing at 25 %").is_some() && stamp(t, "→ progressing at 50 %").is_some()
+    });
+    let t = c.text();
+    let (a, b) = (
+        stamp(&t, "→ progressing at 25 %").unwrap(),
+        stamp(&t, "→ progressing at 50 %").unwrap(),
+    );
+    let apart = (b - a).num_seconds().rem_euclid(86_400);
+    // A step's window of demo time lies between them: a second or two of wall clock at
+    // --speed 50, and tens of seconds on the header's clock.
+    assert!(
+        apart >= 20,
+        "stamped {apart}s apart, on the wall clock rather than the demo's:\n{t}"
     );
 }

@@ -22,6 +22,9 @@ pub struct AppConfig {
     pub ui: UiConfig,
     pub timeouts: TimeoutsConfig,
     pub lease: LeaseConfig,
+    /// Where breaches, rollbacks, pauses and resumes are posted, if anywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyConfig>,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
     #[serde(deserialize_with = "super::checks::key_bindings")]
     pub keys: BTreeMap<String, String>,
@@ -308,6 +311,53 @@ impl TryFrom<LeaseFields> for LeaseConfig {
     }
 }
 
+/// `[notify]`: a Slack-compatible incoming webhook (see `docs/configuration.md`).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// The webhook's URL, its secret in it: checked, never echoed in an error or the log.
+    #[serde(deserialize_with = "webhook_url")]
+    pub url: String,
+    /// What is posted; every event when left out.
+    #[serde(default, deserialize_with = "notify_events")]
+    pub events: Vec<crate::ops::notify::Event>,
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field("url", &"(secret)")
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+fn webhook_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let url = String::deserialize(d)?;
+    match reqwest::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(url),
+        Ok(u) => Err(serde::de::Error::custom(format!(
+            "the webhook URL is not an http(s) URL with a host (scheme {:?}); expected such as \"https://hooks.slack.com/services/…\"",
+            u.scheme()
+        ))),
+        Err(e) => Err(serde::de::Error::custom(format!(
+            "the webhook URL is not a URL ({e}); expected such as \"https://hooks.slack.com/services/…\""
+        ))),
+    }
+}
+
+fn notify_events<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::ops::notify::Event>, D::Error> {
+    let events = Vec::<crate::ops::notify::Event>::deserialize(d)?;
+    if events.is_empty() {
+        return Err(serde::de::Error::custom(
+            "events is empty, so nothing would be posted; expected some of \"breach\", \"rollback\", \"pause\", \"resume\", or no events key for all of them",
+        ));
+    }
+    Ok(events)
+}
+
 impl AppConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = super::source::read(path)?;
@@ -480,6 +530,59 @@ file = "builtin"
                 .contains("renew_every (15s) must be shorter than duration (15s)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn notify_is_read_and_a_bad_url_or_event_is_pointed_at_without_echoing_the_url() {
+        use crate::ops::notify::Event;
+        let none = AppConfig::parse(Path::new("captain.toml"), "").unwrap();
+        assert_eq!(none.notify, None);
+        let text = "[notify]\nurl = \"https://hooks.slack.com/services/T0/B0/s3cret\"\nevents = [\"breach\", \"rollback\"]\n";
+        let set = AppConfig::parse(Path::new("captain.toml"), text).unwrap();
+        let notify = set.notify.unwrap();
+        assert_eq!(notify.events, [Event::Breach, Event::Rollback]);
+        assert!(!format!("{notify:?}").contains("s3cret"));
+        for (text, at, says) in [
+            (
+                "[notify]\nurl = \"hooks.slack.com/s3cret\"\n",
+                (2, 7),
+                "not a URL",
+            ),
+            (
+                "[notify]\nurl = \"ftp://hooks/s3cret\"\n",
+                (2, 7),
+                "http(s)",
+            ),
+            (
+                "[notify]\nurl = \"https://h/s3cret\"\nevents = [\"rollback\", \"brech\"]\n",
+                (3, 23),
+                "unknown variant `brech`",
+            ),
+            (
+                "[notify]\nurl = \"https://h/s3cret\"\nevents = []\n",
+                (3, 10),
+                "empty",
+            ),
+            (
+                "[notify]\nevents = [\"pause\"]\n",
+                (1, 1),
+                "missing field `url`",
+            ),
+            (
+                "[notify]\nurl = \"https://h/s3cret\"\nchannel = \"#x\"\n",
+                (3, 1),
+                "unknown field",
+            ),
+        ] {
+            let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
+            assert_eq!(
+                (err.line, err.column),
+                (Some(at.0), Some(at.1)),
+                "{text}: {err}"
+            );
+            assert!(err.message.contains(says), "{err}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+        }
     }
 
     #[test]

@@ -94,6 +94,7 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
     let proposal = cmd.propose(Some(&op.train));
     let confirmed = confirm(cmd, &proposal, m)?;
     let outcome = op.execute(confirmed, session.clock.now()).await?;
+    op.notifications_sent().await;
     report(&outcome, json)
 }
 
@@ -147,6 +148,7 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
                 op.train.revisions.current
             );
             op.release_shared().await;
+            op.notifications_sent().await;
             return Ok(ExitCode::from(2));
         }
         let done = op.train.status.is_terminal()
@@ -160,6 +162,7 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
     }
     // Another console may drive at once rather than after the lease expires.
     op.release_shared().await;
+    op.notifications_sent().await;
     if json {
         say!("{}", serde_json::to_string_pretty(&summary(op))?);
     } else {

@@ -145,6 +145,8 @@ async fn drive(session: &Session, state: &Shared, mut stop: watch::Receiver<bool
                 _ = ticker.tick() => {}
                 _ = stop.changed() => {
                     op.release_shared().await;
+                    // What [notify] still has in flight goes out before the process ends.
+                    op.notifications_sent().await;
                     return Ok(());
                 }
             }

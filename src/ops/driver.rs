@@ -138,6 +138,7 @@ pub async fn run(
                 let Some(confirmed) = request else {
                     // Quitting: another console may drive at once.
                     op.release_shared().await;
+                    op.notifications_sent().await;
                     return;
                 };
                 let now = clock.now();

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod command;
 pub mod driver;
 pub mod evidence;
+pub mod notify;
 pub mod operator;
 pub mod outcome;
 pub mod probes;

@@ -104,6 +104,8 @@ pub struct Operator {
     /// The watched reading last asked about, so a disagreement costs one read, not one a
     /// tick.
     drift_looked: Option<DateTime<Utc>>,
+    /// Where breaches, rollbacks, pauses and resumes are posted (`[notify]`).
+    notify: Option<super::notify::Notifier>,
 }
 
 impl Operator {
@@ -176,6 +178,7 @@ impl Operator {
             )
         });
         let mut op = Operator {
+            notify: None,
             held: None,
             rollback_of,
             versions,
@@ -315,6 +318,9 @@ impl Operator {
         let before = self.train.weight;
         let unobserved = self.train.clone();
         let mut effects = self.train.observe(analysis.clone(), now);
+        if unobserved.failures == 0 && self.train.failures > 0 {
+            self.notify_breach(&analysis, now);
+        }
         let promotes =
             |e: &[Effect]| matches!(e.first(), Some(Effect::SetWeight(w)) if *w > before);
         if promotes(&effects) {
@@ -645,6 +651,11 @@ impl Operator {
         now: DateTime<Utc>,
     ) -> Result<Outcome, AuditError> {
         let begun = self.journal.begin(intent)?;
+        let reason = begun.intent().reason.clone();
+        let by = begun.intent().actor.clone();
+        // A rollback retried at every measurement is posted when it fails first and when it
+        // is done, not at every try.
+        let retrying = matches!(self.train.status, Status::RollingBack { .. });
         let result = self.apply(&effects, begun.intent().reason.as_deref()).await;
         if effects
             .iter()
@@ -653,7 +664,72 @@ impl Operator {
             self.settle_rollback(result.as_ref().map(drop).map_err(Clone::clone), now)
                 .await;
         }
-        self.journal.settle(begun, result)
+        let outcome = self.journal.settle(begun, result)?;
+        if !retrying || outcome.ok {
+            self.notify_outcome(&outcome, reason.as_deref(), &by);
+        }
+        Ok(outcome)
+    }
+
+    /// Post breaches, rollbacks, pauses and resumes to `notifier` from now on.
+    pub fn notify_to(&mut self, notifier: super::notify::Notifier) {
+        self.notify = Some(notifier);
+    }
+
+    /// Wait for the posts still on their way (each within the timeout budget): before the
+    /// process ends.
+    pub async fn notifications_sent(&self) {
+        if let Some(n) = &self.notify {
+            n.settle().await;
+        }
+    }
+
+    fn notify_breach(&self, analysis: &Analysis, now: DateTime<Utc>) {
+        let Some(n) = &self.notify else { return };
+        let t = &self.train;
+        let what = match t.policy.on_fail {
+            crate::config::slo::OnFail::Rollback => "automatic rollback",
+            crate::config::slo::OnFail::Pause => "automatic pause",
+        };
+        let within = t.failure_action_within(now).map_or(String::new(), |d| {
+            format!(
+                " in ≤ {}",
+                crate::config::duration::format_span(d.to_std().unwrap_or_default())
+            )
+        });
+        n.post(
+            super::notify::Event::Breach,
+            format!(
+                "{} revision {} at {} %: SLO breach, {}/{} failed measurements: {}. {what}{within} unless the next measurements pass",
+                t.release,
+                t.revisions.current,
+                t.weight,
+                t.failures,
+                t.policy.failure_limit,
+                analysis.reason
+            ),
+        );
+    }
+
+    fn notify_outcome(&self, o: &Outcome, reason: Option<&str>, by: &Actor) {
+        let Some(n) = &self.notify else { return };
+        let Some(event) = super::notify::Event::of_action(&o.action) else {
+            return;
+        };
+        let who = if by.automatic {
+            "automatic".to_string()
+        } else {
+            format!("by {}", by.os_user)
+        };
+        let done = if o.ok { "done" } else { "FAILED" };
+        let why = reason.map_or(String::new(), |r| format!(" · why: {r}"));
+        n.post(
+            event,
+            format!(
+                "{} revision {}: {} {done} ({who}): {}{why}",
+                o.target, self.train.revisions.current, o.action, o.message
+            ),
+        );
     }
 
     /// A rollback stands as done only once the weight read back is 0 and helm returned;

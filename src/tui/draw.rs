@@ -20,6 +20,8 @@ use crate::engine::main_health::Overall;
 /// Below either of these, one panel at a time.
 const FULL_WIDTH: u16 = 100;
 const FULL_HEIGHT: u16 = 30;
+/// The log pane's height at the least, borders included.
+const LOG_MIN: u16 = 7;
 
 pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
     let area = f.area();
@@ -38,12 +40,15 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
         draw_tabs(f, tabs, app, theme);
         draw_panel(f, main, app.ui.focus, app, now, theme);
     } else {
-        let [top, middle, bottom] = Layout::vertical([
-            Constraint::Percentage(55),
-            Constraint::Fill(1),
-            Constraint::Length(7),
-        ])
-        .areas(body);
+        // Previews and Main health get the rows they fill, and the log every row left over,
+        // never fewer than it had before (5 records).
+        let [top, rest] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(body);
+        let wanted = panels::main_health::wanted_height(app, now, theme)
+            .max(app.preview_list().len().saturating_add(3) as u16);
+        let middle_rows = wanted.min(rest.height.saturating_sub(LOG_MIN));
+        let [middle, bottom] =
+            Layout::vertical([Constraint::Length(middle_rows), Constraint::Fill(1)]).areas(rest);
         let [phases, canary] =
             Layout::horizontal([Constraint::Percentage(32), Constraint::Fill(1)]).areas(top);
         let [previews, main] =
@@ -55,7 +60,7 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>, theme: &Theme) {
         draw_panel(f, bottom, Panel::Log, app, now, theme);
     }
     match &app.ui.mode {
-        Mode::Help => help::draw(f, body, &app.keymap, &app.denied, theme),
+        Mode::Help => help::draw(f, body, &app.keymap, &app.denied, app.ui.help_scroll, theme),
         Mode::Palette { input, selected } => {
             palette::draw(f, body, &app.keymap, input, *selected, theme)
         }
@@ -81,14 +86,86 @@ fn draw_panel(
     }
 }
 
+/// A piece of the header or the footer: shown whole, shortened, or left out when the line
+/// is too narrow, the least important first.
+struct Piece {
+    /// Higher stays longer.
+    rank: u8,
+    whole: Span<'static>,
+    short: Option<Span<'static>>,
+    shortened: bool,
+    dropped: bool,
+}
+
+impl Piece {
+    fn new(rank: u8, whole: Span<'static>) -> Self {
+        Piece {
+            rank,
+            whole,
+            short: None,
+            shortened: false,
+            dropped: false,
+        }
+    }
+
+    fn or(mut self, short: Span<'static>) -> Self {
+        self.short = Some(short);
+        self
+    }
+
+    fn shown(&self) -> Option<&Span<'static>> {
+        match (self.dropped, self.shortened) {
+            (true, _) => None,
+            (false, true) => self.short.as_ref(),
+            (false, false) => Some(&self.whole),
+        }
+    }
+}
+
+/// `pieces` in their order, fitted to `room` cells: the least important first shortened,
+/// then left out, and so on up; a piece ranked `KEEP` or above is only ever shortened.
+fn by_rank(mut pieces: Vec<Piece>, room: usize) -> Line<'static> {
+    const KEEP: u8 = 100;
+    let width = |ps: &[Piece]| {
+        ps.iter()
+            .filter_map(Piece::shown)
+            .map(Span::width)
+            .sum::<usize>()
+    };
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_by_key(|&i| pieces[i].rank);
+    for i in order {
+        if width(&pieces) <= room {
+            break;
+        }
+        if pieces[i].short.is_some() {
+            pieces[i].shortened = true;
+        }
+        if width(&pieces) > room && pieces[i].rank < KEEP {
+            pieces[i].dropped = true;
+        }
+    }
+    let spans: Vec<Span<'static>> = pieces.iter().filter_map(Piece::shown).cloned().collect();
+    panels::fit(Line::from(spans), room)
+}
+
 fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
-    let mut spans = vec![
-        Span::styled(
-            " captain ",
-            theme.bold(theme.accent).add_modifier(Modifier::REVERSED),
+    let mut pieces = vec![
+        Piece::new(
+            1,
+            Span::styled(
+                " captain ",
+                theme.bold(theme.accent).add_modifier(Modifier::REVERSED),
+            ),
         ),
-        Span::styled(format!(" {} ", app.world), theme.fg(theme.muted)),
-        Span::styled(format!("· {} ", app.release), theme.bold(theme.text)),
+        Piece::new(
+            2,
+            Span::styled(format!(" {} ", app.world), theme.fg(theme.muted)),
+        ),
+        Piece::new(
+            6,
+            Span::styled(format!("· {} ", app.release), theme.bold(theme.text)),
+        ),
     ];
     if let Some(t) = &app.train {
         let colour = match t.status {
@@ -102,46 +179,80 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
         // From the first failed measurement, the breach outranks everything else on the
         // line: what failed, how many more make the rollback, and by when at the latest.
         let breaching = t.failures > 0;
-        spans.push(Span::styled(
-            format!("· canary {} % {} ", t.weight, t.status.label()),
-            theme.bold(if breaching { theme.fail } else { colour }),
-        ));
+        let style = theme.bold(if breaching { theme.fail } else { colour });
         if breaching && let Some(within) = t.failure_action_within(now) {
             let what = match t.policy.on_fail {
                 crate::config::slo::OnFail::Rollback => "auto-rollback",
                 crate::config::slo::OnFail::Pause => "auto-pause",
             };
-            spans.insert(
-                3,
-                Span::styled(
-                    format!(
-                        " BREACH {}/{} · {what} ≤ {} ",
-                        t.failures,
-                        t.policy.failure_limit,
-                        format_span(within.to_std().unwrap_or_default())
+            let within = format_span(within.to_std().unwrap_or_default());
+            let breach = theme.bold(theme.fail).add_modifier(Modifier::REVERSED);
+            pieces.push(
+                Piece::new(
+                    12,
+                    Span::styled(
+                        format!(
+                            " BREACH {}/{} · {what} ≤ {within} ",
+                            t.failures, t.policy.failure_limit
+                        ),
+                        breach,
                     ),
-                    theme.bold(theme.fail).add_modifier(Modifier::REVERSED),
-                ),
+                )
+                .or(Span::styled(
+                    format!(
+                        " BREACH {}/{} ≤ {within} ",
+                        t.failures, t.policy.failure_limit
+                    ),
+                    breach,
+                )),
             );
         }
+        pieces.push(
+            Piece::new(
+                10,
+                Span::styled(
+                    format!("· canary {} % {} ", t.weight, t.status.label()),
+                    style,
+                ),
+            )
+            .or(Span::styled(
+                format!("· {} % {} ", t.weight, t.status.label()),
+                style,
+            )),
+        );
     }
     if let Some(m) = &app.main.value {
         match m.overall() {
             Overall::Red { since } => {
                 let age = since
                     .map(|s| format!(" {}", format_span((now - s).to_std().unwrap_or_default())));
-                spans.push(Span::styled(
-                    format!("· main RED{} ", age.unwrap_or_default()),
-                    theme.bold(theme.fail),
-                ));
+                pieces.push(
+                    Piece::new(
+                        9,
+                        Span::styled(
+                            format!("· main RED{} ", age.unwrap_or_default()),
+                            theme.bold(theme.fail),
+                        ),
+                    )
+                    .or(Span::styled("· main RED ", theme.bold(theme.fail))),
+                );
             }
-            Overall::Pending => spans.push(Span::styled("· main pending ", theme.fg(theme.warn))),
-            Overall::Green => spans.push(Span::styled("· main green ", theme.fg(theme.pass))),
+            Overall::Pending => pieces.push(Piece::new(
+                5,
+                Span::styled("· main pending ", theme.fg(theme.warn)),
+            )),
+            Overall::Green => pieces.push(Piece::new(
+                5,
+                Span::styled("· main green ", theme.fg(theme.pass)),
+            )),
         }
         if m.frozen.is_some() {
-            spans.push(Span::styled(
-                "· FROZEN ",
-                theme.bold(theme.warn).add_modifier(Modifier::REVERSED),
+            pieces.push(Piece::new(
+                8,
+                Span::styled(
+                    "· FROZEN ",
+                    theme.bold(theme.warn).add_modifier(Modifier::REVERSED),
+                ),
             ));
         }
     }
@@ -149,22 +260,42 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
         // Its headline only: the whole cause (a query's error, say) is in the log and on
         // the canary panel, and would push every later note off the line.
         let headline = why.split([':', '(']).next().unwrap_or(why).trim_end();
-        spans.push(Span::styled(
-            format!("· auto-rollback OFF: {headline} "),
-            theme.bold(theme.fail),
-        ));
+        pieces.push(
+            Piece::new(
+                11,
+                Span::styled(
+                    format!("· auto-rollback OFF: {headline} "),
+                    theme.bold(theme.fail),
+                ),
+            )
+            .or(Span::styled("· auto-rollback OFF ", theme.bold(theme.fail))),
+        );
     }
     for note in &app.notes {
-        spans.push(Span::styled(format!("· {note} "), theme.bold(theme.warn)));
+        // Short, the note's first clause ("DRIFT", "shared train written anew").
+        let short = note.split(':').next().unwrap_or(note);
+        pieces.push(
+            Piece::new(
+                8,
+                Span::styled(format!("· {note} "), theme.bold(theme.warn)),
+            )
+            .or(Span::styled(format!("· {short} "), theme.bold(theme.warn))),
+        );
     }
     if app.keymap.read_only {
-        spans.push(Span::styled("· READ-ONLY ", theme.bold(theme.warn)));
+        pieces.push(
+            Piece::new(7, Span::styled("· READ-ONLY ", theme.bold(theme.warn)))
+                .or(Span::styled("· RO ", theme.bold(theme.warn))),
+        );
     }
     if let Some(driver) = &app.follows {
-        spans.push(Span::styled(
-            format!("· following {driver} "),
-            theme.fg(theme.warn),
-        ));
+        pieces.push(
+            Piece::new(
+                4,
+                Span::styled(format!("· following {driver} "), theme.fg(theme.warn)),
+            )
+            .or(Span::styled("· following ", theme.fg(theme.warn))),
+        );
     }
     let clock = now.format(" %H:%M:%S UTC").to_string();
     let [left, right] = Layout::horizontal([
@@ -172,7 +303,10 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: 
         Constraint::Length(clock.len() as u16 + 1),
     ])
     .areas(area);
-    f.render_widget(Paragraph::new(vec![Line::from(spans)]), left);
+    f.render_widget(
+        Paragraph::new(vec![by_rank(pieces, usize::from(left.width))]),
+        left,
+    );
     f.render_widget(
         Paragraph::new(vec![Line::from(Span::styled(clock, theme.fg(theme.muted)))]),
         right,
@@ -200,37 +334,68 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let hint = |rank: u8, a: Action, what: &str| {
+        app.keymap.key_of(a).map(|k| {
+            Piece::new(
+                rank,
+                Span::styled(format!(" {k} {what} ·"), theme.fg(theme.muted)),
+            )
+            .or(Span::styled(format!(" {k} ·"), theme.fg(theme.muted)))
+        })
+    };
+    let quit = app.keymap.key_of(Action::Quit).map(|k| {
+        Piece::new(
+            100,
+            Span::styled(format!(" {k} quit "), theme.fg(theme.muted)),
+        )
+        .or(Span::styled(format!(" {k} "), theme.fg(theme.muted)))
+    });
     if let Some((msg, bad)) = &app.ui.status {
         let style = if *bad {
             theme.bold(theme.fail)
         } else {
             theme.fg(theme.text)
         };
-        f.render_widget(
-            Paragraph::new(vec![Line::from(Span::styled(format!(" {msg}"), style))]),
-            area,
-        );
+        // The news first; `?` and the quit key stay beside it.
+        let tail: Vec<Piece> = [hint(3, Action::Help, "help"), quit]
+            .into_iter()
+            .flatten()
+            .collect();
+        let tail = by_rank(tail, usize::from(area.width / 3));
+        let [left, right] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(tail.width() as u16)])
+                .areas(area);
+        // Cut at a word, never in the middle of one.
+        let said = panels::words::wrap(
+            &[Span::styled(msg.clone(), style)],
+            usize::from(left.width.saturating_sub(1)),
+            1,
+        )
+        .into_iter()
+        .map(|mut l| {
+            l.spans.insert(0, Span::raw(" "));
+            l
+        })
+        .collect::<Vec<_>>();
+        f.render_widget(Paragraph::new(said), left);
+        f.render_widget(Paragraph::new(vec![tail]), right);
         return;
     }
-    let hint = |a: Action, what: &str| app.keymap.key_of(a).map(|k| format!("{k} {what}"));
-    let hints: Vec<String> = [
-        hint(Action::Help, "help"),
-        hint(Action::Palette, "commands"),
-        hint(Action::NextPanel, "focus"),
-        hint(Action::Filter, "filter"),
-        hint(Action::Promote, "promote"),
-        hint(Action::Pause, "pause"),
-        hint(Action::Rollback, "roll back"),
-        hint(Action::Quit, "quit"),
+    let hints: Vec<Piece> = [
+        hint(9, Action::Help, "help"),
+        hint(4, Action::Palette, "commands"),
+        hint(3, Action::NextPanel, "focus"),
+        hint(2, Action::Filter, "filter"),
+        hint(6, Action::Promote, "promote"),
+        hint(7, Action::Pause, "pause"),
+        hint(8, Action::Rollback, "roll back"),
+        quit,
     ]
     .into_iter()
     .flatten()
     .collect();
     f.render_widget(
-        Paragraph::new(vec![Line::from(Span::styled(
-            format!(" {}", hints.join(" · ")),
-            theme.fg(theme.muted),
-        ))]),
+        Paragraph::new(vec![by_rank(hints, usize::from(area.width))]),
         area,
     );
 }

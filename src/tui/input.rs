@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::dialogs::confirm::{Answer, ConfirmDialog};
-use super::dialogs::palette;
+use super::dialogs::{help, palette};
 use super::keymap::Action;
 use super::state::{App, Mode, Panel};
 use crate::engine::sentinel;
@@ -32,12 +32,22 @@ pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Con
             }
         },
         Mode::Help => {
-            if matches!(
-                ev.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
-            ) || ctrl_c
-            {
-                app.ui.mode = Mode::Normal;
+            // The help page scrolls with the keys that scroll everything else.
+            let rows = app.keymap.bindings().len();
+            // The header and the footer take a row each; before the first frame, anything.
+            let last = match app.ui.size {
+                (_, 0) => rows.saturating_sub(1),
+                (_, h) => rows.saturating_sub(help::rows_that_fit(rows, h.saturating_sub(2))),
+            };
+            let scroll = &mut app.ui.help_scroll;
+            match app.keymap.lookup(&ev, app.ui.focus) {
+                Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                Some(Action::Down) => *scroll = (*scroll + 1).min(last),
+                Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE.unsigned_abs()),
+                Some(Action::PageDown) => *scroll = (*scroll + PAGE.unsigned_abs()).min(last),
+                Some(Action::Help | Action::Quit) => app.ui.mode = Mode::Normal,
+                _ if ev.code == KeyCode::Esc || ctrl_c => app.ui.mode = Mode::Normal,
+                _ => {}
             }
             None
         }
@@ -132,7 +142,10 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             }
             _ => app.quit = true,
         },
-        Action::Help => app.ui.mode = Mode::Help,
+        Action::Help => {
+            app.ui.help_scroll = 0;
+            app.ui.mode = Mode::Help;
+        }
         Action::Palette => {
             app.ui.mode = Mode::Palette {
                 input: String::new(),
@@ -140,24 +153,22 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             }
         }
         Action::Filter => {
-            if matches!(focus, Panel::Phases | Panel::Previews) {
+            if matches!(focus, Panel::Phases | Panel::Previews | Panel::Log) {
                 app.ui.mode = Mode::Filter;
             } else {
-                app.ui.status = Some(("/ filters the Phases and Previews lists".into(), false));
+                app.ui.status = Some((
+                    "/ filters the Phases and Previews lists and the log".into(),
+                    false,
+                ));
             }
         }
         Action::NextPanel => app.focus_step(1),
         Action::PrevPanel => app.focus_step(-1),
         Action::Focus(p) => app.ui.focus = p,
-        Action::Up => {
-            let s = &mut app.ui.selected[focus.index()];
-            *s = s.saturating_sub(1);
-        }
-        Action::Down => {
-            let n = app.row_count(focus);
-            let s = &mut app.ui.selected[focus.index()];
-            *s = (*s + 1).min(n.saturating_sub(1));
-        }
+        Action::Up => move_by(app, focus, -1),
+        Action::Down => move_by(app, focus, 1),
+        Action::PageUp => move_by(app, focus, -PAGE),
+        Action::PageDown => move_by(app, focus, PAGE),
         Action::Zoom => app.ui.zoomed = !app.ui.zoomed,
         Action::NextChart => app.ui.chart_pair = (app.ui.chart_pair + 1) % 3,
         Action::Promote => return confirm(app, Command::Train(TrainCommand::Promote)),
@@ -245,4 +256,16 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
         }
     }
     None
+}
+
+/// How far PgUp and PgDn move.
+const PAGE: isize = 10;
+
+/// Move the focused list's selection `by` rows (down when positive). The log is read from
+/// the bottom: its selection counts the newest records scrolled past, so up goes back.
+fn move_by(app: &mut App, focus: Panel, by: isize) {
+    let n = app.row_count(focus);
+    let by = if focus == Panel::Log { -by } else { by };
+    let s = &mut app.ui.selected[focus.index()];
+    *s = s.saturating_add_signed(by).min(n.saturating_sub(1));
 }

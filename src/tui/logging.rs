@@ -1,27 +1,44 @@
-//! The console's log: every `log` record goes to the log pane and to `captain.log` through
-//! tui-logger, with its text escaped first (`crate::text`), so an answer from a server
-//! cannot drive the terminal, or forge a line of the log file, when it is logged.
+//! The console's log: every `log` record, its text escaped first (`crate::text`) so an answer
+//! from a server cannot drive the terminal or forge a line of the log file, is
 //!
-//! tui-logger offers no way to stand between a record and its sinks except its tracing
-//! layer, so records are handed to that layer as tracing events of target `captain`; the
-//! tracing events of other crates are not shown, as before.
+//! - appended to `captain.log` at once, stamped with the wall clock in UTC (`…Z`), in the
+//!   format the subcommands write (`headless::logging`);
+//! - kept for the log pane, stamped with the console's clock, the header's (the demo's
+//!   runs `--speed` times faster), until the loop takes it (`take`) before the next frame.
 //!
-//! tui-logger's own mover thread, which wakes every 10 ms to carry records from its intake to
-//! the pane and the file, is not started: the console carries them itself before each frame
-//! (`flush`), and every record wakes the console (`arrived`), so an idle console sleeps
-//! (`docs/architecture.md`, "Drawing").
+//! Every record wakes the console (`arrived`), so an idle console sleeps
+//! (`docs/architecture.md`, "Drawing"). The pane is drawn from the records the loop took,
+//! with ratatui's widgets (`tui::panels::log`).
 
+use std::collections::VecDeque;
+use std::io::Write as _;
 use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
 
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::SubscriberExt;
+use chrono::{DateTime, Utc};
 
-/// The target every record reaches tui-logger under.
-const TARGET: &str = "captain";
+use crate::clock::Clock;
 
-struct Escaping;
+/// One line of the log pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// On the console's clock.
+    pub at: DateTime<Utc>,
+    pub level: log::Level,
+    pub text: String,
+}
 
-impl log::Log for Escaping {
+/// Records kept for the pane before the loop takes them: a console that cannot draw (its
+/// terminal gone) must not grow without bound.
+const INTAKE: usize = 10_000;
+
+struct Console {
+    clock: RwLock<Option<Arc<dyn Clock>>>,
+    intake: Mutex<VecDeque<Record>>,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl log::Log for Console {
     fn enabled(&self, metadata: &log::Metadata) -> bool {
         metadata.level() <= log::max_level()
     }
@@ -31,22 +48,50 @@ impl log::Log for Escaping {
             return;
         }
         let text = record.args().to_string();
-        let text = crate::text::sanitize_line(&text);
+        let text = crate::text::sanitize_line(&text).into_owned();
         let level = record.level();
-        match level {
-            log::Level::Error => tracing::error!(target: TARGET, "{text}"),
-            log::Level::Warn => tracing::warn!(target: TARGET, "{text}"),
-            log::Level::Info => tracing::info!(target: TARGET, "{text}"),
-            log::Level::Debug => tracing::debug!(target: TARGET, "{text}"),
-            log::Level::Trace => tracing::trace!(target: TARGET, "{text}"),
+        {
+            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            let line = format!(
+                "{} {:<5} {text}",
+                Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                level
+            );
+            if let Some(f) = file.as_mut()
+                && writeln!(f, "{line}").is_err()
+            {
+                // A log file that cannot be written is not a reason to stop a rollback.
+                *file = None;
+            }
+        }
+        let at = self
+            .clock
+            .read()
+            .ok()
+            .and_then(|c| c.as_ref().map(|c| c.now()))
+            .unwrap_or_else(Utc::now);
+        {
+            let mut intake = self.intake.lock().unwrap_or_else(|e| e.into_inner());
+            if intake.len() == INTAKE {
+                intake.pop_front();
+            }
+            intake.push_back(Record { at, level, text });
         }
         ARRIVED.notify_one();
     }
 
-    fn flush(&self) {}
+    fn flush(&self) {
+        if let Some(f) = self.file.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = f.flush();
+        }
+    }
 }
 
-static ESCAPING: Escaping = Escaping;
+static CONSOLE: Console = Console {
+    clock: RwLock::new(None),
+    intake: Mutex::new(VecDeque::new()),
+    file: Mutex::new(None),
+};
 
 /// Woken by every record: the pane has something new to show.
 static ARRIVED: tokio::sync::Notify = tokio::sync::Notify::const_new();
@@ -56,28 +101,39 @@ pub async fn arrived() {
     ARRIVED.notified().await;
 }
 
-/// Carry the records logged so far to the pane and to `captain.log`: before each frame, and
-/// once more when the console ends, so the file misses nothing.
+/// Stamp the pane's records with `clock`, the one the header shows.
+pub fn set_clock(clock: Arc<dyn Clock>) {
+    if let Ok(mut c) = CONSOLE.clock.write() {
+        *c = Some(clock);
+    }
+}
+
+/// The records logged since the last call, oldest first.
+pub fn take() -> VecDeque<Record> {
+    std::mem::take(&mut *CONSOLE.intake.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Write out what `captain.log` has buffered: when the console ends.
 pub fn flush() {
-    tui_logger::move_events();
+    log::Log::flush(&CONSOLE);
 }
 
 /// Start the log at `Info`: the pane, and `file` when given. Once per process.
 pub fn init(file: Option<&Path>) -> Result<(), String> {
-    tui_logger::set_default_level(log::LevelFilter::Info);
-    if let Some(file) = file {
-        tui_logger::set_log_file(
-            tui_logger::TuiLoggerFile::new(&file.to_string_lossy())
-                .output_file(false)
-                .output_line(false),
-        );
+    if let Some(path) = file {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("opening {}: {e}", path.display()))?;
+        *CONSOLE.file.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
     }
-    let layer = tui_logger::TuiTracingSubscriberLayer.with_filter(
-        tracing_subscriber::filter::filter_fn(|m| m.target() == TARGET),
-    );
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+    // The libraries' own tracing events (the Kubernetes client's, the HTTP stack's) stay
+    // out of the pane and the file, as they always have: with no subscriber set, tracing
+    // would hand each of them to this logger.
+    tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default())
         .map_err(|e| e.to_string())?;
-    log::set_logger(&ESCAPING).map_err(|e| e.to_string())?;
+    log::set_logger(&CONSOLE).map_err(|e| e.to_string())?;
     log::set_max_level(log::LevelFilter::Info);
     Ok(())
 }

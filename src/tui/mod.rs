@@ -3,6 +3,7 @@
 
 pub mod dialogs;
 pub mod draw;
+pub mod incident;
 pub mod input;
 pub mod keymap;
 pub mod logging;

@@ -136,6 +136,8 @@ pub async fn run(c: Console) -> Result<Ended> {
         world,
         tick,
     } = c;
+    // The log pane tells the time by the header's clock.
+    super::logging::set_clock(clock.clone());
     let mut ending = Vec::with_capacity(ENDING.len());
     for kind in ENDING {
         let number = kind.as_raw_value();
@@ -179,7 +181,10 @@ pub async fn run(c: Console) -> Result<Ended> {
     let mut changed = true;
     loop {
         if std::mem::take(&mut changed) {
-            super::logging::flush();
+            app.take_log();
+            if let Ok(size) = terminal.size() {
+                app.ui.size = (size.width, size.height);
+            }
             terminal
                 .draw(|f| super::draw(f, &app, clock.now(), &theme))
                 .wrap_err("drawing the screen")?;

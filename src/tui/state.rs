@@ -110,6 +110,11 @@ pub struct UiState {
     pub status: Option<(String, bool)>,
     /// The last key asked to quit and was warned: the next quit goes.
     pub quit_asked: bool,
+    /// The help page's first row shown, when it does not fit the terminal.
+    pub help_scroll: usize,
+    /// The terminal's size at the last frame (columns, rows): how far the help page can
+    /// scroll. Zero until the first frame.
+    pub size: (u16, u16),
 }
 
 impl Default for UiState {
@@ -123,6 +128,8 @@ impl Default for UiState {
             chart_pair: 0,
             status: None,
             quit_asked: false,
+            help_scroll: 0,
+            size: (0, 0),
         }
     }
 }
@@ -171,7 +178,12 @@ pub struct App {
     pub unstarted: Option<(String, DateTime<Utc>)>,
     pub ui: UiState,
     pub quit: bool,
+    /// The log pane's records, oldest first, bounded (`LOG_KEPT`).
+    pub log: VecDeque<crate::tui::logging::Record>,
 }
+
+/// How many records the log pane keeps; `captain.log` keeps them all.
+pub const LOG_KEPT: usize = 5_000;
 
 impl App {
     /// What quitting would leave undone, when this console drives a canary that is taking
@@ -228,7 +240,47 @@ impl App {
             unstarted: None,
             ui: UiState::default(),
             quit: false,
+            log: VecDeque::new(),
         }
+    }
+
+    /// Take the records logged since the last frame into the log pane. Scrolled back, the
+    /// pane keeps showing what it showed.
+    pub fn take_log(&mut self) {
+        let new = crate::tui::logging::take();
+        if new.is_empty() {
+            return;
+        }
+        let filter = self.ui.filters[Panel::Log.index()].to_lowercase();
+        let back = &mut self.ui.selected[Panel::Log.index()];
+        if *back > 0 {
+            *back += new
+                .iter()
+                .filter(|r| super::incident::log_matches(r, &filter))
+                .count();
+        }
+        self.log.extend(new);
+        let over = self.log.len().saturating_sub(LOG_KEPT);
+        self.log.drain(..over);
+    }
+
+    /// The log pane's records as it lists them: filtered, oldest first.
+    pub fn log_rows(&self) -> Vec<&crate::tui::logging::Record> {
+        let filter = self.ui.filters[Panel::Log.index()].to_lowercase();
+        self.log
+            .iter()
+            .filter(|r| super::incident::log_matches(r, &filter))
+            .collect()
+    }
+
+    /// How many of the newest records the log pane is scrolled back past.
+    pub fn log_back(&self) -> usize {
+        let n = if self.ui.filters[Panel::Log.index()].is_empty() {
+            self.log.len()
+        } else {
+            self.log_rows().len()
+        };
+        self.ui.selected[Panel::Log.index()].min(n.saturating_sub(1))
     }
 
     pub fn apply(&mut self, update: Update) {
@@ -239,6 +291,21 @@ impl App {
                     // A breach is under way: a sound, not only a colour.
                     self.ring = true;
                 }
+                let watching = matches!(
+                    t.status,
+                    crate::engine::train::Status::Progressing
+                        | crate::engine::train::Status::AwaitingGate
+                );
+                if watching && t.failures != was {
+                    // The last outcome (a promote done) is old news once a breach starts.
+                    let (said, bad) = super::incident::breach_status(&t);
+                    if bad {
+                        log::error!("{}: {said}", t.release);
+                    } else {
+                        log::info!("{said}");
+                    }
+                    self.ui.status = Some((said, bad));
+                }
                 self.train = Some(t);
                 self.unstarted = None;
                 if back.is_some() {
@@ -247,7 +314,24 @@ impl App {
             }
             Update::Phases(p) => self.phases = p,
             Update::Sample(s) => self.series.push(s),
-            Update::Analysis(a) => self.analysis = Some(a),
+            Update::Analysis(a) => {
+                let was = self.analysis.as_ref().map(|a| a.verdict);
+                if was != Some(a.verdict) {
+                    let from = was.map_or(String::new(), |v| {
+                        format!("{} → ", v.label().to_uppercase())
+                    });
+                    let line = format!(
+                        "verdict {from}{}: {}",
+                        a.verdict.label().to_uppercase(),
+                        a.reason
+                    );
+                    match a.verdict {
+                        crate::engine::analysis::Verdict::Fail => log::warn!("{line}"),
+                        _ => log::info!("{line}"),
+                    }
+                }
+                self.analysis = Some(a);
+            }
             Update::Outcome(o) => {
                 // Captain acted by itself: whoever watches should look now.
                 self.ring |= self.bell && o.automatic;
@@ -264,6 +348,19 @@ impl App {
             }
             Update::Denied(d) => self.denied = d,
             Update::Driver(holder, ours) => {
+                let said = match (&holder, ours) {
+                    (_, true) => "this console drives the train".to_string(),
+                    (Some(h), false) => format!("{h} drives the train; this console follows"),
+                    (None, false) => "nobody drives the train".to_string(),
+                };
+                let before = match (&self.follows, self.drives) {
+                    (_, true) => Some("this console drives the train".to_string()),
+                    (Some(h), false) => Some(format!("{h} drives the train; this console follows")),
+                    (None, false) => None,
+                };
+                if before.as_ref() != Some(&said) {
+                    log::info!("{said}");
+                }
                 self.drives = ours;
                 self.follows = holder.filter(|_| !ours);
             }
@@ -302,6 +399,14 @@ impl App {
                 Arc::new(sorted)
             })
         };
+        if !same && let (Some(old), Some(new)) = (self.previews.value.as_deref(), value.as_deref())
+        {
+            let now: std::collections::HashSet<&str> =
+                new.iter().map(|p| p.namespace.as_str()).collect();
+            for p in old.iter().filter(|p| !now.contains(p.namespace.as_str())) {
+                log::info!("preview {} is gone from the cluster", p.namespace);
+            }
+        }
         self.previews_source = r.value.clone();
         self.previews = Reading { value, ..r };
     }
@@ -314,6 +419,9 @@ impl App {
             Some(clean) => Arc::new(clean),
             None => m,
         });
+        if let Some(m) = &value {
+            super::incident::log_main_change(self.main.value.as_deref(), m);
+        }
         self.main = Reading { value, ..r };
     }
 
@@ -394,7 +502,7 @@ impl App {
             Panel::Previews => self.preview_rows().len(),
             Panel::Canary => self.analysis.as_ref().map_or(0, |a| a.objectives.len()),
             Panel::Main => self.main.value.as_ref().map_or(0, |m| m.checks.len()),
-            Panel::Log => 0,
+            Panel::Log => self.log_rows().len(),
         }
     }
 }

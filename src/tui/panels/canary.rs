@@ -82,10 +82,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         return;
     };
     let objectives = app.analysis.as_ref().map_or(0, |a| a.objectives.len()) as u16;
+    // Zoomed, the whole of it; beside the other panels, two rows at most.
+    let rows = if app.ui.zoomed { 8 } else { 2 };
+    let next_lines = next_lines(train, now, inner.width, rows, theme);
     let [head, gauge, next, verdict, table, evidence, spark, charts] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(next_lines.len() as u16),
         Constraint::Length(1),
         Constraint::Length(objectives + 1),
         Constraint::Length(1),
@@ -95,7 +98,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
     .areas(inner);
     draw_head(f, head, app, train, theme);
     draw_gauge(f, gauge, train, now, theme);
-    draw_next(f, next, train, now, theme);
+    f.render_widget(Paragraph::new(next_lines), next);
     draw_verdict(f, verdict, app, theme);
     draw_objectives(f, table, evidence, app, theme);
     draw_sparkline(f, spark, train, theme);
@@ -186,8 +189,15 @@ fn draw_gauge(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &
     f.render_widget(gauge, area);
 }
 
-fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &Theme) {
-    let mut spans = vec![Span::styled("next: ", theme.fg(theme.muted))];
+/// The `next:` line, composed to fit: during a breach it leads with what the breach will do
+/// and by when; a rollback's or pause's reason is given in full when `rows` allow.
+fn next_lines(
+    t: &Train,
+    now: DateTime<Utc>,
+    width: u16,
+    rows: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let text = match t.next_action(now) {
         NextAction::Promote { weight, at } => {
             format!("promote to {weight} % in {} if passing", dur(at - now))
@@ -206,28 +216,46 @@ fn draw_next(f: &mut Frame, area: Rect, t: &Train, now: DateTime<Utc>, theme: &T
             _ => "none: train complete".into(),
         },
     };
-    spans.push(Span::styled(text, theme.fg(theme.text)));
-    if let Some(within) = t.failure_action_within(now) {
-        let what = match t.policy.on_fail {
-            crate::config::slo::OnFail::Rollback => "auto-rollback",
-            crate::config::slo::OnFail::Pause => "auto-pause",
-        };
-        let colour = if t.failures > 0 {
-            theme.fail
-        } else {
-            theme.muted
-        };
-        spans.push(Span::styled(
-            format!(
-                " · {what} ≤ {} if breached ({}/{} failed)",
-                dur(within),
-                t.failures,
-                t.policy.failure_limit
-            ),
-            theme.bold(colour),
-        ));
+    let plan = Span::styled(text, theme.fg(theme.text));
+    let mut spans = vec![Span::styled("next: ", theme.fg(theme.muted))];
+    match t.failure_action_within(now) {
+        Some(within) if t.failures > 0 => {
+            // A breach under way outranks the plan it interrupts.
+            let what = match t.policy.on_fail {
+                crate::config::slo::OnFail::Rollback => "rollback",
+                crate::config::slo::OnFail::Pause => "pause",
+            };
+            spans.push(Span::styled(
+                format!(
+                    "{what} in ≤ {} unless passing ({}/{} failed)",
+                    dur(within),
+                    t.failures,
+                    t.policy.failure_limit
+                ),
+                theme.bold(theme.fail),
+            ));
+            spans.push(Span::styled(" · then ", theme.fg(theme.muted)));
+            spans.push(plan);
+        }
+        Some(within) => {
+            let what = match t.policy.on_fail {
+                crate::config::slo::OnFail::Rollback => "auto-rollback",
+                crate::config::slo::OnFail::Pause => "auto-pause",
+            };
+            spans.push(plan);
+            spans.push(Span::styled(
+                format!(
+                    " · {what} ≤ {} if breached ({}/{} failed)",
+                    dur(within),
+                    t.failures,
+                    t.policy.failure_limit
+                ),
+                theme.bold(theme.muted),
+            ));
+        }
+        None => spans.push(plan),
     }
-    f.render_widget(Paragraph::new(vec![Line::from(spans)]), area);
+    super::words::wrap(&spans, usize::from(width), rows)
 }
 
 fn draw_verdict(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -93,6 +93,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
         None,
         theme,
     );
+    let lines = notes(m, now, theme);
+    let shown = super::overflowing(lines, usize::from(bottom.height), theme);
+    f.render_widget(Paragraph::new(shown), bottom);
+}
+
+/// The rows the panel would fill, borders included: what the layout gives it before the log
+/// takes the rest.
+pub fn wanted_height(app: &App, now: DateTime<Utc>, theme: &Theme) -> u16 {
+    let Some(m) = app.main.value.as_deref() else {
+        return 3;
+    };
+    (2 + m.checks.len() + 1 + notes(m, now, theme).len() + 2) as u16
+}
+
+/// The lines under the checks: the freeze tag, the labelled PRs, the sentinel's nudge,
+/// Renovate, the rate limit.
+fn notes(
+    m: &crate::engine::main_health::MainHealth,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     lines.push(match &m.frozen {
         Some(fz) => Line::styled(
@@ -162,5 +183,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Th
             theme.fg(if low { theme.warn } else { theme.muted }),
         ));
     }
-    f.render_widget(Paragraph::new(lines), bottom);
+    lines
 }

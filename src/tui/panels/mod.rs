@@ -5,6 +5,7 @@ pub mod log;
 pub mod main_health;
 pub mod phases;
 pub mod previews;
+pub mod words;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -93,6 +94,28 @@ pub fn fit(line: Line<'_>, room: usize) -> Line<'_> {
     }
     spans.push(Span::styled("…", style));
     Line::from(spans)
+}
+
+/// `lines` cut to `rows`, the last row shown saying how many are hidden when any are, so
+/// nothing disappears without a word.
+pub fn overflowing(
+    mut lines: Vec<Line<'static>>,
+    rows: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    if lines.len() <= rows {
+        return lines;
+    }
+    let Some(keep) = rows.checked_sub(1) else {
+        return Vec::new();
+    };
+    let hidden = lines.len() - keep;
+    lines.truncate(keep);
+    lines.push(Line::styled(
+        format!("… {hidden} more lines: z zooms"),
+        theme.bold(theme.accent),
+    ));
+    lines
 }
 
 /// Draws the panel's box in `area`; the area inside it.
