@@ -1,7 +1,7 @@
 //! The log of a subcommand: every line at info and above appended to the log file in the
 //! state dir, as the console writes it, and warnings and errors also on stderr, so a CI job
 //! shows why captain did what it did (a lost lease, drift, a shared state written anew)
-//! beside its exit code. The console logs through tui-logger instead.
+//! beside its exit code. The console logs through `tui::logging` instead.
 
 use std::io::Write as _;
 use std::sync::Mutex;
