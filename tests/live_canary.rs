@@ -547,6 +547,33 @@ async fn when_the_driving_run_is_killed_the_other_takes_the_lease_and_rolls_the_
     );
 }
 
+/// An address on loopback nothing listens on yet, for a driver's `/healthz`.
+fn free_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// SIGTERM, as a Deployment's rollout sends it, and the exit it leads to.
+async fn stop_with_sigterm(driver: &mut Child) -> std::process::ExitStatus {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(driver.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = driver.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the driver");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Poll until the route sends the canary `weight`, or fail saying what was awaited.
 async fn until_canary_at(server: &ApiServer, weight: u64, what: &str, child: &mut Child) {
     let deadline = Instant::now() + HUNG;
@@ -569,12 +596,7 @@ async fn captain_drive_runs_each_new_revision_unattended_reports_health_and_hand
     else {
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let health = format!("127.0.0.1:{port}");
+    let health = free_address();
     let mut driver = captain(&server, dir.path(), &["drive", "--health", &health])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -596,19 +618,7 @@ async fn captain_drive_runs_each_new_revision_unattended_reports_health_and_hand
     server.put_object(http_route(100, 0));
     until_canary_at(&server, 5, "revision 8's canary started", &mut driver).await;
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(driver.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = driver.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "SIGTERM did not stop the driver");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = stop_with_sigterm(&mut driver).await;
     assert_eq!(status.code(), Some(0));
     let lease = server
         .object("leases.coordination.k8s.io", Some("prod"), CONFIGMAP)
@@ -744,12 +754,7 @@ async fn one_captain_drive_runs_two_releases_each_with_its_own_lease_and_journal
         summit.replace("name = \"summit\"", "name = \"base\"") + "[traffic]\nroute = \"base\"\n",
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let health = format!("127.0.0.1:{port}");
+    let health = free_address();
     let base_toml = dir.path().join("base.toml");
     let mut driver = captain(
         &server,
@@ -788,19 +793,7 @@ async fn one_captain_drive_runs_two_releases_each_with_its_own_lease_and_journal
     assert_eq!(body["releases"]["summit"]["revision"], 7, "{body}");
     assert_eq!(body["releases"]["base"]["revision"], 4, "{body}");
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(driver.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = driver.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "SIGTERM did not stop the driver");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = stop_with_sigterm(&mut driver).await;
     assert_eq!(status.code(), Some(0));
     for release in ["summit", "base"] {
         let lease = server

@@ -4,20 +4,18 @@
 //! (and may take the lease) only once the lease it sees has expired, is free, or cannot be
 //! seen (docs/architecture.md, "Shared train state").
 //!
-//! A watch error other than `410 Gone` publishes a fault and keeps the last holder; the
-//! watcher reconnects with backoff and the next event clears the fault.
+//! A watch error publishes a fault and keeps the last holder (`named_watch`); the next
+//! event clears the fault.
 
 use std::sync::Arc;
 
-use futures::{StreamExt, future};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::lease::seen_by;
-use super::shared_feed::{drop_gone, watch_fault};
+use super::named_watch::{self, Seen};
 use crate::clock::Clock;
 use crate::sources::{Feed, LeaseHolder, Reading};
 
@@ -31,35 +29,10 @@ pub fn spawn(
     clock: Arc<dyn Clock>,
 ) -> (Feed<Option<LeaseHolder>>, JoinHandle<()>) {
     let (tx, feed) = watch::channel(Reading::default());
-    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let task = tokio::spawn(async move {
-        let events = watcher(api, config)
-            .filter_map(|event| future::ready(drop_gone(event)))
-            .default_backoff();
-        let mut events = std::pin::pin!(events);
-        let mut listing: Option<Option<Lease>> = None;
-        while let Some(event) = events.next().await {
-            let now = clock.now();
-            let current = match event {
-                Ok(watcher::Event::Init) => {
-                    listing = Some(None);
-                    continue;
-                }
-                Ok(watcher::Event::InitApply(lease)) => {
-                    listing = Some(Some(lease));
-                    continue;
-                }
-                Ok(watcher::Event::InitDone) => listing.take().flatten(),
-                Ok(watcher::Event::Apply(lease)) => Some(lease),
-                Ok(watcher::Event::Delete(_)) => None,
-                Err(e) => {
-                    let fault = watch_fault(&e, &what, now);
-                    log::warn!("kube: {what}: {fault}");
-                    tx.send_modify(|r| r.fault = Some((now, fault)));
-                    continue;
-                }
-            };
-            let holder = current.as_ref().and_then(|l| seen_by(l, ""));
+    let task = named_watch::spawn(api, what, name, clock, move |seen, now| match seen {
+        Seen::Fault(fault) => tx.send_modify(|r| r.fault = Some((now, fault))),
+        Seen::Now(lease) => {
+            let holder = lease.as_ref().and_then(|l| seen_by(l, ""));
             tx.send_replace(Reading::fresh(holder, now));
         }
     });

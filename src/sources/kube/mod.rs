@@ -18,6 +18,7 @@
 //!   ConfigMap, written with resourceVersion preconditions, watched into a feed
 //! - [`lease`]: the driver's Lease, taken, renewed and released with preconditions
 //! - [`lease_feed`]: the driver's Lease watched by name, so followers need not ask
+//! - [`named_watch`]: one object watched by name, for the route's weight and the Lease
 
 pub mod access;
 pub mod client;
@@ -28,6 +29,7 @@ pub mod helm_history;
 pub mod inspect;
 pub mod lease;
 mod lease_feed;
+mod named_watch;
 pub mod previews;
 pub mod releases;
 pub mod shared;

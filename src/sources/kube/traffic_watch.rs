@@ -4,21 +4,19 @@
 //! so a route changed by hand during a run is found at the next tick without reading the
 //! route on every tick (docs/architecture.md, "Drift").
 //!
-//! A watch error other than `410 Gone` publishes a fault and keeps the last weight; the
-//! watcher reconnects with backoff and the next event clears the fault. A route that is
-//! deleted, or whose shape cannot be read, is a fault without a weight.
+//! A watch error publishes a fault and keeps the last weight (`named_watch`); the next event
+//! clears the fault. A route that is deleted, or whose shape cannot be read, is a fault
+//! without a weight.
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use futures::{StreamExt, future};
-use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::shared_feed::{drop_gone, watch_fault};
+use super::named_watch::{self, Seen};
 use crate::clock::Clock;
 use crate::sources::{Feed, Reading, SourceError};
 
@@ -36,40 +34,13 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     let (tx, feed) = watch::channel(Reading::default());
-    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let task = tokio::spawn(async move {
-        let events = watcher(api, config)
-            .filter_map(|event| future::ready(drop_gone(event)))
-            .default_backoff();
-        let mut events = std::pin::pin!(events);
-        // What a (re-)list found: published at its end, so a route missing from a list
-        // is seen as gone.
-        let mut listing: Option<Option<K>> = None;
-        while let Some(event) = events.next().await {
-            let now = clock.now();
-            let current = match event {
-                Ok(watcher::Event::Init) => {
-                    listing = Some(None);
-                    continue;
-                }
-                Ok(watcher::Event::InitApply(object)) => {
-                    listing = Some(Some(object));
-                    continue;
-                }
-                Ok(watcher::Event::InitDone) => listing.take().flatten(),
-                Ok(watcher::Event::Apply(object)) => Some(object),
-                Ok(watcher::Event::Delete(_)) => None,
-                Err(e) => {
-                    let fault = watch_fault(&e, &what, now);
-                    log::warn!("kube: {what}: {fault}");
-                    tx.send_modify(|r| r.fault = Some((now, fault)));
-                    continue;
-                }
-            };
+    let gone = format!("{what}: the object is gone");
+    let task = named_watch::spawn(api, what, name, clock, move |seen, now| match seen {
+        Seen::Fault(fault) => tx.send_modify(|r| r.fault = Some((now, fault))),
+        Seen::Now(current) => {
             let weight = match current.as_ref().map(&weight_of) {
-                Some(Ok(w)) => Ok(w),
-                Some(Err(e)) => Err(e),
-                None => Err(SourceError::Rejected(format!("{what}: the object is gone"))),
+                Some(w) => w,
+                None => Err(SourceError::Rejected(gone.clone())),
             };
             tx.send_if_modified(|r| publish(r, weight, now));
         }
