@@ -112,21 +112,48 @@ async fn validate(d: &mut Demo) -> captain::ops::Outcome {
     outcome
 }
 
+/// A plan whose last phase (8, past the demo's validated 0–7) has a probe and a check only
+/// a person can make.
+const MANUAL_PLAN: &str = r#"version: 1
+phases:
+  - {id: 0, title: "Phase 0", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 1, title: "Phase 1", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 2, title: "Phase 2", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 3, title: "Phase 3", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 4, title: "Phase 4", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 5, title: "Phase 5", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 6, title: "Phase 6", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - {id: 7, title: "Phase 7", owner: "Release Captain", days: [1], steps: ["Do it."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - id: 8
+    title: "Stage dashboards"
+    owner: "Release Captain"
+    days: [2]
+    steps: ["Deploy to stage."]
+    rollback: "none"
+    evidence: []
+    validation:
+      - check: "The SLO script returns zero."
+        probe: {kind: slo.check}
+      - "The Grafana overview dashboard shows traffic."
+"#;
+
 #[tokio::test]
 async fn manual_checks_are_confirmed_by_a_person_and_then_the_phase_is_validated() {
-    let mut d = Demo::new(Scenario::Drill, false).await;
-    select_phase(&mut d, 10);
-    let c = keys(&mut d, "S\nforce for the test\n10\n").unwrap();
-    assert!(d.op.execute(c, d.now()).await.unwrap().ok);
+    let plan = captain::config::plan::Plan::parse(std::path::Path::new("plan.yml"), MANUAL_PLAN)
+        .expect("the test's plan");
+    let mut d = Demo::with_plan(Scenario::Drill, false, |b| b, plan).await;
+    select_phase(&mut d, 8);
+    // The demo has phase 8 under way.
+    assert_eq!(d.app.phases[8].status, PhaseStatus::InProgress);
     let outcome = validate(&mut d).await;
-    assert_eq!(outcome.message, "in progress (2/3 probes passed)");
-    assert_eq!(d.app.phases[10].status, PhaseStatus::InProgress);
+    assert_eq!(outcome.message, "in progress (1/2 probes passed)");
+    assert_eq!(d.app.phases[8].status, PhaseStatus::InProgress);
     let c = keys(&mut d, "m\n").unwrap();
     let outcome = d.op.execute(c, d.now()).await.unwrap();
     assert!(outcome.message.contains("1 manual checks"), "{outcome:?}");
     d.sync();
-    assert_eq!(d.app.phases[10].status, PhaseStatus::Validated);
-    let confirmed = d.app.phases[10].checks[2].confirmed.as_ref().unwrap();
+    assert_eq!(d.app.phases[8].status, PhaseStatus::Validated);
+    let confirmed = d.app.phases[8].checks[1].confirmed.as_ref().unwrap();
     assert_eq!(confirmed.by, "captain-test");
 }
 

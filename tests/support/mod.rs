@@ -96,6 +96,16 @@ impl Demo {
         read_only: bool,
         wrap: impl FnOnce(Backends) -> Backends,
     ) -> Demo {
+        Self::with_plan(scenario, read_only, wrap, Plan::builtin()).await
+    }
+
+    /// As [`Demo::with`], running `plan` instead of the built-in one.
+    pub async fn with_plan(
+        scenario: Scenario,
+        read_only: bool,
+        wrap: impl FnOnce(Backends) -> Backends,
+        plan: Plan,
+    ) -> Demo {
         let clock = ManualClock::new(t0());
         let world = World::new(scenario, 1, Arc::new(clock.clone()));
         let dir = tempfile::tempdir().unwrap();
@@ -113,7 +123,6 @@ impl Demo {
             shared: None,
             lease: None,
         };
-        let plan = Plan::builtin();
         let phases = sim::phase_states(&plan, t0());
         let progress = Progress::open(plan.clone(), phases.clone(), None).unwrap();
         let (op, _) = Operator::start(
