@@ -633,6 +633,27 @@ async fn captain_drive_runs_each_new_revision_unattended_reports_health_and_hand
     assert_eq!(outcomes(&records, "start").len(), 2, "{records:#?}");
 }
 
+/// A `canary run` in which `change` happens to the cluster once, when the route first sends
+/// the canary 25 %; the exit code, what the run printed and the weights the route held.
+async fn run_changing_at_25(
+    server: &ApiServer,
+    dir: &Path,
+    change: impl FnOnce(&ApiServer),
+) -> (i32, String, Vec<u64>) {
+    let mut change = Some(change);
+    let (code, text, weights) = Run::spawn(server, dir)
+        .follow(server, |w, _| {
+            if w == 25
+                && let Some(change) = change.take()
+            {
+                change(server);
+            }
+        })
+        .await;
+    assert!(change.is_none(), "the route never sent 25 %: {text}");
+    (code, text, weights)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route_changed_by_hand_during_the_run_is_drift_the_run_follows() {
     let Some(Live {
@@ -644,17 +665,11 @@ async fn a_route_changed_by_hand_during_the_run_is_drift_the_run_follows() {
         return;
     };
 
-    let mut changed = false;
-    let (code, text, weights) = Run::spawn(&server, dir.path())
-        .follow(&server, |w, _| {
-            if w == 25 && !changed {
-                // kubectl edit: the canary back to 5 % while the train is at 25 %.
-                server.put_object(http_route(95, 5));
-                changed = true;
-            }
-        })
-        .await;
-    assert!(changed, "{text}");
+    let (code, text, weights) = run_changing_at_25(&server, dir.path(), |server| {
+        // kubectl edit: the canary back to 5 % while the train is at 25 %.
+        server.put_object(http_route(95, 5));
+    })
+    .await;
     assert_eq!(code, 0, "promoted after all: {text}");
     assert_eq!(
         weights,
@@ -687,19 +702,13 @@ async fn a_deploy_during_the_run_ends_its_train_instead_of_passing_for_drift() {
         return;
     };
 
-    let mut deployed = false;
-    let (code, text, weights) = Run::spawn(&server, dir.path())
-        .follow(&server, |w, _| {
-            if w == 25 && !deployed {
-                // `helm upgrade` of revision 8: its chart sends everything to stable.
-                put_release(&server, "summit", 7, "superseded", true);
-                put_release(&server, "summit", 8, "deployed", true);
-                server.put_object(http_route(100, 0));
-                deployed = true;
-            }
-        })
-        .await;
-    assert!(deployed, "{text}");
+    let (code, text, weights) = run_changing_at_25(&server, dir.path(), |server| {
+        // `helm upgrade` of revision 8: its chart sends everything to stable.
+        put_release(server, "summit", 7, "superseded", true);
+        put_release(server, "summit", 8, "deployed", true);
+        server.put_object(http_route(100, 0));
+    })
+    .await;
     assert_eq!(code, 2, "ended, for the new revision's own run: {text}");
     assert_eq!(weights, [0, 5, 25, 0], "nothing promoted after: {text}");
     assert!(
