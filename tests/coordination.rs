@@ -552,3 +552,48 @@ async fn a_follower_learns_from_the_leases_watch_and_asks_for_it_only_once_it_ha
     assert!(bo.drives(), "{:?}", bo.driver());
     assert!(*bo_store.lease_calls.lock().unwrap() > asked);
 }
+
+/// A command by hand, confirmed as the dialog confirms it.
+fn by_hand(command: TrainCommand) -> Confirmed {
+    Confirmed {
+        command: Command::Train(command),
+        reason: Some("the release train stops here".into()),
+        confirmation: Confirmation::Typed,
+    }
+}
+
+#[tokio::test]
+async fn pause_sets_the_freeze_tag_in_every_train_state_and_a_second_pause_is_already_frozen() {
+    use captain::engine::train::TrainCommand::{Abort, Pause, PromoteFull, Resume, Rollback};
+    let states: [(&str, &[TrainCommand]); 5] = [
+        ("progressing", &[]),
+        ("paused", &[Pause, Resume, Pause]),
+        ("promoted", &[PromoteFull]),
+        ("rolled back", &[Rollback { to_revision: None }]),
+        ("aborted", &[Abort]),
+    ];
+    for (state, before) in states {
+        let mut d = support::Demo::new(Scenario::Steady, false).await;
+        for c in before {
+            let out = d.op.execute(by_hand(c.clone()), d.now()).await.unwrap();
+            assert!(out.ok, "{state}: {c:?}: {out:?}");
+        }
+        let unfreeze = d.op.execute(by_hand(Resume), d.now()).await.unwrap();
+        let pause = d.op.execute(by_hand(Pause), d.now()).await.unwrap();
+        assert!(pause.ok, "{state}: {pause:?} (after {unfreeze:?})");
+        assert!(
+            pause.message.contains("frozen/rollback"),
+            "{state}: {pause:?}"
+        );
+        let frozen = d.world.backends().forge.main_health().borrow().clone();
+        assert!(
+            frozen.value.as_ref().is_some_and(|m| m.frozen.is_some()),
+            "{state}: the tag is there"
+        );
+        let again = d.op.execute(by_hand(Pause), d.now()).await.unwrap();
+        assert!(
+            again.ok && again.message.contains("already frozen"),
+            "{state}: {again:?}"
+        );
+    }
+}
