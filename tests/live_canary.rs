@@ -549,12 +549,7 @@ async fn when_the_driving_run_is_killed_the_other_takes_the_lease_and_rolls_the_
 
 /// An address on loopback nothing listens on yet, for a driver's `/healthz`.
 fn free_address() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("127.0.0.1:{port}")
+    format!("127.0.0.1:{}", prom_support::free_port())
 }
 
 /// SIGTERM, as a Deployment's rollout sends it, and the exit it leads to.
@@ -680,7 +675,7 @@ async fn a_route_changed_by_hand_during_the_run_is_drift_the_run_follows() {
         text.contains("drift: the shared train says progressing at 25 % but the route sends 5 %"),
         "the run's log says what it found:\n{text}"
     );
-    // The route is watched, not read on every tick.
+    // The route has one watch (a re-watch at most) for the whole run.
     let counts = server.request_counts();
     let watches = counts
         .get(&("watch".to_string(), "httproutes".to_string()))

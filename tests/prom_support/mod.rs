@@ -268,7 +268,7 @@ fn debian_binary(name: &str) -> Option<PathBuf> {
 
 /// A loopback port nobody listens on now. Prometheus binds it a moment later; a race lost
 /// to another process is retried by [`Prometheus::start`].
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("finding a free loopback port")
