@@ -316,6 +316,18 @@ pub enum EvidenceCmd {
 pub enum AuditCmd {
     /// Print the journal.
     Show(Json),
-    /// Check the hash chain: exit 0 intact, 1 broken.
-    Verify(Json),
+    /// Check the hash chain and the journal's head (the file beside it, and a live
+    /// release's copy in its shared ConfigMap): exit 0 intact, 1 broken, 3 when the
+    /// cluster's copy cannot be read.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub json: Json,
+    /// Check the file and its head file alone, without the cluster's copy of the head
+    /// (off the cluster's network, or a journal copied elsewhere).
+    #[arg(long)]
+    pub local: bool,
 }

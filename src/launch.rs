@@ -208,7 +208,7 @@ impl Session {
             target.context.as_deref().unwrap_or("in-cluster"),
             cfg.release.namespace
         );
-        let name = format!("captain-{}", cfg.release.name);
+        let name = crate::sources::kube::shared::object_name(&cfg.release.name);
         let shared = crate::sources::kube::KubeShared::spawn(
             target.client.clone(),
             &cfg.release.namespace,
@@ -245,14 +245,56 @@ impl Session {
         Ok(self.operator_with(true).await?.0)
     }
 
+    /// The journal at `path` against its head's copy in the cluster, when the cluster
+    /// answers: a copy it cannot read leaves the head file to vouch for the journal alone,
+    /// as before the copy was kept.
+    async fn check_cluster_head(&self, path: &Path) -> Result<()> {
+        use crate::ops::audit::{self, shared_head};
+        let key = shared_head::key(path);
+        let doc = match self.shared.read(&key).await {
+            Ok(Some(doc)) => doc,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                log::warn!(
+                    "audit: {} could not be read ({e}); the journal is checked against its head file alone",
+                    shared_head::location(&key)
+                );
+                return Ok(());
+            }
+        };
+        let location = shared_head::location(&key);
+        let theirs = shared_head::HeadDoc::parse(&doc).map_err(|why| eyre!("{location} {why}"))?;
+        let records = audit::verify(path)?;
+        audit::check_head_at(path, &records, &theirs.head(), &location)?;
+        Ok(())
+    }
+
     async fn operator_with(&self, read_only: bool) -> Result<(Operator, Vec<Outcome>)> {
         let path = self.settings.audit_path();
-        let journal = Journal::open(&path).wrap_err_with(|| {
+        let cannot_use = || {
             format!(
                 "the audit journal {} cannot be used; `captain audit verify` says why",
                 path.display()
             )
-        })?;
+        };
+        let mut journal = Journal::open(&path).wrap_err_with(cannot_use)?;
+        // A live release keeps the journal's head in its shared ConfigMap too, and a
+        // journal the cluster's copy says is cut short is not written to (docs/architecture.md,
+        // "The audit journal"). A watching console writes nothing, the copy included.
+        if self.world.is_none() && !read_only {
+            self.check_cluster_head(&path)
+                .await
+                .wrap_err_with(cannot_use)?;
+            let actor = Actor::local();
+            journal
+                .mirror_head(Box::new(crate::ops::audit::shared_head::SharedHead::spawn(
+                    self.shared.clone(),
+                    &path,
+                    journal.head(),
+                    crate::ops::shared::Coordination::identity(&actor.os_user),
+                )))
+                .wrap_err_with(cannot_use)?;
+        }
         let lease = LeaseTimings::resolve(&self.settings.config.lease, self.slo.rollout.interval.0)
             .map_err(|e| {
                 let file = self

@@ -46,11 +46,23 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    if let Some(cmd) = &cli.command {
-        return headless::run(&cli, cmd).await;
+    let code = match &cli.command {
+        Some(cmd) => headless::run(&cli, cmd).await,
+        None => console(cli).await,
+    };
+    // The journal's last head still on its way to the cluster goes before the process.
+    let left = captain::ops::background::finish(LAST_WORDS).await;
+    if left > 0 {
+        log::warn!(
+            "{left} background task(s) (the journal's head copied to the cluster) did not end within {}s",
+            LAST_WORDS.as_secs()
+        );
     }
-    console(cli).await
+    code
 }
+
+/// How long an exiting process waits for what its actions left running.
+const LAST_WORDS: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn console(cli: Cli) -> Result<ExitCode> {
     let session = Session::open(&cli).await?;

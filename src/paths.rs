@@ -31,6 +31,17 @@ pub fn state_dir() -> PathBuf {
         .join("captain")
 }
 
+/// This machine's name, as the lease, the shared documents and the journal's head in the
+/// cluster name it.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// The audit journal: the demo world keeps its own so a drill never mixes with real records.
 pub fn audit_file(demo: bool) -> PathBuf {
     state_dir().join(if demo {

@@ -4,107 +4,171 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::Result;
 
-use crate::cli::{AuditCmd, Cli};
+use super::audit_head::{self, ClusterHead};
+use crate::cli::{AuditCmd, Cli, VerifyArgs};
 use crate::launch::Settings;
 use crate::ops::audit;
 
-pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
+pub async fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
     let path = settings.audit_path();
+    let j = match cmd {
+        AuditCmd::Verify(args) => return verify(cli, &settings, args).await,
+        AuditCmd::Show(j) => j,
+    };
     if !path.exists() && !audit::head_path(&path).exists() {
         say!("{}: no audit records yet", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    match cmd {
-        AuditCmd::Verify(j) => match audit::verify_chain(&path) {
-            Ok(verified) => {
-                let n = verified.records.len();
-                let note = head_note(&path, &verified.head);
-                if j.json {
-                    say!(
-                        "{}",
-                        serde_json::json!({
-                            "ok": true,
-                            "records": n,
-                            "file": path,
-                            "head": match verified.head {
-                                audit::HeadCheck::Matches => "matches",
-                                audit::HeadCheck::Missing => "missing",
-                                audit::HeadCheck::Behind { .. } => "behind",
-                            },
-                            "note": note,
-                        })
-                    );
-                } else {
-                    say!("{}: {n} records, chain intact", path.display());
-                    if let Some(note) = note {
-                        say!("note: {note}");
-                    }
-                }
-                Ok(ExitCode::SUCCESS)
+    let records = audit::verify(&path)?;
+    // An intent without an outcome: captain was killed while acting (or is acting
+    // now). What the cluster was found in is a later record (docs/runbook.md,
+    // "If the rollback fails").
+    let finished: std::collections::BTreeSet<&str> = records
+        .iter()
+        .filter(|r| r.entry.phase == audit::Phase::Outcome)
+        .map(|r| r.entry.trace_id.as_str())
+        .collect();
+    let unfinished = |r: &audit::Record| {
+        r.entry.phase == audit::Phase::Intent && !finished.contains(r.entry.trace_id.as_str())
+    };
+    for r in &records {
+        if j.json {
+            let mut v = serde_json::to_value(r)?;
+            if unfinished(r) {
+                v["interrupted"] = serde_json::Value::Bool(true);
             }
-            Err(e) => {
-                if j.json {
-                    say!(
-                        "{}",
-                        serde_json::json!({"ok": false, "error": e.to_string(), "file": path})
-                    );
-                } else {
-                    say_err!("audit journal BROKEN: {e}");
-                }
-                Ok(ExitCode::from(1))
+            say!("{}", serde_json::to_string(&v)?);
+        } else {
+            let e = &r.entry;
+            say!(
+                "{} #{:<4} {:?} {} {} {} → {} by {} ({}){}{}",
+                r.time.format("%Y-%m-%d %H:%M:%S"),
+                r.seq,
+                e.phase,
+                e.action,
+                e.target,
+                e.from,
+                e.to,
+                e.actor.label(),
+                e.confirmation,
+                e.reason
+                    .as_ref()
+                    .map(|x| format!(" reason: {x}"))
+                    .unwrap_or_default(),
+                e.result
+                    .as_ref()
+                    .map(|x| format!(" → {x}"))
+                    .unwrap_or_else(|| if unfinished(r) {
+                        " → INTERRUPTED: no outcome recorded (killed while acting, or still running)".into()
+                    } else {
+                        String::new()
+                    }),
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The chain, the head file, and the cluster's copy of the head; exit 0 intact, 1
+/// broken, 3 when the cluster's copy cannot be read.
+async fn verify(cli: &Cli, settings: &Settings, args: &VerifyArgs) -> Result<ExitCode> {
+    let path = settings.audit_path();
+    let json = args.json.json;
+    let cluster = match audit_head::read(cli, settings, args.local).await {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            let why = format!(
+                "the journal's head kept in the cluster could not be read, so records missing \
+                 from the end cannot be ruled out ({e:#}); `--local` checks the file and its \
+                 head file alone"
+            );
+            if json {
+                say!(
+                    "{}",
+                    serde_json::json!({"ok": null, "error": why, "file": path})
+                );
+            } else {
+                say_err!("audit journal NOT VERIFIED: {why}");
             }
-        },
-        AuditCmd::Show(j) => {
-            let records = audit::verify(&path)?;
-            // An intent without an outcome: captain was killed while acting (or is acting
-            // now). What the cluster was found in is a later record (docs/runbook.md,
-            // "If the rollback fails").
-            let finished: std::collections::BTreeSet<&str> = records
-                .iter()
-                .filter(|r| r.entry.phase == audit::Phase::Outcome)
-                .map(|r| r.entry.trace_id.as_str())
-                .collect();
-            let unfinished = |r: &audit::Record| {
-                r.entry.phase == audit::Phase::Intent
-                    && !finished.contains(r.entry.trace_id.as_str())
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let checked = audit::verify_chain(&path).and_then(|verified| {
+        let held = match &cluster {
+            ClusterHead::Kept { head, location } => Some(audit::check_head_at(
+                &path,
+                &verified.records,
+                head,
+                location,
+            )?),
+            _ => None,
+        };
+        Ok((verified, held))
+    });
+    match checked {
+        Ok((verified, held)) => {
+            let n = verified.records.len();
+            let note = head_note(&path, &verified.head);
+            let in_cluster = match (&cluster, &held) {
+                (ClusterHead::NotAsked, _) => "not checked",
+                (ClusterHead::None, _) => "none",
+                (_, Some(audit::HeadCheck::Behind { .. })) => "behind",
+                _ => "matches",
             };
-            for r in &records {
-                if j.json {
-                    let mut v = serde_json::to_value(r)?;
-                    if unfinished(r) {
-                        v["interrupted"] = serde_json::Value::Bool(true);
-                    }
-                    say!("{}", serde_json::to_string(&v)?);
-                } else {
-                    let e = &r.entry;
-                    say!(
-                        "{} #{:<4} {:?} {} {} {} → {} by {} ({}){}{}",
-                        r.time.format("%Y-%m-%d %H:%M:%S"),
-                        r.seq,
-                        e.phase,
-                        e.action,
-                        e.target,
-                        e.from,
-                        e.to,
-                        e.actor.label(),
-                        e.confirmation,
-                        e.reason
-                            .as_ref()
-                            .map(|x| format!(" reason: {x}"))
-                            .unwrap_or_default(),
-                        e.result
-                            .as_ref()
-                            .map(|x| format!(" → {x}"))
-                            .unwrap_or_else(|| if unfinished(r) {
-                                " → INTERRUPTED: no outcome recorded (killed while acting, or still running)".into()
-                            } else {
-                                String::new()
-                            }),
-                    );
+            let cluster_note = match (&cluster, &held) {
+                (ClusterHead::None, _) if n > 0 => Some(
+                    "the cluster keeps no copy of this journal's head: it was never written \
+                     from a live console on this machine, or it was removed"
+                        .to_string(),
+                ),
+                (
+                    ClusterHead::Kept { location, .. },
+                    Some(audit::HeadCheck::Behind { head_seq }),
+                ) => Some(format!(
+                    "{location} names record {head_seq}; the records after it chain to it \
+                         but were written after it was last copied (written by a command that \
+                         does not copy it, or captain stopped in between)"
+                )),
+                _ => None,
+            };
+            if json {
+                say!(
+                    "{}",
+                    serde_json::json!({
+                        "ok": true,
+                        "records": n,
+                        "file": path,
+                        "head": match verified.head {
+                            audit::HeadCheck::Matches => "matches",
+                            audit::HeadCheck::Missing => "missing",
+                            audit::HeadCheck::Behind { .. } => "behind",
+                        },
+                        "cluster_head": in_cluster,
+                        "note": note,
+                        "cluster_note": cluster_note,
+                    })
+                );
+            } else if n == 0 && matches!(verified.head, audit::HeadCheck::Missing) {
+                say!("{}: no audit records yet", path.display());
+            } else {
+                say!("{}: {n} records, chain intact", path.display());
+                for note in note.iter().chain(&cluster_note) {
+                    say!("note: {note}");
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if json {
+                say!(
+                    "{}",
+                    serde_json::json!({"ok": false, "error": e.to_string(), "file": path})
+                );
+            } else {
+                say_err!("audit journal BROKEN: {e}");
+            }
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -17,6 +17,7 @@ macro_rules! say_err {
 }
 
 mod audit;
+mod audit_head;
 mod canary;
 mod drive;
 mod evidence;
@@ -48,7 +49,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Slo { action } => slo::run(cli, action).await,
         Cmd::Plan { action } => plan::run(cli, action).await,
         Cmd::Evidence { action } => evidence::run(cli, action).await,
-        Cmd::Audit { action } => audit::run(cli, action),
+        Cmd::Audit { action } => audit::run(cli, action).await,
         Cmd::Drive { health, releases } => drive::run(cli, *health, releases).await,
         Cmd::Init { force } => init::run(*force),
         Cmd::Info => info::run(cli),

@@ -47,7 +47,7 @@ pub fn requirements(
     // The train and the plan are recorded in the shared ConfigMap before anything moves.
     let shared = AccessCheck::new("patch", "", "configmaps")
         .in_namespace(ns)
-        .named(&format!("captain-{}", release.name));
+        .named(&crate::sources::kube::shared::object_name(&release.name));
     for action in TRAIN_ACTIONS.iter().chain(PHASE_ACTIONS.iter()) {
         needs.push((action.to_string(), shared.clone()));
     }

@@ -4,6 +4,7 @@
 //! covers, and how records written before that verify, is in `docs/architecture.md`.
 
 mod head;
+pub mod shared_head;
 mod verify;
 
 use std::fs::{File, OpenOptions};
@@ -99,7 +100,7 @@ pub struct Entry {
 }
 
 pub use head::{Head, HeadFile, HeadStore, head_path, read_head};
-pub use verify::{HeadCheck, Verified, verify, verify_chain};
+pub use verify::{HeadCheck, Verified, check_head_at, verify, verify_chain};
 
 impl Entry {
     /// The entry with control characters escaped in every text, the SLO snapshot's

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod background;
 pub mod command;
 pub mod driver;
 pub mod evidence;

@@ -148,13 +148,11 @@ impl Coordination {
 
     /// This console as the lease and the documents name it.
     pub fn identity(user: &str) -> String {
-        let host = std::fs::read_to_string("/etc/hostname")
-            .ok()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| "localhost".into());
-        format!("{user}@{host}#{}", std::process::id())
+        format!(
+            "{user}@{}#{}",
+            crate::paths::host_name(),
+            std::process::id()
+        )
     }
 
     /// The document as the store has it now (read, not from the watch), noted as seen.

@@ -114,7 +114,10 @@ pub fn verify_chain(path: &Path) -> Result<Verified, AuditError> {
             }
             None => HeadCheck::Missing,
         },
-        Some(head) => check_head(path, &records, &head).map_err(|(n, m)| broken(n, m))?,
+        Some(head) => {
+            let file = format!("the head ({})", super::head_path(path).display());
+            check_head(&records, &head, &file).map_err(|(n, m)| broken(n, m))?
+        }
     };
     Ok(Verified { records, head })
 }
@@ -158,32 +161,54 @@ fn check_hash(record: &Record, line: &str, before: Option<&Record>) -> Result<()
     }
 }
 
+/// The journal's records against a head kept somewhere else than its file (the release's
+/// shared ConfigMap): the same check as the head file's, named by `location` ("the
+/// cluster's head (…)") in the error.
+pub fn check_head_at(
+    path: &Path,
+    records: &[Record],
+    head: &Head,
+    location: &str,
+) -> Result<HeadCheck, AuditError> {
+    check_head(records, head, location).map_err(|(line, message)| AuditError::Broken {
+        path: path.to_path_buf(),
+        line,
+        message,
+    })
+}
+
 /// The journal must reach the record the head names, and that record must be the one the
-/// head names. On error: the line to blame and why.
-fn check_head(path: &Path, records: &[Record], head: &Head) -> Result<HeadCheck, (usize, String)> {
+/// head names. `location` says which head ("the head (<file>)"). On error: the line to
+/// blame and why.
+fn check_head(
+    records: &[Record],
+    head: &Head,
+    location: &str,
+) -> Result<HeadCheck, (usize, String)> {
     let last = records.last().map_or(0, |r| r.seq);
-    let head_file = super::head_path(path);
     if last < head.seq {
         let missing = head.seq - last;
         let message = if last == 0 {
+            // "its head" reads better of the file's own head: "the journal is empty, but
+            // its head (…) says".
+            let whose = location
+                .strip_prefix("the head ")
+                .map_or_else(|| location.to_string(), |rest| format!("its head {rest}"));
             format!(
-                "the journal is empty, but its head ({}) says seq {}: all {missing} \
-                 record{} are missing",
-                head_file.display(),
+                "the journal is empty, but {whose} says seq {}: all {missing} record{} are \
+                 missing",
                 head.seq,
                 plural(missing),
             )
         } else if missing == 1 {
             format!(
-                "the last record is missing: the head ({}) says seq {}, the file ends at {last}",
-                head_file.display(),
+                "the last record is missing: {location} says seq {}, the file ends at {last}",
                 head.seq,
             )
         } else {
             format!(
-                "the last {missing} records are missing: the head ({}) says seq {}, the file \
+                "the last {missing} records are missing: {location} says seq {}, the file \
                  ends at {last}",
-                head_file.display(),
                 head.seq,
             )
         };
@@ -197,9 +222,8 @@ fn check_head(path: &Path, records: &[Record], head: &Head) -> Result<HeadCheck,
         return Err((
             head.seq.max(1) as usize,
             format!(
-                "record {} is not the one the head ({}) names: the journal was rewritten",
+                "record {} is not the one {location} names: the journal was rewritten",
                 head.seq,
-                head_file.display(),
             ),
         ));
     }

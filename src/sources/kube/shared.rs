@@ -279,6 +279,36 @@ impl KubeShared {
     }
 }
 
+/// The name of release `release`'s shared ConfigMap and of its driver's Lease.
+pub fn object_name(release: &str) -> String {
+    format!("captain-{release}")
+}
+
+/// Document `key` of ConfigMap `namespace/configmap`, read once without a watch, for a
+/// command that only checks (`captain audit verify`).
+pub async fn read_once(
+    client: Client,
+    namespace: &str,
+    configmap: &str,
+    key: &str,
+) -> Result<Option<SharedDoc>, SourceError> {
+    let entry = entry_for(key)?;
+    let what = format!("ConfigMap {namespace}/{configmap}");
+    let found = Api::<ConfigMap>::namespaced(client, namespace)
+        .get_opt(configmap)
+        .await
+        .map_err(|e| source_error(&e, &format!("read {what}"), chrono::Utc::now()))?;
+    match found
+        .and_then(|c| c.data)
+        .and_then(|mut d| d.remove(&entry))
+    {
+        Some(text) => parse_doc(&text)
+            .map(Some)
+            .map_err(|why| SourceError::Rejected(format!("{what}: {entry} {why}"))),
+        None => Ok(None),
+    }
+}
+
 /// A `409` (stale resourceVersion, or created meanwhile) means someone else wrote first; a
 /// `404` on a patch, that the ConfigMap was deleted meanwhile. (A `404` on a create is the
 /// namespace missing, which reading again will not mend.)

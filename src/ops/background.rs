@@ -1,0 +1,36 @@
+//! Work an action leaves running after it returns (the copy of the journal's head in the
+//! cluster) that must end before the process does: a headless rollback that exits at once
+//! would otherwise take its last word with it.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+static TASKS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// Wait for `task` before the process exits ([`finish`]).
+pub fn keep(task: JoinHandle<()>) {
+    if let Ok(mut tasks) = TASKS.lock() {
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+}
+
+/// Wait for the tasks kept, `within` at most in all; says how many were left unfinished.
+/// Each task ends by itself once what it waits on is dropped (the journal), so the
+/// deadline only matters when a server does not answer.
+pub async fn finish(within: Duration) -> usize {
+    let tasks = match TASKS.lock() {
+        Ok(mut tasks) => std::mem::take(&mut *tasks),
+        Err(_) => return 0,
+    };
+    let deadline = tokio::time::Instant::now() + within;
+    let mut left = 0;
+    for task in tasks {
+        if tokio::time::timeout_at(deadline, task).await.is_err() {
+            left += 1;
+        }
+    }
+    left
+}
