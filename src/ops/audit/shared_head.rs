@@ -142,7 +142,9 @@ impl Copy {
         let mut tries_closed = 0;
         loop {
             let head = rx.borrow_and_update().clone();
-            if held.as_ref().map(|(_, h)| h) != Some(&head) {
+            // A journal with no record yet has nothing a copy could vouch for.
+            let nothing_yet = head.seq == 0 && held.is_none();
+            if !nothing_yet && held.as_ref().map(|(_, h)| h) != Some(&head) {
                 match self.write(&head, held.as_ref()).await {
                     Ok(generation) => {
                         held = Some((generation, head));
@@ -184,7 +186,7 @@ impl Copy {
             if rx.changed().await.is_err() {
                 // The journal is gone: the task ends once its last head is written.
                 let last = rx.borrow().clone();
-                if held.as_ref().map(|(_, h)| h) == Some(&last) {
+                if held.as_ref().map(|(_, h)| h) == Some(&last) || last.seq == 0 {
                     return;
                 }
             }
@@ -295,6 +297,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("audit.jsonl");
         let key = key(&journal);
+
+        // A journal with no record yet writes no copy.
+        drop(SharedHead::spawn(
+            shared.clone(),
+            &journal,
+            Head::empty(),
+            "ana@a".into(),
+        ));
+        settle().await;
+        assert_eq!(held(&*shared, &key).await, None);
 
         let mut store = SharedHead::spawn(shared.clone(), &journal, head(1), "ana@a".into());
         store.store(&head(2)).unwrap();
