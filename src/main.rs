@@ -50,11 +50,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Some(cmd) => headless::run(&cli, cmd).await,
         None => console(cli).await,
     };
-    // The journal's last head still on its way to the cluster goes before the process.
+    // What the last actions left on its way (the journal's head to the cluster, a webhook
+    // post, the lease given up) goes out before the process.
     let left = captain::ops::background::finish(LAST_WORDS).await;
     if left > 0 {
         log::warn!(
-            "{left} background task(s) (the journal's head copied to the cluster) did not end within {}s",
+            "{left} background task(s) (the journal's head to the cluster, webhook posts) did not end within {}s",
             LAST_WORDS.as_secs()
         );
     }

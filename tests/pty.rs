@@ -439,3 +439,114 @@ fn under_speed_the_log_pane_tells_the_time_by_the_headers_demo_clock() {
         "stamped {apart}s apart, on the wall clock rather than the demo's:\n{t}"
     );
 }
+
+#[test]
+fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_the_journal_head() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(kube_support::ApiServer::start());
+    // A webhook that fails the first post: the second try (a second later) is still to
+    // come when the console quits.
+    let hook = runtime.block_on(async {
+        let hook = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500))
+            .up_to_n_times(1)
+            .mount(&hook)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&hook)
+            .await;
+        hook
+    });
+    server.put_namespace(
+        "prod",
+        &[],
+        chrono::Utc::now() - chrono::Duration::days(400),
+    );
+    kube_tests_support::put_release(&server, "summit", 6, "superseded", true);
+    kube_tests_support::put_release(&server, "summit", 7, "deployed", true);
+    server.put_object(kube_tests_support::http_route(75, 25));
+    let dir = tempfile::tempdir().unwrap();
+    kube_tests_support::fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        format!(
+            "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
+             [github]\napi_url = \"http://127.0.0.1:9\"\n\
+             [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
+             [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"5s\"\n\
+             [notify]\nurl = \"{}/hook\"\n",
+            hook.uri()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
+        dir.path().join("slo.yml"),
+    )
+    .unwrap();
+    let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
+    // The fake helm first on PATH.
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Console::start_with(
+        &[],
+        dir.path(),
+        &[
+            ("KUBECONFIG", kubeconfig.as_str()),
+            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("PATH", path.as_str()),
+        ],
+    );
+    c.wait_for("the train joined at 25 %", |t| t.contains("canary 25 %"));
+    c.keys("R");
+    c.wait_for("the rollback dialog", |t| t.contains("Roll back summit"));
+    c.keys("quit right after\t");
+    c.keys("summit\r");
+    c.wait_for("the rollback to be done", |t| {
+        t.contains("rollback summit: done")
+    });
+    c.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "q did not quit:\n{}", c.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The post was tried again before the process ended.
+    let posts = runtime
+        .block_on(hook.received_requests())
+        .unwrap_or_default();
+    let texts: Vec<String> = posts
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .filter(|t| t.contains("quit right after"))
+        .collect();
+    assert_eq!(
+        texts.len(),
+        2,
+        "the rollback, posted and tried again: {texts:?}"
+    );
+    // And the cluster holds the head of the journal as it ends.
+    let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+    let configmap = server
+        .object("configmaps", Some("prod"), "captain-summit")
+        .expect("the shared ConfigMap");
+    let copied: Vec<serde_json::Value> = configmap["data"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("journal-head."))
+        .map(|(_, v)| serde_json::from_str(v.as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(copied.len(), 1, "{configmap}");
+    assert_eq!(copied[0]["body"]["seq"], last["seq"], "{configmap}");
+    assert_eq!(copied[0]["body"]["hash"], last["hash"], "{configmap}");
+}

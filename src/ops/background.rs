@@ -1,6 +1,7 @@
-//! Work an action leaves running after it returns (the copy of the journal's head in the
-//! cluster) that must end before the process does: a headless rollback that exits at once
-//! would otherwise take its last word with it.
+//! Work left running that must end before the process does: the copy of the journal's
+//! head in the cluster, and the console's operator (which gives the lease up and sees its
+//! webhook posts out when the console quits). A rollback that exits at once would
+//! otherwise take its last word with it.
 
 use std::sync::Mutex;
 use std::time::Duration;

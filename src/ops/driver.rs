@@ -90,9 +90,22 @@ async fn reporting_waits<T>(
     }
 }
 
-/// Run until the request channel closes.
+/// Run until the request channel closes (or the console stops listening), then give the
+/// lease up, so another console may drive at once, and see the webhook posts out.
 pub async fn run(
     mut op: Operator,
+    clock: Arc<dyn Clock>,
+    tick: std::time::Duration,
+    requests: mpsc::Receiver<Confirmed>,
+    out: mpsc::Sender<Update>,
+) {
+    drive(&mut op, clock, tick, requests, out).await;
+    op.release_shared().await;
+    op.notifications_sent().await;
+}
+
+async fn drive(
+    op: &mut Operator,
     clock: Arc<dyn Clock>,
     tick: std::time::Duration,
     mut requests: mpsc::Receiver<Confirmed>,
@@ -135,12 +148,7 @@ pub async fn run(
                 }
             }
             request = requests.recv() => {
-                let Some(confirmed) = request else {
-                    // Quitting: another console may drive at once.
-                    op.release_shared().await;
-                    op.notifications_sent().await;
-                    return;
-                };
+                let Some(confirmed) = request else { return };
                 let now = clock.now();
                 let validation = matches!(
                     confirmed.command,
@@ -192,7 +200,7 @@ pub async fn run(
         });
         first = false;
         // A look at the lease changes no train: only who drives, if anyone, is news.
-        let snapshot = (!lease_only).then(|| train(&op));
+        let snapshot = (!lease_only).then(|| train(op));
         // The train first: an outcome on screen never precedes the state it produced.
         for update in snapshot
             .into_iter()

@@ -147,7 +147,10 @@ pub async fn run(c: Console) -> Result<Ended> {
     }
     let (request_tx, request_rx) = mpsc::channel(8);
     let (update_tx, mut update_rx) = mpsc::channel(256);
-    match operator {
+    // The operator's task ends once the console is gone (its requests closed): it gives
+    // the lease up and sees its webhook posts and the journal's head out. The process
+    // waits for that before it exits (`ops::background`).
+    crate::ops::background::keep(match operator {
         Begin::Ready(op) => {
             tokio::spawn(driver::run(*op, clock.clone(), tick, request_rx, update_tx))
         }
@@ -160,7 +163,7 @@ pub async fn run(c: Console) -> Result<Ended> {
             request_rx,
             update_tx,
         )),
-    };
+    });
     if let Some(w) = world {
         tokio::spawn(w.run(tick.min(Duration::from_secs(1))));
     }
