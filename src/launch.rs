@@ -223,6 +223,7 @@ impl Session {
                 cluster: Arc::new(cluster),
                 forge,
                 deployer: Arc::new(deployer),
+                host: Arc::new(crate::sources::host::LocalHost),
             },
             label,
             world: None,

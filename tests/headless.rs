@@ -571,6 +571,46 @@ fn slo_check_without_its_file_could_not_evaluate() {
 }
 
 #[test]
+fn the_demo_answers_command_probes_itself_and_runs_nothing_on_the_machine() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A helm that would fail, and leave a mark, if the demo ran it.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let helm = bin.join("helm");
+    std::fs::write(
+        &helm,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nexit 1\n",
+            dir.path().join("helm-ran").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = captain_with(
+        dir.path(),
+        &["--demo", "plan", "validate", "--phase", "0", "--json"],
+        &[("PATH", bin.as_path())],
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let checks = v[0]["checks"].as_array().unwrap();
+    let template = checks
+        .iter()
+        .find(|c| c["probe"] == "command")
+        .unwrap_or_else(|| panic!("phase 0 renders the chart: {v}"));
+    assert_eq!(template["status"], "pass", "{template}");
+    assert!(
+        template["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("demo world: `helm template summit ./chart`"),
+        "{template}"
+    );
+    assert!(!dir.path().join("helm-ran").exists(), "helm was run");
+}
+
+#[test]
 fn plan_validate_reports_each_probe_and_exits_by_the_worst() {
     let dir = tempfile::tempdir().unwrap();
     let before = captain(

@@ -3,7 +3,6 @@
 //! The probes that look at what happened on the forge, and at a preview: [`activity`].
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::config::probe::{Check, Probe};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::analyse;
 use crate::engine::phases::{ProbeResult, ProbeStatus};
+use crate::sources::host::{Host, RunError};
 use crate::sources::{
     Cluster, Finding, Forge, Governance, Inspection, Metrics, Queries, SourceError,
 };
@@ -33,6 +33,8 @@ pub struct ProbeContext {
     pub metrics: Option<(Arc<dyn Metrics>, SloConfig)>,
     pub forge: Option<Arc<dyn Forge>>,
     pub cluster: Option<Arc<dyn Cluster>>,
+    /// Where `command` and `http.get` probes run: this machine, or the demo world.
+    pub host: Arc<dyn Host>,
     pub now: DateTime<Utc>,
 }
 
@@ -62,12 +64,12 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
             argv,
             timeout,
             expect_exit,
-        } => command(argv, timeout.0, *expect_exit).await,
+        } => command(&*ctx.host, argv, timeout.0, *expect_exit).await,
         Probe::HttpGet {
             url,
             status,
             body_contains,
-        } => http_get(url, *status, body_contains.as_deref()).await,
+        } => http_get(&*ctx.host, url, *status, body_contains.as_deref()).await,
         Probe::SloCheck => slo_check(ctx).await,
         Probe::CanaryDrillPassed => drill_passed(ctx),
         Probe::PrometheusQuery { query, op, value } => {
@@ -248,29 +250,20 @@ fn clip(mut s: String) -> String {
     s
 }
 
-/// The program, its arguments (never a shell), a timeout after which it is killed.
+/// The program, its arguments (never a shell), a timeout after which it is killed, run on
+/// `host`.
 pub(crate) async fn command(
+    host: &dyn Host,
     argv: &[String],
     timeout: Duration,
     expect: i32,
 ) -> (ProbeStatus, String) {
-    let Some((program, args)) = argv.split_first() else {
+    let Some(program) = argv.first() else {
         return (ProbeStatus::Fail, "empty argv".into());
     };
-    let child = tokio::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => return (ProbeStatus::Fail, format!("cannot run {program}: {e}")),
-    };
-    // Dropping the unfinished future drops the child, which kills it.
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => (
+    match host.run(argv, timeout).await {
+        Err(RunError::Start(e)) => (ProbeStatus::Fail, format!("cannot run {program}: {e}")),
+        Err(RunError::TimedOut) => (
             ProbeStatus::Fail,
             format!(
                 "{} timed out after {}s and was killed",
@@ -278,46 +271,34 @@ pub(crate) async fn command(
                 timeout.as_secs()
             ),
         ),
-        Ok(Err(e)) => (ProbeStatus::Fail, format!("{program}: {e}")),
-        Ok(Ok(out)) => {
-            let code = out.status.code();
+        Err(RunError::Wait(e)) => (ProbeStatus::Fail, format!("{program}: {e}")),
+        Ok(out) => {
             let text = format!(
                 "exit {}; stdout: {}; stderr: {}",
-                code.map_or("by signal".to_string(), |c| c.to_string()),
-                String::from_utf8_lossy(&out.stdout).trim(),
-                String::from_utf8_lossy(&out.stderr).trim()
+                out.code.map_or("by signal".to_string(), |c| c.to_string()),
+                out.stdout,
+                out.stderr
             );
-            let ok = code == Some(expect);
-            (
-                if ok {
-                    ProbeStatus::Pass
-                } else {
-                    ProbeStatus::Fail
-                },
-                if ok {
-                    text
-                } else {
-                    format!("expected exit {expect}; {text}")
-                },
-            )
+            if out.code == Some(expect) {
+                (ProbeStatus::Pass, text)
+            } else {
+                (ProbeStatus::Fail, format!("expected exit {expect}; {text}"))
+            }
         }
     }
 }
 
-async fn http_get(url: &str, want: u16, contains: Option<&str>) -> (ProbeStatus, String) {
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return (ProbeStatus::Fail, format!("http client: {e}")),
-    };
-    let resp = match client.get(url).send().await {
+async fn http_get(
+    host: &dyn Host,
+    url: &str,
+    want: u16,
+    contains: Option<&str>,
+) -> (ProbeStatus, String) {
+    let resp = match host.get(url, Duration::from_secs(10)).await {
         Ok(r) => r,
         Err(e) => return (ProbeStatus::Fail, format!("GET {url}: {e}")),
     };
-    let status = resp.status().as_u16();
-    let body = resp.text().await.unwrap_or_default();
+    let status = resp.status;
     if status != want {
         return (
             ProbeStatus::Fail,
@@ -325,7 +306,7 @@ async fn http_get(url: &str, want: u16, contains: Option<&str>) -> (ProbeStatus,
         );
     }
     match contains {
-        Some(needle) if !body.contains(needle) => (
+        Some(needle) if !resp.body.contains(needle) => (
             ProbeStatus::Fail,
             format!("GET {url}: {status}, but the body does not contain {needle:?}"),
         ),

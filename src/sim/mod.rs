@@ -6,6 +6,7 @@
 
 mod activity;
 mod alerting;
+mod host;
 mod main_health;
 mod previews;
 mod pull_activity;

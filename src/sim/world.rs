@@ -101,6 +101,7 @@ impl World {
             cluster: Arc::new(self.clone()),
             forge: Arc::new(self.clone()),
             deployer: Arc::new(self.clone()),
+            host: Arc::new(self.clone()),
         }
     }
 

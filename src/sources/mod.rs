@@ -10,6 +10,7 @@ pub mod activity;
 pub mod alerting;
 pub mod deadline;
 pub mod github;
+pub mod host;
 pub mod kube;
 pub mod memory_state;
 pub mod previews_joined;
@@ -603,11 +604,13 @@ pub trait Deployer: Send + Sync {
     }
 }
 
-/// The four backends a console runs against.
+/// The backends a console runs against.
 #[derive(Clone)]
 pub struct Backends {
     pub metrics: Arc<dyn Metrics>,
     pub cluster: Arc<dyn Cluster>,
     pub forge: Arc<dyn Forge>,
     pub deployer: Arc<dyn Deployer>,
+    /// Where `command` and `http.get` probes run.
+    pub host: Arc<dyn host::Host>,
 }

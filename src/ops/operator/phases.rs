@@ -91,6 +91,7 @@ impl Operator {
                 metrics: Some((self.backends.metrics.clone(), self.slo.clone())),
                 forge: Some(self.backends.forge.clone()),
                 cluster: Some(self.backends.cluster.clone()),
+                host: self.backends.host.clone(),
                 now,
             },
             begun,
@@ -159,7 +160,14 @@ impl Operator {
                     argv,
                     timeout,
                     expect_exit,
-                } => match crate::ops::probes::command(argv, timeout.0, *expect_exit).await {
+                } => match crate::ops::probes::command(
+                    &*self.backends.host,
+                    argv,
+                    timeout.0,
+                    *expect_exit,
+                )
+                .await
+                {
                     (ProbeStatus::Pass, out) => Ok(out),
                     (_, out) => Err(out),
                 },
