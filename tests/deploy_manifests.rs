@@ -59,7 +59,7 @@ fn the_drive_role_grants_every_train_actions_needs_and_no_namespace_deletion() {
     ];
     let needs: Vec<_> = requirements(&release, &traffic)
         .into_iter()
-        .filter(|(action, _)| train_actions.contains(&action.as_str()))
+        .filter(|(action, _)| train_actions.contains(&action.name()))
         .collect();
     assert!(!needs.is_empty());
     for (action, need) in needs {

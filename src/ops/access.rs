@@ -4,33 +4,16 @@
 
 use std::collections::BTreeMap;
 
+use super::action::{ActionKind, Touches};
 use crate::config::app::{ReleaseConfig, TrafficConfig, TrafficKind};
 use crate::sources::{Access, AccessCheck, Cluster};
 
-/// Actions that move the canary's traffic.
-const TRAIN_ACTIONS: [&str; 6] = [
-    "promote",
-    "promote-full",
-    "pause",
-    "resume",
-    "rollback",
-    "abort",
-];
-
-/// Actions that change the plan's progress.
-const PHASE_ACTIONS: [&str; 5] = [
-    "phase-start",
-    "phase-force-start",
-    "phase-validate",
-    "phase-confirm",
-    "phase-rollback",
-];
-
-/// Every (action, permission) pair the console's actions depend on.
+/// Every (action, permission) pair the console's actions depend on, in
+/// [`ActionKind::ALL`]'s order.
 pub fn requirements(
     release: &ReleaseConfig,
     traffic: &TrafficConfig,
-) -> Vec<(String, AccessCheck)> {
+) -> Vec<(ActionKind, AccessCheck)> {
     let ns = release.namespace.as_str();
     let route = match traffic.kind {
         TrafficKind::GatewayApi => {
@@ -40,26 +23,32 @@ pub fn requirements(
     }
     .in_namespace(ns)
     .named(&traffic.route);
-    let mut needs: Vec<(String, AccessCheck)> = TRAIN_ACTIONS
-        .iter()
-        .map(|a| (a.to_string(), route.clone()))
-        .collect();
     // The train and the plan are recorded in the shared ConfigMap before anything moves.
     let shared = AccessCheck::new("patch", "", "configmaps")
         .in_namespace(ns)
         .named(&crate::sources::kube::shared::object_name(&release.name));
-    for action in TRAIN_ACTIONS.iter().chain(PHASE_ACTIONS.iter()) {
-        needs.push((action.to_string(), shared.clone()));
-    }
-    // helm rollback writes a new release Secret and supersedes the deployed one.
-    for verb in ["create", "update"] {
-        needs.push((
-            "rollback".into(),
-            AccessCheck::new(verb, "", "secrets").in_namespace(ns),
-        ));
-    }
-    for action in ["delete-preview", "clean-stale"] {
-        needs.push((action.into(), AccessCheck::new("delete", "", "namespaces")));
+    let mut needs = Vec::new();
+    for action in ActionKind::ALL {
+        match action.touches() {
+            Touches::Train => {
+                needs.push((action, route.clone()));
+                needs.push((action, shared.clone()));
+            }
+            Touches::Plan => needs.push((action, shared.clone())),
+            Touches::Previews => {
+                needs.push((action, AccessCheck::new("delete", "", "namespaces")));
+            }
+            Touches::Forge => {}
+        }
+        // helm rollback writes a new release Secret and supersedes the deployed one.
+        if action == ActionKind::Rollback {
+            for verb in ["create", "update"] {
+                needs.push((
+                    action,
+                    AccessCheck::new(verb, "", "secrets").in_namespace(ns),
+                ));
+            }
+        }
     }
     needs
 }
@@ -68,19 +57,35 @@ pub fn requirements(
 /// the cluster cannot answer denies nothing: the API server still has the last word.
 pub async fn review(
     cluster: &dyn Cluster,
-    needs: &[(String, AccessCheck)],
-) -> BTreeMap<String, String> {
-    let mut denied: BTreeMap<String, String> = BTreeMap::new();
+    needs: &[(ActionKind, AccessCheck)],
+) -> BTreeMap<ActionKind, String> {
+    let mut denied: BTreeMap<ActionKind, String> = BTreeMap::new();
+    // Actions share permissions: each is asked once.
+    let mut asked: BTreeMap<String, Option<String>> = BTreeMap::new();
     for (action, check) in needs {
         if denied.contains_key(action) {
             continue;
         }
-        match cluster.access(check).await {
-            Ok(Access::Allowed) => {}
-            Ok(Access::Denied { reason }) => {
-                denied.insert(action.clone(), format!("you may not {check} ({reason})"));
+        let key = check.to_string();
+        let why = match asked.get(&key) {
+            Some(why) => why.clone(),
+            None => {
+                let why = match cluster.access(check).await {
+                    Ok(Access::Allowed) => None,
+                    Ok(Access::Denied { reason }) => {
+                        Some(format!("you may not {check} ({reason})"))
+                    }
+                    Err(e) => {
+                        log::debug!("access review of {check}: {e}");
+                        None
+                    }
+                };
+                asked.insert(key, why.clone());
+                why
             }
-            Err(e) => log::debug!("access review of {check}: {e}"),
+        };
+        if let Some(why) = why {
+            denied.insert(*action, why);
         }
     }
     denied
@@ -96,7 +101,7 @@ mod tests {
         let of = |a: &str| -> Vec<String> {
             needs
                 .iter()
-                .filter(|(x, _)| x == a)
+                .filter(|(x, _)| x.name() == a)
                 .map(|(_, c)| c.to_string())
                 .collect()
         };

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::action::ActionKind;
 use crate::engine::main_health::FREEZE_LABEL;
 use crate::engine::sentinel::{Reason, Relabel};
 use crate::engine::train::{Status, Train, TrainCommand};
@@ -88,7 +89,7 @@ impl PhaseCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
     pub title: String,
-    pub action: &'static str,
+    pub action: ActionKind,
     pub target: String,
     pub from: String,
     pub to: String,
@@ -100,22 +101,22 @@ pub struct Proposal {
 }
 
 impl Command {
-    pub fn action(&self) -> &'static str {
+    pub fn action(&self) -> ActionKind {
         match self {
-            Command::Train(TrainCommand::Promote) => "promote",
-            Command::Train(TrainCommand::PromoteFull) => "promote-full",
-            Command::Train(TrainCommand::Pause) => "pause",
-            Command::Train(TrainCommand::Resume) => "resume",
-            Command::Train(TrainCommand::Rollback { .. }) => "rollback",
-            Command::Train(TrainCommand::Abort) => "abort",
-            Command::DeletePreview { .. } => "delete-preview",
-            Command::CleanStale { .. } => "clean-stale",
-            Command::Phase(PhaseCommand::Start { force: false, .. }) => "phase-start",
-            Command::Phase(PhaseCommand::Start { force: true, .. }) => "phase-force-start",
-            Command::Phase(PhaseCommand::Validate { .. }) => "phase-validate",
-            Command::Phase(PhaseCommand::Confirm { .. }) => "phase-confirm",
-            Command::Phase(PhaseCommand::RollBack { .. }) => "phase-rollback",
-            Command::Sentinel { .. } => "sentinel",
+            Command::Train(TrainCommand::Promote) => ActionKind::Promote,
+            Command::Train(TrainCommand::PromoteFull) => ActionKind::PromoteFull,
+            Command::Train(TrainCommand::Pause) => ActionKind::Pause,
+            Command::Train(TrainCommand::Resume) => ActionKind::Resume,
+            Command::Train(TrainCommand::Rollback { .. }) => ActionKind::Rollback,
+            Command::Train(TrainCommand::Abort) => ActionKind::Abort,
+            Command::DeletePreview { .. } => ActionKind::DeletePreview,
+            Command::CleanStale { .. } => ActionKind::CleanStale,
+            Command::Phase(PhaseCommand::Start { force: false, .. }) => ActionKind::PhaseStart,
+            Command::Phase(PhaseCommand::Start { force: true, .. }) => ActionKind::PhaseForceStart,
+            Command::Phase(PhaseCommand::Validate { .. }) => ActionKind::PhaseValidate,
+            Command::Phase(PhaseCommand::Confirm { .. }) => ActionKind::PhaseConfirm,
+            Command::Phase(PhaseCommand::RollBack { .. }) => ActionKind::PhaseRollBack,
+            Command::Sentinel { .. } => ActionKind::Sentinel,
         }
     }
 

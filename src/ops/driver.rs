@@ -24,7 +24,7 @@ pub enum Update {
     Analysis(Box<Analysis>),
     Outcome(Outcome),
     /// Actions the cluster does not allow this user, with why.
-    Denied(std::collections::BTreeMap<String, String>),
+    Denied(std::collections::BTreeMap<super::ActionKind, String>),
     /// Which console drives the train, when consoles share it; and whether it is this one.
     Driver(Option<String>, bool),
     /// Why nobody would roll the canary back by itself now (`None`: somebody would).
@@ -66,7 +66,7 @@ pub fn train(op: &Operator) -> Update {
 /// Run `action` to its end, telling the UI once a second what it waits on and for how long,
 /// so an action that hangs on a server is never a silent "sent".
 async fn reporting_waits<T>(
-    action: &str,
+    action: super::ActionKind,
     run: impl std::future::Future<Output = T>,
     out: &mpsc::Sender<Update>,
 ) -> T {

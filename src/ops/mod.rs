@@ -3,6 +3,7 @@
 //! the intent before acting and the outcome after.
 
 pub mod access;
+pub mod action;
 pub mod audit;
 pub mod background;
 pub mod command;
@@ -17,6 +18,7 @@ pub mod sentinel;
 pub mod shared;
 pub mod starting;
 
+pub use action::ActionKind;
 pub use command::{Command, Confirmation, Confirmed, Proposal};
 pub use operator::{Operator, Setup};
 pub use outcome::Outcome;

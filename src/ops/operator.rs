@@ -50,7 +50,7 @@ pub struct Setup {
     /// instead of starting one at the first step (the demo's fresh world).
     pub adopt: bool,
     /// What each action needs the cluster to allow (see `ops::access`).
-    pub needs: Vec<(String, crate::sources::AccessCheck)>,
+    pub needs: Vec<(super::ActionKind, crate::sources::AccessCheck)>,
     /// The state every console of the release shares; without it, this console's train is
     /// its own.
     pub shared: Option<std::sync::Arc<dyn crate::sources::SharedState>>,
@@ -82,7 +82,7 @@ pub struct Operator {
     burn: Vec<AlertState>,
     burn_at: Option<DateTime<Utc>>,
     /// Actions the cluster does not allow this user, with why.
-    pub denied: BTreeMap<String, String>,
+    pub denied: BTreeMap<super::ActionKind, String>,
     /// The last look at the release for a stuck Helm operation: when, and what blocks.
     stuck: Option<(DateTime<Utc>, Option<String>)>,
     shared: Option<super::shared::Coordination>,
@@ -218,7 +218,7 @@ impl Operator {
         if !op.read_only && !joined && !effects.is_empty() {
             let from = "0 %".to_string();
             outcomes.push(
-                op.act_automatically("start", from, effects, None, now)
+                op.act_automatically(super::ActionKind::Start, from, effects, None, now)
                     .await?,
             );
         }
@@ -394,9 +394,9 @@ impl Operator {
         report.analysis = Some(analysis);
         if !effects.is_empty() {
             let action = match effects.first() {
-                Some(Effect::SetWeight(w)) if *w > before => "promote",
-                Some(Effect::Freeze) => "pause",
-                _ => "rollback",
+                Some(Effect::SetWeight(w)) if *w > before => super::ActionKind::Promote,
+                Some(Effect::Freeze) => super::ActionKind::Pause,
+                _ => super::ActionKind::Rollback,
             };
             let reason = self
                 .train
@@ -417,7 +417,7 @@ impl Operator {
 
     async fn act_automatically(
         &mut self,
-        action: &str,
+        action: super::ActionKind,
         from: String,
         effects: Vec<Effect>,
         reason: Option<String>,
@@ -478,7 +478,7 @@ impl Operator {
             }
             let mut entry = self.entry(
                 Phase::Outcome,
-                "rollback",
+                super::ActionKind::Rollback,
                 &self.train.release.clone(),
                 "rolled back".into(),
                 "unfinished".into(),
@@ -538,7 +538,7 @@ impl Operator {
         if self.read_only {
             return Ok(Err("read-only: nothing is started".into()));
         }
-        if let Some(why) = self.denied.get("promote") {
+        if let Some(why) = self.denied.get(&super::ActionKind::Start) {
             return Ok(Err(format!("starting the canary is unavailable: {why}")));
         }
         if self.frozen() {
@@ -557,7 +557,13 @@ impl Operator {
             "revision {revision} is deployed with no canary traffic and no train: a new canary"
         );
         let outcome = self
-            .act_automatically("start", "0 %".into(), effects, Some(reason), now)
+            .act_automatically(
+                super::ActionKind::Start,
+                "0 %".into(),
+                effects,
+                Some(reason),
+                now,
+            )
             .await?;
         if !outcome.ok {
             // Not started after all: the train says what the cluster does.
@@ -613,7 +619,7 @@ impl Operator {
     fn entry(
         &self,
         phase: Phase,
-        action: &str,
+        action: super::ActionKind,
         target: &str,
         from: String,
         to: String,
@@ -625,7 +631,7 @@ impl Operator {
             phase,
             trace_id: audit::trace_id(),
             actor,
-            action: action.into(),
+            action: action.name().into(),
             target: target.into(),
             from,
             to,
@@ -825,7 +831,7 @@ impl Operator {
                 "read-only: no action is allowed".into(),
             ));
         }
-        if let Some(why) = self.denied.get(action) {
+        if let Some(why) = self.denied.get(&action) {
             return Ok(Outcome::refused(
                 action,
                 &proposal.target,

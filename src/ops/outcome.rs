@@ -16,10 +16,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn refused(action: &str, target: &str, message: String) -> Self {
+    pub(crate) fn refused(
+        action: super::action::ActionKind,
+        target: &str,
+        message: String,
+    ) -> Self {
         log::warn!("{action} {target} refused: {message}");
         Outcome {
-            action: action.into(),
+            action: action.name().into(),
             target: target.into(),
             ok: false,
             message,

@@ -185,7 +185,7 @@ pub fn propose(cmd: &PhaseCommand, plan: &Plan, states: &[PhaseState]) -> Propos
         .to_string();
     let base = |heading: String, to: &str, effects: Vec<String>| Proposal {
         title: heading,
-        action: "",
+        action: crate::ops::ActionKind::PhaseStart,
         target: title.clone(),
         from: status.clone(),
         to: to.into(),

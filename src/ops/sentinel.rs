@@ -23,7 +23,7 @@ pub async fn execute(
         phase: Phase::Intent,
         trace_id: audit::trace_id(),
         actor: actor.clone(),
-        action: proposal.action.into(),
+        action: proposal.action.name().into(),
         target: proposal.target.clone(),
         from: proposal.from.clone(),
         to: proposal.to.clone(),

@@ -16,6 +16,7 @@ use super::state::{App, Mode, Panel};
 use super::theme::Theme;
 use crate::config::duration::format_span;
 use crate::engine::main_health::Overall;
+use crate::ops::ActionKind;
 
 /// Below either of these, one panel at a time.
 const FULL_WIDTH: u16 = 100;
@@ -386,9 +387,9 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         hint(4, Action::Palette, "commands"),
         hint(3, Action::NextPanel, "focus"),
         hint(2, Action::Filter, "filter"),
-        hint(6, Action::Promote, "promote"),
-        hint(7, Action::Pause, "pause"),
-        hint(8, Action::Rollback, "roll back"),
+        hint(6, Action::Act(ActionKind::Promote), "promote"),
+        hint(7, Action::Act(ActionKind::Pause), "pause"),
+        hint(8, Action::Act(ActionKind::Rollback), "roll back"),
         quit,
     ]
     .into_iter()

@@ -12,7 +12,7 @@ use crate::engine::sentinel;
 use crate::engine::train::TrainCommand;
 use crate::ops::command::PhaseCommand;
 use crate::ops::progress;
-use crate::ops::{Command, Confirmed};
+use crate::ops::{ActionKind, Command, Confirmed};
 
 /// Handle one key; returns a command when the human has just confirmed one.
 pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Confirmed> {
@@ -117,7 +117,7 @@ pub fn handle_key(app: &mut App, ev: KeyEvent, now: DateTime<Utc>) -> Option<Con
 pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirmed> {
     let focus = app.ui.focus;
     let confirm = |app: &mut App, command: Command| {
-        if let Some(why) = app.denied.get(command.action()) {
+        if let Some(why) = app.denied.get(&command.action()) {
             app.ui.status = Some((format!("{} is unavailable: {why}", command.action()), true));
             return None;
         }
@@ -171,18 +171,30 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
         Action::PageDown => move_by(app, focus, PAGE),
         Action::Zoom => app.ui.zoomed = !app.ui.zoomed,
         Action::NextChart => app.ui.chart_pair = (app.ui.chart_pair + 1) % 3,
-        Action::Promote => return confirm(app, Command::Train(TrainCommand::Promote)),
-        Action::PromoteFull => return confirm(app, Command::Train(TrainCommand::PromoteFull)),
-        Action::Pause => return confirm(app, Command::Train(TrainCommand::Pause)),
-        Action::Resume => return confirm(app, Command::Train(TrainCommand::Resume)),
-        Action::Rollback => {
+        Action::Act(ActionKind::Start) => {
+            app.ui.status = Some((
+                "captain starts a new revision's canary by itself".into(),
+                false,
+            ));
+        }
+        Action::Act(ActionKind::Promote) => {
+            return confirm(app, Command::Train(TrainCommand::Promote));
+        }
+        Action::Act(ActionKind::PromoteFull) => {
+            return confirm(app, Command::Train(TrainCommand::PromoteFull));
+        }
+        Action::Act(ActionKind::Pause) => return confirm(app, Command::Train(TrainCommand::Pause)),
+        Action::Act(ActionKind::Resume) => {
+            return confirm(app, Command::Train(TrainCommand::Resume));
+        }
+        Action::Act(ActionKind::Rollback) => {
             return confirm(
                 app,
                 Command::Train(TrainCommand::Rollback { to_revision: None }),
             );
         }
-        Action::Abort => return confirm(app, Command::Train(TrainCommand::Abort)),
-        Action::DeletePreview => match app.selected_preview() {
+        Action::Act(ActionKind::Abort) => return confirm(app, Command::Train(TrainCommand::Abort)),
+        Action::Act(ActionKind::DeletePreview) => match app.selected_preview() {
             Some(p) => {
                 let namespace = p.namespace.clone();
                 return confirm(app, Command::DeletePreview { namespace });
@@ -203,28 +215,30 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
             },
             None => app.ui.status = Some(("no preview selected".into(), true)),
         },
-        Action::PhaseStart
-        | Action::PhaseForceStart
-        | Action::PhaseValidate
-        | Action::PhaseConfirm
-        | Action::PhaseRollBack => {
+        Action::Act(
+            kind @ (ActionKind::PhaseStart
+            | ActionKind::PhaseForceStart
+            | ActionKind::PhaseValidate
+            | ActionKind::PhaseConfirm
+            | ActionKind::PhaseRollBack),
+        ) => {
             let rows = app.phase_rows();
             let Some(&phase) = rows.get(app.ui.selected[Panel::Phases.index()]) else {
                 app.ui.status = Some(("no phase selected".into(), true));
                 return None;
             };
-            let pc = match action {
-                Action::PhaseStart => PhaseCommand::Start {
+            let pc = match kind {
+                ActionKind::PhaseStart => PhaseCommand::Start {
                     phase,
                     force: false,
                 },
-                Action::PhaseForceStart => PhaseCommand::Start { phase, force: true },
-                Action::PhaseValidate => PhaseCommand::Validate { phase },
-                Action::PhaseConfirm => PhaseCommand::Confirm { phase },
+                ActionKind::PhaseForceStart => PhaseCommand::Start { phase, force: true },
+                ActionKind::PhaseValidate => PhaseCommand::Validate { phase },
+                ActionKind::PhaseConfirm => PhaseCommand::Confirm { phase },
                 _ => PhaseCommand::RollBack { phase },
             };
             let command = Command::Phase(pc.clone());
-            if let Some(why) = app.denied.get(command.action()) {
+            if let Some(why) = app.denied.get(&command.action()) {
                 app.ui.status = Some((format!("{} is unavailable: {why}", command.action()), true));
                 return None;
             }
@@ -234,7 +248,7 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
                 proposal,
             )));
         }
-        Action::Sentinel => {
+        Action::Act(ActionKind::Sentinel) => {
             let Some(main) = app.main.value.clone() else {
                 app.ui.status = Some(("main's health is not known yet".into(), true));
                 return None;
@@ -246,7 +260,7 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
                 return confirm(app, Command::Sentinel { why, relabel });
             }
         }
-        Action::CleanStale => {
+        Action::Act(ActionKind::CleanStale) => {
             let namespaces = app.stale_previews(now);
             if namespaces.is_empty() {
                 app.ui.status = Some(("no stale previews to clean".into(), false));

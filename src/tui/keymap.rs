@@ -8,7 +8,11 @@ use std::fmt;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::panel::Panel;
+use crate::ops::ActionKind;
+use crate::ops::action::Where;
 
+/// What a key does: move about the console, or one of captain's actions
+/// ([`ActionKind`], with its name, words and default key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Quit,
@@ -24,21 +28,8 @@ pub enum Action {
     PageDown,
     Zoom,
     NextChart,
-    Promote,
-    PromoteFull,
-    Pause,
-    Resume,
-    Rollback,
-    Abort,
-    DeletePreview,
-    CleanStale,
     OpenPreview,
-    PhaseStart,
-    PhaseForceStart,
-    PhaseValidate,
-    PhaseConfirm,
-    PhaseRollBack,
-    Sentinel,
+    Act(ActionKind),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,294 +131,70 @@ pub struct Binding {
     pub mutating: bool,
 }
 
-fn row(
-    keys: &[Key],
-    action: Action,
-    name: &'static str,
-    description: &'static str,
-    scope: Scope,
-    mutating: bool,
-) -> Binding {
+/// A row that moves about the console (never mutating).
+fn nav(keys: &[Key], action: Action, name: &'static str, description: &'static str) -> Binding {
     Binding {
         keys: keys.to_vec(),
         action,
         name,
         description,
-        scope,
-        mutating,
+        scope: Scope::Global,
+        mutating: false,
     }
 }
 
-/// The default table. Keys follow k9s (`?`, `:`, `/`); the actions' keys are in `docs/keybindings.md`.
+/// The row of one of captain's actions, all of it from [`ActionKind`]; `None` for what
+/// only captain does (no key).
+fn act(kind: ActionKind) -> Option<Binding> {
+    let key: Key = kind.default_key()?.parse().ok()?;
+    let scope = match kind.place() {
+        Where::Anywhere => Scope::Global,
+        Where::Previews => Scope::Panel(Panel::Previews),
+        Where::Phases => Scope::Panel(Panel::Phases),
+        Where::MainHealth => Scope::Panel(Panel::Main),
+    };
+    Some(Binding {
+        keys: vec![key],
+        action: Action::Act(kind),
+        name: kind.name(),
+        description: kind.describe(),
+        scope,
+        mutating: kind.mutates(),
+    })
+}
+
+/// The default table. Keys follow k9s (`?`, `:`, `/`); the actions' keys are in
+/// `docs/keybindings.md`. One line per binding.
+#[rustfmt::skip]
 fn defaults() -> Vec<Binding> {
     use Action::*;
-    use Scope::Global;
-    let previews = Scope::Panel(Panel::Previews);
-    let phases = Scope::Panel(Panel::Phases);
-    vec![
-        row(
-            &[Key::ch('?')],
-            Help,
-            "help",
-            "show this help",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch(':')],
-            Palette,
-            "palette",
-            "command palette",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('/')],
-            Filter,
-            "filter",
-            "filter the focused list or the log",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::code(KeyCode::Tab)],
-            NextPanel,
-            "next-panel",
-            "focus the next panel",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::code(KeyCode::BackTab)],
-            PrevPanel,
-            "prev-panel",
-            "focus the previous panel",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('1')],
-            Focus(Panel::Phases),
-            "phases",
-            "focus Phases",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('2')],
-            Focus(Panel::Canary),
-            "canary",
-            "focus Canary",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('3')],
-            Focus(Panel::Previews),
-            "previews",
-            "focus Previews",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('4')],
-            Focus(Panel::Main),
-            "main",
-            "focus Main health",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('5')],
-            Focus(Panel::Log),
-            "log",
-            "focus Log",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::code(KeyCode::Up), Key::ch('k')],
-            Up,
-            "up",
-            "select the row above; in the log, scroll to older records",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::code(KeyCode::Down), Key::ch('j')],
-            Down,
-            "down",
-            "select the row below; in the log, scroll to newer records",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::code(KeyCode::PageUp)],
-            PageUp,
-            "page-up",
-            "a page up: older records in the log, rows above in a list",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::code(KeyCode::PageDown)],
-            PageDown,
-            "page-down",
-            "a page down: newer records in the log, rows below in a list",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('z'), Key::code(KeyCode::Enter)],
-            Zoom,
-            "zoom",
-            "zoom the focused panel in or out",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('g')],
-            NextChart,
-            "charts",
-            "show the next pair of golden-signal charts",
-            Global,
-            false,
-        ),
-        row(
-            &[Key::ch('p')],
-            Promote,
-            "promote",
-            "promote the canary to the next step now",
-            Global,
-            true,
-        ),
-        row(
-            &[Key::ch('P')],
-            PromoteFull,
-            "promote-full",
-            "promote the canary straight to 100 %",
-            Global,
-            true,
-        ),
-        row(
-            &[Key::ch('f')],
-            Pause,
-            "pause",
-            "pause the train and tag frozen/rollback",
-            Global,
-            true,
-        ),
-        row(
-            &[Key::ch('F')],
-            Resume,
-            "resume",
-            "delete frozen/rollback and resume the train",
-            Global,
-            true,
-        ),
-        row(
-            &[Key::ch('R')],
-            Rollback,
-            "rollback",
-            "weight to 0 and helm rollback to the previous revision",
-            Global,
-            true,
-        ),
-        row(
-            &[Key::ch('a')],
-            Abort,
-            "abort",
-            "weight to 0 without a helm rollback",
-            Global,
-            true,
-        ),
-        row(
-            &[Key::ch('d')],
-            DeletePreview,
-            "delete-preview",
-            "delete the selected preview namespace",
-            previews,
-            true,
-        ),
-        row(
-            &[Key::ch('D')],
-            CleanStale,
-            "clean-stale",
-            "delete every stale preview namespace",
-            previews,
-            true,
-        ),
-        row(
-            &[Key::ch('o')],
-            OpenPreview,
-            "open-preview",
-            "open the selected preview's URL in the browser",
-            previews,
-            false,
-        ),
-        row(
-            &[Key::ch('s')],
-            PhaseStart,
-            "phase-start",
-            "start the selected phase",
-            phases,
-            true,
-        ),
-        row(
-            &[Key::ch('S')],
-            PhaseForceStart,
-            "phase-force-start",
-            "start it before the phase before it is validated",
-            phases,
-            true,
-        ),
-        row(
-            &[Key::ch('v')],
-            PhaseValidate,
-            "phase-validate",
-            "run the selected phase's validation probes",
-            phases,
-            true,
-        ),
-        row(
-            &[Key::ch('m')],
-            PhaseConfirm,
-            "phase-confirm",
-            "confirm the selected phase's manual checks",
-            phases,
-            true,
-        ),
-        row(
-            &[Key::ch('u')],
-            PhaseRollBack,
-            "phase-rollback",
-            "mark the selected phase rolled back, after its rollback",
-            phases,
-            true,
-        ),
-        row(
-            &[Key::ch('l')],
-            Sentinel,
-            "sentinel",
-            "label PRs freeze/main-red, or unlabel when green",
-            Scope::Panel(Panel::Main),
-            true,
-        ),
-        row(
-            &[
-                Key::ch('q'),
-                Key {
-                    code: KeyCode::Char('c'),
-                    ctrl: true,
-                },
-            ],
-            Quit,
-            "quit",
-            "quit captain",
-            Global,
-            false,
-        ),
-    ]
+    use KeyCode::{BackTab, Down as DownKey, Enter, PageDown as PgDn, PageUp as PgUp, Tab, Up as UpKey};
+    let ctrl_c = Key { code: KeyCode::Char('c'), ctrl: true };
+    let mut rows = vec![
+        nav(&[Key::ch('?')], Help, "help", "show this help"),
+        nav(&[Key::ch(':')], Palette, "palette", "command palette"),
+        nav(&[Key::ch('/')], Filter, "filter", "filter the focused list or the log"),
+        nav(&[Key::code(Tab)], NextPanel, "next-panel", "focus the next panel"),
+        nav(&[Key::code(BackTab)], PrevPanel, "prev-panel", "focus the previous panel"),
+        nav(&[Key::ch('1')], Focus(Panel::Phases), "phases", "focus Phases"),
+        nav(&[Key::ch('2')], Focus(Panel::Canary), "canary", "focus Canary"),
+        nav(&[Key::ch('3')], Focus(Panel::Previews), "previews", "focus Previews"),
+        nav(&[Key::ch('4')], Focus(Panel::Main), "main", "focus Main health"),
+        nav(&[Key::ch('5')], Focus(Panel::Log), "log", "focus Log"),
+        nav(&[Key::code(UpKey), Key::ch('k')], Up, "up", "select the row above; in the log, scroll to older records"),
+        nav(&[Key::code(DownKey), Key::ch('j')], Down, "down", "select the row below; in the log, scroll to newer records"),
+        nav(&[Key::code(PgUp)], PageUp, "page-up", "a page up: older records in the log, rows above in a list"),
+        nav(&[Key::code(PgDn)], PageDown, "page-down", "a page down: newer records in the log, rows below in a list"),
+        nav(&[Key::ch('z'), Key::code(Enter)], Zoom, "zoom", "zoom the focused panel in or out"),
+        nav(&[Key::ch('g')], NextChart, "charts", "show the next pair of golden-signal charts"),
+    ];
+    rows.extend(ActionKind::ALL.into_iter().filter_map(act));
+    // Beside the other keys of the Previews panel.
+    let open = nav(&[Key::ch('o')], OpenPreview, "open-preview", "open the selected preview's URL in the browser");
+    let at = rows.iter().rposition(|b| b.scope == Scope::Panel(Panel::Previews)).map_or(rows.len(), |i| i + 1);
+    rows.insert(at, Binding { scope: Scope::Panel(Panel::Previews), ..open });
+    rows.push(nav(&[Key::ch('q'), ctrl_c], Quit, "quit", "quit captain"));
+    rows
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -525,7 +292,7 @@ mod tests {
         let km = Keymap::new(false, &BTreeMap::new()).unwrap();
         assert_eq!(
             km.lookup(&press('d'), Panel::Previews),
-            Some(Action::DeletePreview)
+            Some(Action::Act(ActionKind::DeletePreview))
         );
         assert_eq!(km.lookup(&press('d'), Panel::Canary), None);
     }
@@ -536,7 +303,10 @@ mod tests {
         o.insert("rollback".to_string(), "ctrl-r".to_string());
         let km = Keymap::new(false, &o).unwrap();
         let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
-        assert_eq!(km.lookup(&ctrl_r, Panel::Log), Some(Action::Rollback));
+        assert_eq!(
+            km.lookup(&ctrl_r, Panel::Log),
+            Some(Action::Act(ActionKind::Rollback))
+        );
         assert_eq!(km.lookup(&press('R'), Panel::Log), None);
         o.insert("pause".to_string(), "ctrl-r".to_string());
         assert!(

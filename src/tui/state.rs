@@ -155,7 +155,7 @@ pub struct App {
     /// Outcomes of actions, newest last, for the status line and tests.
     pub outcomes: VecDeque<Outcome>,
     /// Actions the cluster does not allow this user (by action name), with why.
-    pub denied: std::collections::BTreeMap<String, String>,
+    pub denied: std::collections::BTreeMap<crate::ops::ActionKind, String>,
     /// The console that drives the train, when another one does.
     pub follows: Option<String>,
     /// This console drives the train: quitting hands auto-rollback over.

@@ -51,7 +51,7 @@ impl Operator {
                 "read-only: no action is allowed".into(),
             )));
         }
-        if let Some(why) = self.denied.get(proposal.action) {
+        if let Some(why) = self.denied.get(&proposal.action) {
             return Ok(Err(Outcome::refused(
                 proposal.action,
                 &proposal.target,

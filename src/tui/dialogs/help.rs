@@ -24,7 +24,7 @@ pub fn draw(
     f: &mut Frame,
     area: Rect,
     keymap: &Keymap,
-    denied: &std::collections::BTreeMap<String, String>,
+    denied: &std::collections::BTreeMap<crate::ops::ActionKind, String>,
     scroll: usize,
     theme: &Theme,
 ) {
@@ -42,7 +42,10 @@ pub fn draw(
                 Scope::Global => String::new(),
                 Scope::Panel(p) => format!("[{}] ", p.title()),
             };
-            let denied = denied.get(b.name);
+            let denied = match b.action {
+                crate::tui::keymap::Action::Act(kind) => denied.get(&kind),
+                _ => None,
+            };
             let style = match (denied, b.mutating) {
                 (Some(_), _) => theme.fg(theme.muted),
                 (None, true) => theme.fg(theme.danger),
