@@ -223,6 +223,7 @@ impl Session {
                 cluster: Arc::new(cluster),
                 forge,
                 deployer: Arc::new(deployer),
+                published: live_published(&settings),
             },
             label,
             world: None,
@@ -378,4 +379,20 @@ pub async fn live_forge(settings: &Settings) -> Result<Arc<dyn crate::sources::F
     )
     .map_err(|e| eyre!("[github] {e}"))?;
     Ok(Arc::new(forge))
+}
+
+/// The live registries and Grafana the publishing probes read.
+pub fn live_published(settings: &Settings) -> Arc<dyn crate::sources::published::Published> {
+    let cfg = &settings.config;
+    let key = cfg
+        .cosign
+        .public_key
+        .as_ref()
+        .map(|k| settings.relative(&k.to_string_lossy()));
+    Arc::new(crate::sources::published::LivePublished::new(
+        &cfg.github.repo,
+        cfg.grafana.url.as_deref(),
+        key,
+        |k| std::env::var(k).ok(),
+    ))
 }

@@ -85,6 +85,7 @@ async fn probe(github: &Github, p: Probe) -> ProbeResult {
             metrics: None,
             forge: Some(forge),
             cluster: None,
+            published: None,
             now: t0(),
         },
     )
@@ -229,6 +230,7 @@ async fn a_second_look_costs_only_not_modified_answers() {
         metrics: None,
         forge: Some(forge.clone()),
         cluster: None,
+        published: None,
         now: t0(),
     };
     let p = workflow_run(Some("main"), None, &["test"]);
@@ -548,6 +550,7 @@ async fn searchs_own_rate_limit_fails_the_search_and_leaves_every_other_request_
         metrics: None,
         forge: Some(forge),
         cluster: None,
+        published: None,
         now: t0(),
     };
     let r = run(&renovate(1), &ctx).await;
@@ -753,6 +756,7 @@ async fn demo_results(scenario: captain::sim::Scenario, after: i64) -> Vec<(Stri
         metrics: None,
         forge: Some(b.forge.clone()),
         cluster: Some(b.cluster.clone()),
+        published: None,
         now: captain::clock::Clock::now(&clock),
     };
     let mut results = Vec::new();

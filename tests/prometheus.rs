@@ -274,6 +274,7 @@ async fn a_prometheus_query_probe_compares_what_the_server_answers() {
         metrics: Some((Arc::new(source(&stack, &slo)), slo.clone())),
         forge: None,
         cluster: None,
+        published: None,
         now: Utc::now(),
     };
     let probe = |query: &str, op, value| Probe::PrometheusQuery {

@@ -226,6 +226,7 @@ fn context_for(stack: &Stack, dir: &Path, slo: &str) -> ProbeContext {
         metrics: Some((Arc::new(metrics), slo)),
         forge: None,
         cluster: None,
+        published: None,
         now: Utc::now(),
     }
 }

@@ -61,6 +61,7 @@ async fn validate(
             metrics: Some((session.backends.metrics.clone(), session.slo.clone())),
             forge: Some(session.backends.forge.clone()),
             cluster: Some(session.backends.cluster.clone()),
+            published: Some(session.backends.published.clone()),
             now: session.clock.now(),
         }
     } else {
@@ -144,6 +145,7 @@ async fn live_context(cli: &Cli, settings: &Settings) -> ProbeContext {
         metrics,
         forge: Some(forge),
         cluster,
+        published: Some(crate::launch::live_published(settings)),
         now: chrono::Utc::now(),
     }
 }

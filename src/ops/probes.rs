@@ -33,6 +33,8 @@ pub struct ProbeContext {
     pub metrics: Option<(Arc<dyn Metrics>, SloConfig)>,
     pub forge: Option<Arc<dyn Forge>>,
     pub cluster: Option<Arc<dyn Cluster>>,
+    /// The image registry and Grafana.
+    pub published: Option<Arc<dyn crate::sources::published::Published>>,
     pub now: DateTime<Utc>,
 }
 
@@ -80,6 +82,11 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
             url_pattern,
             prefix,
         } => activity::preview_healthy(ctx, url_pattern, prefix).await,
+        Probe::OciImage { image } => published::image(ctx, image).await,
+        Probe::CosignVerified { image, key } => published::signed(ctx, image, key.as_deref()).await,
+        Probe::GrafanaDashboard { uid, panel, within } => {
+            published::dashboard(ctx, uid, panel, *within).await
+        }
         other if let Some(a) = activity::activity(other, ctx.now) => {
             activity::observe(ctx, &a).await
         }
@@ -421,6 +428,7 @@ fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
 
 mod activity;
 pub mod alerting;
+mod published;
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ mod activity;
 mod alerting;
 mod main_health;
 mod previews;
+mod published;
 mod pull_activity;
 mod pulls;
 mod scenario;

@@ -8,12 +8,16 @@
 
 pub mod activity;
 pub mod alerting;
+pub mod cosign;
 pub mod deadline;
 pub mod github;
+pub mod grafana;
 pub mod kube;
 pub mod memory_state;
+pub mod oci;
 pub mod previews_joined;
 pub mod prometheus;
+pub mod published;
 pub mod unavailable;
 
 use std::sync::Arc;
@@ -603,11 +607,12 @@ pub trait Deployer: Send + Sync {
     }
 }
 
-/// The four backends a console runs against.
+/// The backends a console runs against.
 #[derive(Clone)]
 pub struct Backends {
     pub metrics: Arc<dyn Metrics>,
     pub cluster: Arc<dyn Cluster>,
     pub forge: Arc<dyn Forge>,
     pub deployer: Arc<dyn Deployer>,
+    pub published: Arc<dyn published::Published>,
 }

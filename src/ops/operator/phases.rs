@@ -91,6 +91,7 @@ impl Operator {
                 metrics: Some((self.backends.metrics.clone(), self.slo.clone())),
                 forge: Some(self.backends.forge.clone()),
                 cluster: Some(self.backends.cluster.clone()),
+                published: Some(self.backends.published.clone()),
                 now,
             },
             begun,

@@ -7,6 +7,7 @@ fn ctx(dir: &std::path::Path) -> ProbeContext {
         metrics: None,
         forge: None,
         cluster: None,
+        published: None,
         now: Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
     }
 }
