@@ -484,3 +484,86 @@ async fn plan_validate_checks_the_image_and_its_signature_through_the_binary() {
             .starts_with("unsigned:")
     );
 }
+
+/// The token challenge as ghcr.io and Docker Hub answer it, in the shapes of the
+/// distribution token spec (https://distribution.github.io/distribution/spec/auth/token/):
+/// a 401 whose `WWW-Authenticate: Bearer realm=…,service=…,scope=…` names where to ask,
+/// and `{"token": …}` from there; the credentials go to the realm as basic auth.
+#[tokio::test]
+async fn a_registry_that_asks_for_a_token_gets_one_from_its_realm() {
+    use wiremock::matchers::{header, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let addr = server.address().to_string();
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest_of(b"{}"), "size": 2},
+        "layers": [],
+    }))
+    .unwrap();
+    let digest = digest_of(&manifest);
+    Mock::given(method("GET"))
+        .and(path("/v2/acme/summit/manifests/sha-1"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                .insert_header("docker-content-digest", digest.as_str())
+                .set_body_bytes(manifest),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let challenge = format!(
+        r#"Bearer realm="http://{addr}/token",service="ghcr.io",scope="repository:acme/summit:pull""#
+    );
+    Mock::given(method("GET"))
+        .and(path("/v2/acme/summit/manifests/sha-1"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("www-authenticate", challenge.as_str())
+                .set_body_json(json!({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})),
+        )
+        .mount(&server)
+        .await;
+    let basic = base64::engine::general_purpose::STANDARD.encode("octocat:ghp_secret");
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .and(query_param("service", "ghcr.io"))
+        .and(query_param("scope", "repository:acme/summit:pull"))
+        .and(header("authorization", format!("Basic {basic}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"token": "tok-1"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"errors": [{"code": "DENIED"}]})),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let with = |creds: bool| ProbeContext {
+        published: Some(Arc::new(LivePublished::new(
+            "acme/summit",
+            None,
+            None,
+            move |k| match (creds, k) {
+                (true, "REGISTRY_USER") => Some("octocat".into()),
+                (true, "REGISTRY_TOKEN") => Some("ghp_secret".into()),
+                _ => None,
+            },
+        ))),
+        ..context(dir.path(), None, false)
+    };
+    let reference = format!("{addr}/acme/summit:sha-1");
+    let r = run(&image(&reference), &with(true)).await;
+    assert_eq!(r.status, ProbeStatus::Pass, "{r:?}");
+    assert!(r.evidence.ends_with(&digest), "{r:?}");
+    let r = run(&image(&reference), &with(false)).await;
+    assert_eq!(r.status, ProbeStatus::Fail, "{r:?}");
+    assert!(r.evidence.contains("token from"), "{r:?}");
+    assert!(!r.evidence.contains("ghp_secret"), "{r:?}");
+}

@@ -367,7 +367,7 @@ impl Probe {
                 pattern(url_pattern).map(|p| ("url_pattern", p))
             }
             Probe::OciImage { image } | Probe::CosignVerified { image, .. } => {
-                crate::sources::oci::ImageRef::parse(&image.replace(['<', '>'], ""))
+                crate::sources::oci::ImageRef::check_template(image)
                     .err()
                     .map(|e| ("image", e))
             }

@@ -33,8 +33,26 @@ pub struct ImageRef {
 
 impl ImageRef {
     pub fn parse(s: &str) -> Result<Self, String> {
+        Self::parse_as(s, s)
+    }
+
+    /// Whether a reference with `<org>`, `<repo>` and `<sha>` in it parses once they are
+    /// filled in; the error names the reference as written.
+    pub fn check_template(template: &str) -> Result<(), String> {
+        let filled = template
+            .replace("<org>", "org")
+            .replace("<repo>", "repo")
+            .replace("<sha>", "0");
+        Self::parse_as(&filled, template).map(|_| ())
+    }
+
+    fn parse_as(s: &str, written: &str) -> Result<Self, String> {
         let s = s.trim();
-        let bad = |why: &str| Err(format!("expected an image reference, found {s:?} ({why})"));
+        let bad = |why: &str| {
+            Err(format!(
+                "expected an image reference, found {written:?} ({why})"
+            ))
+        };
         if s.is_empty() || s.chars().any(char::is_whitespace) {
             return bad("empty or with spaces");
         }
