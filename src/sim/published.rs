@@ -53,3 +53,37 @@ pub(super) fn dashboard(uid: &str, panel: &str, within: Span, canary_weight: u8)
         crate::config::slo::prom_duration(within)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_holds_mains_head_image_signed_and_the_generated_dashboards_panels() {
+        let head = "4fe26b7fd77b195930b60744f41b89318815c8c2";
+        let at = |r: &str| ImageRef::parse(r).unwrap();
+        let tagged = at(&format!("ghcr.io/acme/summit:sha-{head}"));
+        let d = digest(&tagged, head).unwrap();
+        assert_eq!(
+            digest(&at(&format!("ghcr.io/acme/summit@{d}")), head),
+            Some(d)
+        );
+        for other in [
+            "ghcr.io/acme/summit:sha-0000000".to_string(),
+            format!("ghcr.io/acme/other:sha-{head}"),
+            format!("docker.io/acme/summit:sha-{head}"),
+        ] {
+            assert_eq!(digest(&at(&other), head), None, "{other}");
+            assert!(!signed(&at(&other), head).passed, "{other}");
+        }
+        assert!(signed(&tagged, head).passed);
+
+        let quarter = Span::secs(15 * 60);
+        let traffic = "canary traffic share (step weight)";
+        let f = dashboard("captain-slo", traffic, quarter, 25);
+        assert!(f.passed && f.evidence.contains("25 %"), "{f:?}");
+        assert!(!dashboard("overview", traffic, quarter, 25).passed);
+        let f = dashboard("captain-slo", "Requests", quarter, 25);
+        assert!(!f.passed && f.evidence.contains(traffic), "{f:?}");
+    }
+}
