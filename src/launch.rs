@@ -224,6 +224,7 @@ impl Session {
                 forge,
                 deployer: Arc::new(deployer),
                 host: Arc::new(crate::sources::host::LocalHost),
+                published: live_published(&settings),
             },
             label,
             world: None,
@@ -421,4 +422,20 @@ pub async fn live_forge(settings: &Settings) -> Result<Arc<dyn crate::sources::F
     )
     .map_err(|e| eyre!("[github] {e}"))?;
     Ok(Arc::new(forge))
+}
+
+/// The live registries and Grafana the publishing probes read.
+pub fn live_published(settings: &Settings) -> Arc<dyn crate::sources::published::Published> {
+    let cfg = &settings.config;
+    let key = cfg
+        .cosign
+        .public_key
+        .as_ref()
+        .map(|k| settings.relative(&k.to_string_lossy()));
+    Arc::new(crate::sources::published::LivePublished::new(
+        &cfg.github.repo,
+        cfg.grafana.url.as_deref(),
+        key,
+        |k| std::env::var(k).ok(),
+    ))
 }

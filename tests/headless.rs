@@ -641,14 +641,31 @@ fn plan_validate_reports_each_probe_and_exits_by_the_worst() {
     assert_eq!(after.status.code(), Some(0), "{}", text(&after));
     assert!(String::from_utf8_lossy(&after.stdout).contains("automatic rollback (record"));
 
-    // Phase 6's one check (the signed image) still waits for a person.
-    let manual = captain(dir.path(), &["--demo", "plan", "validate", "--phase", "6"]);
+    // The demo's registry holds main's head image, signed.
+    let signed = captain(dir.path(), &["--demo", "plan", "validate", "--phase", "6"]);
+    assert_eq!(signed.status.code(), Some(0), "{}", text(&signed));
+    // A check that waits for a person, and none failing.
+    let own = tempfile::tempdir().unwrap();
+    std::fs::write(
+        own.path().join("captain.toml"),
+        "[plan]\nfile = \"plan.yml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        own.path().join("plan.yml"),
+        "version: 1\nphases:\n  - id: 0\n    title: Publish\n    owner: CI/CD\n    days: [1]\n    \
+         steps: [push]\n    rollback: none\n    validation:\n      - \"Terraform plan is clean.\"\n      \
+         - check: The image is there.\n        probe: {kind: oci.image, image: \"ghcr.io/<org>/<repo>:sha-<sha>\"}\n",
+    )
+    .unwrap();
+    let manual = captain(own.path(), &["--demo", "plan", "validate"]);
     assert_eq!(
         manual.status.code(),
         Some(2),
-        "only manual checks: {}",
+        "a manual check, the rest passed: {}",
         text(&manual)
     );
+    assert!(String::from_utf8_lossy(&manual.stdout).contains("sha256:"));
     let bad = captain(dir.path(), &["--demo", "plan", "validate", "--phase", "12"]);
     assert_ne!(bad.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no phase 12"));

@@ -97,6 +97,7 @@ const REJECTED: &[(&str, Position, &str)] = &[
     ("probe_value_negative_inf", Some((28, 88)), "phases[1].validation[1].probe.value: expected a finite number, found -inf"),
     ("probe_pattern_not_a_regex", Some((28, 51)), "phases[1].validation[1].probe.pattern: expected a regular expression, found \"https://pr-[0-9+\" (error: unclosed character class)"),
     ("probe_branch_and_pull", Some((28, 82)), "phases[1].validation[1].probe.pull: expected `branch` or `pull`, not both"),
+    ("probe_image_not_a_reference", Some((28, 47)), "phases[1].validation[1].probe.image: expected an image reference, found \"ghcr.io/Acme/summit:sha-<sha>\" (the repository name is lower-case letters, digits and . _ - /)"),
     ("probe_paths_empty", Some((28, 49)), "phases[1].validation[1].probe.paths: expected at least one path glob"),
     ("rollback_command_argv_empty", Some((31, 68)), "phases[1].rollback.actions[0].argv: expected a program and its arguments, such as [helm, test,"),
     ("rollback_command_timeout_zero", Some((31, 103)), "phases[1].rollback.actions[0].timeout: expected a timeout of more than 0s"),

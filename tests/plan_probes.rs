@@ -86,6 +86,7 @@ async fn probe(github: &Github, p: Probe) -> ProbeResult {
             forge: Some(forge),
             cluster: None,
             host: std::sync::Arc::new(captain::sources::host::LocalHost),
+            published: None,
             now: t0(),
         },
     )
@@ -231,6 +232,7 @@ async fn a_second_look_costs_only_not_modified_answers() {
         forge: Some(forge.clone()),
         cluster: None,
         host: std::sync::Arc::new(captain::sources::host::LocalHost),
+        published: None,
         now: t0(),
     };
     let p = workflow_run(Some("main"), None, &["test"]);
@@ -551,6 +553,7 @@ async fn searchs_own_rate_limit_fails_the_search_and_leaves_every_other_request_
         forge: Some(forge),
         cluster: None,
         host: std::sync::Arc::new(captain::sources::host::LocalHost),
+        published: None,
         now: t0(),
     };
     let r = run(&renovate(1), &ctx).await;
@@ -757,6 +760,7 @@ async fn demo_results(scenario: captain::sim::Scenario, after: i64) -> Vec<(Stri
         forge: Some(b.forge.clone()),
         cluster: Some(b.cluster.clone()),
         host: std::sync::Arc::new(captain::sources::host::LocalHost),
+        published: None,
         now: captain::clock::Clock::now(&clock),
     };
     let mut results = Vec::new();

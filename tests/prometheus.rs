@@ -275,6 +275,7 @@ async fn a_prometheus_query_probe_compares_what_the_server_answers() {
         forge: None,
         cluster: None,
         host: std::sync::Arc::new(captain::sources::host::LocalHost),
+        published: None,
         now: Utc::now(),
     };
     let probe = |query: &str, op, value| Probe::PrometheusQuery {

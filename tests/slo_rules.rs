@@ -227,6 +227,7 @@ fn context_for(stack: &Stack, dir: &Path, slo: &str) -> ProbeContext {
         forge: None,
         cluster: None,
         host: std::sync::Arc::new(captain::sources::host::LocalHost),
+        published: None,
         now: Utc::now(),
     }
 }

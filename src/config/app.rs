@@ -22,6 +22,8 @@ pub struct AppConfig {
     pub ui: UiConfig,
     pub timeouts: TimeoutsConfig,
     pub lease: LeaseConfig,
+    pub grafana: GrafanaConfig,
+    pub cosign: CosignConfig,
     /// Where breaches, rollbacks, pauses and resumes are posted, if anywhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyConfig>,
@@ -112,6 +114,21 @@ impl Default for PrometheusConfig {
             url: "http://prometheus.monitoring:9090".into(),
         }
     }
+}
+
+/// Where `grafana.dashboard` probes look; the token comes from `$GRAFANA_TOKEN`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrafanaConfig {
+    #[serde(deserialize_with = "super::checks::some_url")]
+    pub url: Option<String>,
+}
+
+/// The key `cosign.verified` probes verify with unless they name one.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CosignConfig {
+    pub public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

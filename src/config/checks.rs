@@ -95,6 +95,11 @@ pub fn url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     })
 }
 
+/// An optional URL, held to [`url`] when given.
+pub fn some_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    url(d).map(Some)
+}
+
 /// A duration that must be more than zero, such as `[timeouts] budget`.
 pub fn positive_span<'de, D: Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
     let span = Span::deserialize(d)?;

@@ -252,6 +252,25 @@ pub enum Probe {
         #[serde(default)]
         labels: std::collections::BTreeMap<String, String>,
     },
+    /// The image's manifest is in its registry (`<org>/<repo>` and `<sha>` resolved).
+    #[serde(rename = "oci.image")]
+    OciImage { image: String },
+    /// The image's cosign signature verifies with a public key (PEM): `key`, or
+    /// `[cosign] public_key` of captain.toml.
+    #[serde(rename = "cosign.verified")]
+    CosignVerified {
+        image: String,
+        #[serde(default)]
+        key: Option<std::path::PathBuf>,
+    },
+    /// A Grafana dashboard exists and a panel's queries return data over `within`.
+    #[serde(rename = "grafana.dashboard")]
+    GrafanaDashboard {
+        uid: String,
+        panel: String,
+        #[serde(default = "quarter_hour")]
+        within: Span,
+    },
 }
 
 /// The rule group `captain slo rules` writes: what a `prometheus.rules` probe looks for
@@ -299,6 +318,9 @@ impl Probe {
             Probe::HelmReleaseStatus { .. } => "helm.release_status",
             Probe::PrometheusRules { .. } => "prometheus.rules",
             Probe::PrometheusAlert { .. } => "prometheus.alert",
+            Probe::OciImage { .. } => "oci.image",
+            Probe::CosignVerified { .. } => "cosign.verified",
+            Probe::GrafanaDashboard { .. } => "grafana.dashboard",
         }
     }
 
@@ -344,7 +366,14 @@ impl Probe {
             Probe::PreviewHealthy { url_pattern, .. } => {
                 pattern(url_pattern).map(|p| ("url_pattern", p))
             }
-            Probe::GithubPrsBy { within, .. } | Probe::GithubLabelledWhenRed { within, .. }
+            Probe::OciImage { image } | Probe::CosignVerified { image, .. } => {
+                crate::sources::oci::ImageRef::check_template(image)
+                    .err()
+                    .map(|e| ("image", e))
+            }
+            Probe::GithubPrsBy { within, .. }
+            | Probe::GithubLabelledWhenRed { within, .. }
+            | Probe::GrafanaDashboard { within, .. }
                 if within.0.is_zero() =>
             {
                 Some(("within", "expected a period of more than 0s".into()))
@@ -424,6 +453,11 @@ impl fmt::Display for Probe {
                     "prometheus: alert {alert}{{{}}} firing",
                     labels.join(", ")
                 )
+            }
+            Probe::OciImage { image } => write!(f, "oci: {image} in its registry"),
+            Probe::CosignVerified { image, .. } => write!(f, "cosign: {image} signed"),
+            Probe::GrafanaDashboard { uid, panel, .. } => {
+                write!(f, "grafana: {uid} panel {panel:?} has data")
             }
             other => f.write_str(other.kind()),
         }

@@ -62,6 +62,7 @@ async fn validate(
             forge: Some(session.backends.forge.clone()),
             cluster: Some(session.backends.cluster.clone()),
             host: session.backends.host.clone(),
+            published: Some(session.backends.published.clone()),
             now: session.clock.now(),
         }
     } else {
@@ -146,6 +147,7 @@ async fn live_context(cli: &Cli, settings: &Settings) -> ProbeContext {
         forge: Some(forge),
         cluster,
         host: Arc::new(crate::sources::host::LocalHost),
+        published: Some(crate::launch::live_published(settings)),
         now: chrono::Utc::now(),
     }
 }

@@ -35,6 +35,8 @@ pub struct ProbeContext {
     pub cluster: Option<Arc<dyn Cluster>>,
     /// Where `command` and `http.get` probes run: this machine, or the demo world.
     pub host: Arc<dyn Host>,
+    /// The image registry and Grafana.
+    pub published: Option<Arc<dyn crate::sources::published::Published>>,
     pub now: DateTime<Utc>,
 }
 
@@ -82,6 +84,11 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
             url_pattern,
             prefix,
         } => activity::preview_healthy(ctx, url_pattern, prefix).await,
+        Probe::OciImage { image } => published::image(ctx, image).await,
+        Probe::CosignVerified { image, key } => published::signed(ctx, image, key.as_deref()).await,
+        Probe::GrafanaDashboard { uid, panel, within } => {
+            published::dashboard(ctx, uid, panel, *within).await
+        }
         other if let Some(a) = activity::activity(other, ctx.now) => {
             activity::observe(ctx, &a).await
         }
@@ -402,6 +409,7 @@ fn drill_passed(ctx: &ProbeContext) -> (ProbeStatus, String) {
 
 mod activity;
 pub mod alerting;
+mod published;
 
 #[cfg(test)]
 mod tests;

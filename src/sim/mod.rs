@@ -9,6 +9,7 @@ mod alerting;
 mod host;
 mod main_health;
 mod previews;
+mod published;
 mod pull_activity;
 mod pulls;
 mod scenario;

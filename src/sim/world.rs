@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
 use super::signals::{self, Conditions};
-use super::{Scenario, activity, main_health, previews, pulls, settings};
+use super::{Scenario, activity, main_health, previews, published, pulls, settings};
 use crate::clock::Clock;
 use crate::engine::analysis::{Measurement, SliReading};
 use crate::engine::main_health::{Freeze, MainHealth};
@@ -102,6 +102,7 @@ impl World {
             forge: Arc::new(self.clone()),
             deployer: Arc::new(self.clone()),
             host: Arc::new(self.clone()),
+            published: Arc::new(self.clone()),
         }
     }
 
@@ -254,6 +255,51 @@ fn initial_history(seed: u64, origin: DateTime<Utc>) -> Vec<ReleaseRevision> {
             deployed: origin - Duration::days(days) - Duration::minutes(3),
         })
         .collect()
+}
+
+/// The demo's registry and Grafana (`published`), without leaving the process.
+#[async_trait]
+impl crate::sources::published::Published for World {
+    fn repo(&self) -> String {
+        published::REPO.into()
+    }
+
+    async fn image(
+        &self,
+        image: &crate::sources::oci::ImageRef,
+    ) -> Result<Option<String>, SourceError> {
+        Ok(published::digest(image, &self.head()))
+    }
+
+    async fn signed(
+        &self,
+        image: &crate::sources::oci::ImageRef,
+        _key: Option<&std::path::Path>,
+    ) -> Result<Finding, SourceError> {
+        Ok(published::signed(image, &self.head()))
+    }
+
+    async fn dashboard(
+        &self,
+        uid: &str,
+        panel: &str,
+        within: crate::config::Span,
+    ) -> Result<Finding, SourceError> {
+        let weight = self.state().weight;
+        Ok(published::dashboard(uid, panel, within, weight))
+    }
+}
+
+impl World {
+    /// Main's head commit, as the forge shows it.
+    fn head(&self) -> String {
+        let health = self.0.main_tx.borrow();
+        health
+            .value
+            .as_ref()
+            .map(|h| h.head.sha.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[async_trait]

@@ -8,13 +8,17 @@
 
 pub mod activity;
 pub mod alerting;
+pub mod cosign;
 pub mod deadline;
 pub mod github;
+pub mod grafana;
 pub mod host;
 pub mod kube;
 pub mod memory_state;
+pub mod oci;
 pub mod previews_joined;
 pub mod prometheus;
+pub mod published;
 pub mod unavailable;
 
 use std::sync::Arc;
@@ -613,4 +617,5 @@ pub struct Backends {
     pub deployer: Arc<dyn Deployer>,
     /// Where `command` and `http.get` probes run.
     pub host: Arc<dyn host::Host>,
+    pub published: Arc<dyn published::Published>,
 }

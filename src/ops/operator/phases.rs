@@ -92,6 +92,7 @@ impl Operator {
                 forge: Some(self.backends.forge.clone()),
                 cluster: Some(self.backends.cluster.clone()),
                 host: self.backends.host.clone(),
+                published: Some(self.backends.published.clone()),
                 now,
             },
             begun,

@@ -8,6 +8,7 @@ fn ctx(dir: &std::path::Path) -> ProbeContext {
         forge: None,
         cluster: None,
         host: Arc::new(crate::sources::host::LocalHost),
+        published: None,
         now: Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
     }
 }
