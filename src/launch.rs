@@ -14,8 +14,8 @@ use crate::config::plan::Plan;
 use crate::config::slo::SloConfig;
 use crate::engine::phases::PhaseState;
 use crate::ops::audit::{Actor, Journal};
+use crate::ops::coordination::LeaseTimings;
 use crate::ops::progress::Progress;
-use crate::ops::shared::LeaseTimings;
 use crate::ops::{Operator, Outcome, Setup};
 use crate::sim::{Scenario, World};
 use crate::sources::Backends;
@@ -293,7 +293,7 @@ impl Session {
                     self.shared.clone(),
                     &path,
                     journal.head(),
-                    crate::ops::shared::Coordination::identity(&actor.os_user),
+                    crate::ops::coordination::Coordination::identity(&actor.os_user),
                 )))
                 .wrap_err_with(cannot_use)?;
         }

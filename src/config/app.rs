@@ -276,7 +276,7 @@ impl Default for TimeoutsConfig {
 /// it outlives a console that stopped renewing it, how often its holder renews it, how
 /// often a console that does not hold it looks whether it is free. What is left out is
 /// derived from the measurement interval when the console starts
-/// (`ops::shared::LeaseTimings`).
+/// (`ops::coordination::LeaseTimings`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "LeaseFields")]
 pub struct LeaseConfig {

@@ -9,6 +9,7 @@ pub mod main_health;
 pub mod phases;
 pub mod preview_links;
 pub mod previews;
+pub mod queries;
 pub mod sentinel;
 pub mod signals;
 pub mod train;

@@ -7,6 +7,7 @@ pub mod action;
 pub mod audit;
 pub mod background;
 pub mod command;
+pub mod coordination;
 pub mod driver;
 pub mod evidence;
 pub mod notify;
@@ -15,7 +16,6 @@ pub mod outcome;
 pub mod probes;
 pub mod progress;
 pub mod sentinel;
-pub mod shared;
 pub mod starting;
 
 pub use action::ActionKind;

@@ -55,7 +55,7 @@ pub struct Setup {
     /// its own.
     pub shared: Option<std::sync::Arc<dyn crate::sources::SharedState>>,
     /// How the driver's lease is timed; `None`: as derived from the measurement interval.
-    pub lease: Option<super::shared::LeaseTimings>,
+    pub lease: Option<super::coordination::LeaseTimings>,
 }
 
 mod drift;
@@ -85,7 +85,7 @@ pub struct Operator {
     pub denied: BTreeMap<super::ActionKind, String>,
     /// The last look at the release for a stuck Helm operation: when, and what blocks.
     stuck: Option<(DateTime<Utc>, Option<String>)>,
-    shared: Option<super::shared::Coordination>,
+    shared: Option<super::coordination::Coordination>,
     /// Why the last automatic promotion was held, so the log says it once.
     held: Option<String>,
     /// The revision Helm rolled back to, when the newest deployed revision is Helm's own
@@ -169,11 +169,11 @@ impl Operator {
         };
         let lease = setup
             .lease
-            .unwrap_or_else(|| super::shared::LeaseTimings::derived(slo.rollout.interval.0));
+            .unwrap_or_else(|| super::coordination::LeaseTimings::derived(slo.rollout.interval.0));
         let shared = setup.shared.map(|store| {
-            super::shared::Coordination::new(
+            super::coordination::Coordination::new(
                 store,
-                super::shared::Coordination::identity(&setup.actor.os_user),
+                super::coordination::Coordination::identity(&setup.actor.os_user),
                 lease,
             )
         });
@@ -355,9 +355,9 @@ impl Operator {
         if !self.train.same_course(&unobserved) {
             match self.commit_train().await {
                 Ok(()) => {}
-                Err(lost @ super::shared::Lost::Race(_)) => {
+                Err(lost @ super::coordination::Lost::Race(_)) => {
                     let measured = std::mem::replace(&mut self.train, unobserved.clone());
-                    self.take_theirs(super::shared::TRAIN, &lost);
+                    self.take_theirs(super::coordination::TRAIN, &lost);
                     if effects.is_empty() || promotes(&effects) || self.train.status.is_terminal() {
                         // Someone acted on the train since this console last looked: their
                         // state stands, and the next measurement is judged against it.
@@ -376,14 +376,14 @@ impl Operator {
                         }
                     }
                 }
-                Err(super::shared::Lost::Store(e)) if promotes(&effects) => {
+                Err(super::coordination::Lost::Store(e)) if promotes(&effects) => {
                     log::warn!("not promoting: {e}");
                     self.train = unobserved;
                     self.train.last = Some(analysis.clone());
                     effects = Vec::new();
                 }
                 // A rollback or a pause goes ahead: acting safely beats agreeing.
-                Err(lost @ super::shared::Lost::Store(_)) => {
+                Err(lost @ super::coordination::Lost::Store(_)) => {
                     log::warn!("{lost}");
                     if !effects.is_empty() {
                         uncoordinated = Some(lost.to_string());
@@ -550,7 +550,7 @@ impl Operator {
         let effects = self.train.begin(now, "a new revision");
         if let Err(lost) = self.commit_train().await {
             self.train = unstarted;
-            self.take_theirs(super::shared::TRAIN, &lost);
+            self.take_theirs(super::coordination::TRAIN, &lost);
             return Ok(Err(lost.to_string()));
         }
         let reason = format!(
@@ -887,10 +887,10 @@ impl Operator {
                 // which only sets the tag, writes nothing.)
                 if moves && let Err(lost) = self.commit_train().await {
                     match lost {
-                        super::shared::Lost::Race(_) => {
-                            self.take_theirs(super::shared::TRAIN, &lost)
+                        super::coordination::Lost::Race(_) => {
+                            self.take_theirs(super::coordination::TRAIN, &lost)
                         }
-                        super::shared::Lost::Store(_) => self.train = before,
+                        super::coordination::Lost::Store(_) => self.train = before,
                     }
                     return Ok(Outcome::refused(action, &proposal.target, lost.to_string()));
                 }
@@ -939,7 +939,7 @@ impl Operator {
                 if result.is_ok()
                     && let Err(lost) = self.commit_plan().await
                 {
-                    self.take_theirs(super::shared::PLAN, &lost);
+                    self.take_theirs(super::coordination::PLAN, &lost);
                     result = Err(lost.to_string());
                 }
                 self.journal.settle(begun, result)

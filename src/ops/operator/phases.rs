@@ -126,12 +126,12 @@ impl Operator {
                         status.label()
                     ));
                 }
-                Err(lost @ crate::ops::shared::Lost::Race(_)) if tries < 3 => {
-                    self.take_theirs(crate::ops::shared::PLAN, &lost);
+                Err(lost @ crate::ops::coordination::Lost::Race(_)) if tries < 3 => {
+                    self.take_theirs(crate::ops::coordination::PLAN, &lost);
                     tries += 1;
                 }
                 Err(lost) => {
-                    self.take_theirs(crate::ops::shared::PLAN, &lost);
+                    self.take_theirs(crate::ops::coordination::PLAN, &lost);
                     break Err(lost.to_string());
                 }
             }
@@ -226,10 +226,10 @@ impl Operator {
         let before = std::mem::replace(&mut self.train, next);
         if let Err(lost) = self.commit_train().await {
             match &lost {
-                crate::ops::shared::Lost::Race(_) => {
-                    self.take_theirs(crate::ops::shared::TRAIN, &lost)
+                crate::ops::coordination::Lost::Race(_) => {
+                    self.take_theirs(crate::ops::coordination::TRAIN, &lost)
                 }
-                crate::ops::shared::Lost::Store(_) => self.train = before,
+                crate::ops::coordination::Lost::Store(_) => self.train = before,
             }
             return Err(lost.to_string());
         }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::phases::PhaseState;
 use crate::engine::train::Train;
-use crate::ops::shared::{Lost, PLAN, TRAIN};
+use crate::ops::coordination::{Lost, PLAN, TRAIN};
 use crate::sources::SharedDoc;
 
 /// How a console takes part in driving the shared train.
