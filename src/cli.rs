@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::headless::out::Format;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "captain",
@@ -140,8 +142,9 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// Where config, audit log, logs and themes are read from.
-    Info,
+    /// Where config, audit log, logs and themes are read from, and what the commands act
+    /// on: the kube context and its server, the release, the GitHub repository, Prometheus.
+    Info(Json),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -156,15 +159,36 @@ pub struct Mutate {
 
 #[derive(Debug, Clone, Args)]
 pub struct Json {
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format: text (aligned columns), wide (more columns), json or yaml.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// The same as `-o json`.
+    #[arg(long, conflicts_with = "output")]
     pub json: bool,
+}
+
+impl Json {
+    /// What `-o` or `--json` asked for; text when neither.
+    pub fn format(&self) -> Format {
+        match (self.output, self.json) {
+            (Some(f), _) => f,
+            (None, true) => Format::Json,
+            (None, false) => Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CanaryCmd {
-    /// The train now.
-    Status(Json),
+    /// The train now: release, revision, image, canary weight and state.
+    Status {
+        /// Keep watching: print the train again each time it changes, until interrupted
+        /// (exit 128 + the signal's number, e.g. 130 on Ctrl-C).
+        #[arg(short = 'w', long)]
+        watch: bool,
+        #[command(flatten)]
+        j: Json,
+    },
     /// Drive the train to its end: exit 0 promoted, 1 rolled back or aborted, 2 paused.
     Run(Json),
     Promote {

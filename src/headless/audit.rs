@@ -12,6 +12,11 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
     let settings = Settings::load(cli)?;
     let path = settings.audit_path();
     if !path.exists() && !audit::head_path(&path).exists() {
+        if let AuditCmd::Show(j) = cmd
+            && super::out::structured(j.format(), &[] as &[serde_json::Value])?
+        {
+            return Ok(ExitCode::SUCCESS);
+        }
         say!("{}: no audit records yet", path.display());
         return Ok(ExitCode::SUCCESS);
     }
@@ -20,22 +25,18 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
             Ok(verified) => {
                 let n = verified.records.len();
                 let note = head_note(&path, &verified.head);
-                if j.json {
-                    say!(
-                        "{}",
-                        serde_json::json!({
-                            "ok": true,
-                            "records": n,
-                            "file": path,
-                            "head": match verified.head {
-                                audit::HeadCheck::Matches => "matches",
-                                audit::HeadCheck::Missing => "missing",
-                                audit::HeadCheck::Behind { .. } => "behind",
-                            },
-                            "note": note,
-                        })
-                    );
-                } else {
+                let summary = serde_json::json!({
+                    "ok": true,
+                    "records": n,
+                    "file": path,
+                    "head": match verified.head {
+                        audit::HeadCheck::Matches => "matches",
+                        audit::HeadCheck::Missing => "missing",
+                        audit::HeadCheck::Behind { .. } => "behind",
+                    },
+                    "note": note,
+                });
+                if !super::out::structured(j.format(), &summary)? {
                     say!("{}: {n} records, chain intact", path.display());
                     if let Some(note) = note {
                         say!("note: {note}");
@@ -44,12 +45,8 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                if j.json {
-                    say!(
-                        "{}",
-                        serde_json::json!({"ok": false, "error": e.to_string(), "file": path})
-                    );
-                } else {
+                let broken = serde_json::json!({"ok": false, "error": e.to_string(), "file": path});
+                if !super::out::structured(j.format(), &broken)? {
                     say_err!("audit journal BROKEN: {e}");
                 }
                 Ok(ExitCode::from(1))
@@ -69,14 +66,22 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
                 r.entry.phase == audit::Phase::Intent
                     && !finished.contains(r.entry.trace_id.as_str())
             };
-            for r in &records {
-                if j.json {
+            if j.format().is_structured() {
+                // One array, as every other list (docs/runbook.md): the journal file
+                // itself is the JSON-lines form.
+                let mut all = Vec::with_capacity(records.len());
+                for r in &records {
                     let mut v = serde_json::to_value(r)?;
                     if unfinished(r) {
                         v["interrupted"] = serde_json::Value::Bool(true);
                     }
-                    say!("{}", serde_json::to_string(&v)?);
-                } else {
+                    all.push(v);
+                }
+                super::out::structured(j.format(), &all)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            for r in &records {
+                {
                     let e = &r.entry;
                     say!(
                         "{} #{:<4} {:?} {} {} {} → {} by {} ({}){}{}",
