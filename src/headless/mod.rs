@@ -25,6 +25,7 @@ mod info;
 mod init;
 mod logging;
 mod main_status;
+mod manual;
 pub mod out;
 mod plan;
 mod previews;
@@ -55,6 +56,8 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Audit { action } => audit::run(cli, action),
         Cmd::Drive { health, releases } => drive::run(cli, *health, releases).await,
         Cmd::Init { force } => init::run(*force),
+        Cmd::Completions { shell } => manual::completions(*shell),
+        Cmd::Man { out } => manual::man(out.as_deref()),
         Cmd::Info(j) => info::run(cli, j).await,
     }
 }
