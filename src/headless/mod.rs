@@ -23,6 +23,7 @@ mod drive;
 mod evidence;
 mod info;
 mod init;
+mod init_targets;
 mod logging;
 mod main_status;
 mod manual;
@@ -55,7 +56,7 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Evidence { action } => evidence::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action),
         Cmd::Drive { health, releases } => drive::run(cli, *health, releases).await,
-        Cmd::Init { force } => init::run(*force),
+        Cmd::Init { force } => init::run(cli, *force).await,
         Cmd::Completions { shell } => manual::completions(*shell),
         Cmd::Man { out } => manual::man(out.as_deref()),
         Cmd::Info(j) => info::run(cli, j).await,
