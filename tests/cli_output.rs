@@ -224,3 +224,57 @@ fn an_unknown_output_format_is_a_usage_error_naming_the_known_ones() {
         assert!(err.contains(known), "{err}");
     }
 }
+
+#[test]
+fn info_names_the_kube_context_and_server_release_repository_and_prometheus() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod-admin\n\
+         clusters: [{name: c1, cluster: {server: 'https://k8s.example.com:6443'}}]\n\
+         users: [{name: u1, user: {token: not-printed}}]\n\
+         contexts: [{name: prod-admin, context: {cluster: c1, user: u1}}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("captain.toml"),
+        "[release]\nname = \"widgets\"\nnamespace = \"shop\"\n\
+         [github]\nrepo = \"octo/widgets\"\napi_url = \"https://ghe.example.com/api/v3\"\n\
+         [prometheus]\nurl = \"http://prom.example.com:9090\"\n",
+    )
+    .unwrap();
+    let env: &[(&str, &std::path::Path)] = &[("KUBECONFIG", &kubeconfig)];
+    let o = cli_support::captain_with(dir.path(), &["info", "-o", "json"], env);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t = &v["targets"];
+    assert_eq!(t["kube"]["context"], "prod-admin", "{v}");
+    assert_eq!(t["kube"]["server"], "https://k8s.example.com:6443/", "{v}");
+    assert_eq!(t["release"]["namespace"], "shop");
+    assert_eq!(t["release"]["name"], "widgets");
+    assert_eq!(t["github"]["repo"], "octo/widgets");
+    assert_eq!(t["github"]["api_url"], "https://ghe.example.com/api/v3");
+    assert_eq!(t["prometheus"]["url"], "http://prom.example.com:9090");
+    assert_eq!(t["demo"], Value::Null);
+
+    let plain = cli_support::captain_with(dir.path(), &["info"], env);
+    let said = stdout(&plain);
+    for line in [
+        "kube context:  prod-admin (https://k8s.example.com:6443/)",
+        "release:       widgets in namespace shop",
+        "github:        octo/widgets at https://ghe.example.com/api/v3",
+        "prometheus:    http://prom.example.com:9090",
+    ] {
+        assert!(said.contains(line), "{line}: {said}");
+    }
+    assert!(!said.contains("not-printed"), "{said}");
+
+    let other = cli_support::captain_with(dir.path(), &["--context", "nope", "info"], env);
+    assert_eq!(other.status.code(), Some(0), "{}", text(&other));
+    assert!(
+        stdout(&other).contains("kube context:  cannot tell:"),
+        "{}",
+        text(&other)
+    );
+}
