@@ -159,7 +159,7 @@ fn json_and_yaml_are_the_same_document_for_every_reading_subcommand() {
 }
 
 #[test]
-fn audit_show_json_is_one_array_with_the_interrupted_flag_kept() {
+fn audit_show_json_is_one_array_and_its_text_a_row_per_record() {
     let dir = tempfile::tempdir().unwrap();
     let empty = captain(dir.path(), &["--demo", "audit", "show", "-o", "json"]);
     assert_eq!(empty.status.code(), Some(0), "{}", text(&empty));
@@ -183,6 +183,11 @@ fn audit_show_json_is_one_array_with_the_interrupted_flag_kept() {
         records.iter().any(|r| r["action"] == "pause"),
         "{records:?}"
     );
+
+    let table = stdout(&captain(dir.path(), &["--demo", "audit", "show"]));
+    assert!(table.starts_with("TIME"), "{table}");
+    assert_eq!(table.lines().count(), records.len() + 1, "{table}");
+    assert_aligned(&table);
 }
 
 #[test]

@@ -80,35 +80,46 @@ pub fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
                 super::out::structured(j.format(), &all)?;
                 return Ok(ExitCode::SUCCESS);
             }
+            let mut table = super::out::Table::new(
+                j.format(),
+                &[
+                    ("TIME", false),
+                    ("SEQ", false),
+                    ("PHASE", false),
+                    ("ACTION", false),
+                    ("TARGET", false),
+                    ("CHANGE", false),
+                    ("BY", false),
+                    ("CONFIRMED", false),
+                    ("TRACE", true),
+                    ("REASON", false),
+                    ("RESULT", false),
+                ],
+            );
             for r in &records {
-                {
-                    let e = &r.entry;
-                    say!(
-                        "{} #{:<4} {:?} {} {} {} → {} by {} ({}){}{}",
-                        r.time.format("%Y-%m-%d %H:%M:%S"),
-                        r.seq,
-                        e.phase,
-                        e.action,
-                        e.target,
-                        e.from,
-                        e.to,
-                        e.actor.label(),
-                        e.confirmation,
-                        e.reason
-                            .as_ref()
-                            .map(|x| format!(" reason: {x}"))
-                            .unwrap_or_default(),
-                        e.result
-                            .as_ref()
-                            .map(|x| format!(" → {x}"))
-                            .unwrap_or_else(|| if unfinished(r) {
-                                " → INTERRUPTED: no outcome recorded (killed while acting, or still running)".into()
-                            } else {
-                                String::new()
-                            }),
-                    );
-                }
+                let e = &r.entry;
+                let result = match &e.result {
+                    Some(x) => x.clone(),
+                    None if unfinished(r) => "INTERRUPTED: no outcome recorded (killed while \
+                                              acting, or still running)"
+                        .into(),
+                    None => "-".into(),
+                };
+                table.row(vec![
+                    r.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    r.seq.to_string(),
+                    format!("{:?}", e.phase),
+                    e.action.to_string(),
+                    e.target.clone(),
+                    format!("{} → {}", e.from, e.to),
+                    e.actor.label(),
+                    e.confirmation.to_string(),
+                    e.trace_id.clone(),
+                    e.reason.clone().unwrap_or_else(|| "-".into()),
+                    result,
+                ]);
             }
+            table.print("no audit records yet");
             Ok(ExitCode::SUCCESS)
         }
     }
