@@ -122,3 +122,39 @@ async fn with_o_json_each_change_is_one_json_line_and_sigterm_ends_it_with_143()
     assert_eq!(weight(&next[0]), 5, "the next document is the change");
     assert_eq!(stop(&mut child, Signal::SIGTERM), Some(143));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_whose_reader_has_gone_ends_at_its_next_row() {
+    let server = ApiServer::start().await;
+    at_25(&server);
+    let dir = tempfile::tempdir().unwrap();
+    // `| true`: the reader is gone before the first row.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = captain_command(
+        &server.kubeconfig(),
+        dir.path(),
+        "",
+        &["canary", "status", "--watch"],
+        Some("unused"),
+    )
+    .stdout(writer)
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("the captain binary runs");
+    let deadline = std::time::Instant::now() + HUNG;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the watch went on with nobody reading");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

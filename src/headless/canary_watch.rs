@@ -29,6 +29,10 @@ pub async fn run(cli: &crate::cli::Cli, format: Format) -> Result<ExitCode> {
         if last.as_ref() != Some(&lines) {
             print(&op, format, last.is_none())?;
             last = Some(lines);
+            // `… --watch | head -3`: once the reader has gone, there is no one to watch for.
+            if super::out::stdout_gone() {
+                return Ok(ExitCode::SUCCESS);
+            }
         }
         tokio::select! {
             number = ending.next() => return Ok(crate::ending::exit_code(number)),

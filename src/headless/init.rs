@@ -76,10 +76,9 @@ async fn starter(context: Option<&str>) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let put = |text: &mut String, notes: &mut Vec<String>, old: &str, key: &str, found: &Found| {
         let value = toml_string(&found.value);
-        let line = format!(
-            "{key} = {value}   # found by captain init: {}\n",
-            found.from
-        );
+        // A context's name is the kubeconfig's: nothing in it may end the comment's line.
+        let from = found.from.replace(char::is_control, " ");
+        let line = format!("{key} = {value}   # found by captain init: {from}\n");
         *text = text.replacen(old, &line, 1);
         notes.push(format!("{key} = {value}: from {}", found.from));
     };
@@ -117,4 +116,16 @@ async fn starter(context: Option<&str>) -> (String, Vec<String>) {
 /// `value` as a TOML basic string.
 fn toml_string(value: &str) -> String {
     toml::Value::String(value.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_has_every_line_init_fills_in() {
+        for line in [REPO_LINE, API_LINE, CONTEXT_LINE, NAMESPACE_LINE] {
+            assert_eq!(CAPTAIN_TOML.matches(line).count(), 1, "{line}");
+        }
+    }
 }

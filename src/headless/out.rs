@@ -2,15 +2,24 @@
 //! head -1`) closes the pipe: the rest of the output is dropped quietly and the command
 //! goes on to the status it would have had, as `ls | head` does, instead of the panic
 //! `println!` raises on a broken pipe. A mutating command is never cut short by it.
+//!
+//! And how they look, the same for every subcommand: `-o text|wide|json|yaml` ([`Format`]),
+//! a document for the structured formats ([`structured`]), kubectl-style columns for the
+//! others ([`Table`]).
 
 use std::fmt;
 use std::io::{self, Write};
-
 use std::sync::atomic::{AtomicBool, Ordering};
+
 use unicode_width::UnicodeWidthStr;
 
 /// Set once stdout's reader has gone: nothing more is written to it.
 static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Whether stdout's reader has gone: a command that would go on printing (a watch) ends.
+pub fn stdout_gone() -> bool {
+    STDOUT_GONE.load(Ordering::Relaxed)
+}
 
 /// One line on stdout (`say!`).
 pub fn stdout_line(args: fmt::Arguments<'_>) {

@@ -58,7 +58,6 @@ async fn validate(
     only: Option<usize>,
     format: Format,
 ) -> Result<ExitCode> {
-    let json = format.is_structured();
     if let Some(n) = only.filter(|n| *n >= plan.phases.len()) {
         bail!(
             "no phase {n}: the plan has phases 0–{}",
@@ -79,6 +78,16 @@ async fn validate(
     };
     let mut worst = ProbeStatus::Pass;
     let mut report = Vec::new();
+    let mut table = Table::new(
+        format,
+        &[
+            ("PHASE", false),
+            ("STATUS", false),
+            ("CHECK", false),
+            ("PROBE", true),
+            ("EVIDENCE", false),
+        ],
+    );
     for p in plan
         .phases
         .iter()
@@ -91,16 +100,13 @@ async fn validate(
                 (ProbeStatus::Pass, s) => s,
                 (w, _) => w,
             };
-            if !json {
-                say!(
-                    "{:>2} {:<11} {} [{}]\n   {}",
-                    p.id,
-                    r.status.label(),
-                    c.check,
-                    c.probe,
-                    r.evidence
-                );
-            }
+            table.row(vec![
+                p.id.to_string(),
+                r.status.label().to_string(),
+                c.check.clone(),
+                c.probe.to_string(),
+                r.evidence.clone(),
+            ]);
         }
         report.push(json!({
             "phase": p.id,
@@ -110,7 +116,9 @@ async fn validate(
             })).collect::<Vec<_>>(),
         }));
     }
-    out::structured(format, &report)?;
+    if !out::structured(format, &report)? {
+        table.print("no validation checks");
+    }
     Ok(ExitCode::from(match worst {
         ProbeStatus::Pass => 0,
         ProbeStatus::Fail => 1,
