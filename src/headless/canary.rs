@@ -94,7 +94,7 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
     }
     let (mut op, _) = session.operator().await?;
     let command = |c: TrainCommand| Command::Train(c);
-    let (cmd, m, json) = match cmd {
+    let (cmd, m, format) = match cmd {
         CanaryCmd::Status { .. } => unreachable!("answered above"),
         CanaryCmd::Run(j) => return drive(&session, &mut op, j.format()).await,
         CanaryCmd::Promote { full, m, j } => (
@@ -121,7 +121,7 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
     let confirmed = confirm(cmd, &proposal, m)?;
     let outcome = op.execute(confirmed, session.clock.now()).await?;
     op.notifications_sent().await;
-    report(&outcome, json)
+    report(&outcome, format)
 }
 
 /// Measure at every interval until the train ends or needs a human.

@@ -25,7 +25,13 @@ pub async fn run(cli: &crate::cli::Cli, format: Format) -> Result<ExitCode> {
             op = session.observer() => op?,
             number = ending.next() => return Ok(crate::ending::exit_code(number)),
         };
-        let lines = status_lines(&op, Format::Wide);
+        // What this format shows: a verdict the text table leaves out is no change to it.
+        let shown = if format == Format::Text {
+            Format::Text
+        } else {
+            Format::Wide
+        };
+        let lines = status_lines(&op, shown);
         if last.as_ref() != Some(&lines) {
             print(&op, format, last.is_none())?;
             last = Some(lines);

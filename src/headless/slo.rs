@@ -68,8 +68,8 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
     Ok(ExitCode::from(exit_code(analysis.verdict)))
 }
 
-/// The verdict, then a row per objective (`-o wide` adds its query) and one per burn-rate
-/// alert.
+/// The verdict, then a row per objective and the query each ran (`-o wide` puts it in a
+/// column), and a row per burn-rate alert.
 fn print(a: &Analysis, format: Format) {
     say!("verdict {}: {}", a.verdict.label().to_uppercase(), a.reason);
     let mut t = Table::new(
@@ -97,6 +97,12 @@ fn print(a: &Analysis, format: Format) {
         ]);
     }
     t.print("no objectives");
+    // The evidence a CI log keeps: each query as it ran, in its own column under -o wide.
+    if format != Format::Wide {
+        for o in &a.objectives {
+            say!("{} query: {}", o.sli, o.query);
+        }
+    }
     if a.burn.is_empty() {
         return;
     }
