@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::headless::out::Format;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "captain",
@@ -20,8 +22,9 @@ pub struct Cli {
     /// Remove every action that changes anything.
     #[arg(long, global = true)]
     pub read_only: bool,
-    /// Theme: default, light, high-contrast, or a theme file.
-    #[arg(long, global = true, value_name = "NAME|FILE")]
+    /// Theme: default, light, high-contrast, or a theme file. The console's alone: not
+    /// global, so the subcommands' help does not offer it.
+    #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,
     /// Run against the embedded demo world; scenarios: drill (default), steady, breach,
     /// stale-previews, main-red. The value is taken only after `=`.
@@ -140,8 +143,24 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// Where config, audit log, logs and themes are read from.
-    Info,
+    /// A completion script for a shell, on stdout: `captain completions bash >
+    /// /etc/bash_completion.d/captain`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff): captain.1 on stdout, or with --out a page for every subcommand
+    /// too, written into DIR.
+    Man {
+        /// Write captain.1 and a captain-<subcommand>.1 for each subcommand here instead of
+        /// stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Where config, audit log, logs and themes are read from, and what the commands act
+    /// on: the kube context and its server, the release, the GitHub repository, Prometheus.
+    Info(Json),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -156,17 +175,40 @@ pub struct Mutate {
 
 #[derive(Debug, Clone, Args)]
 pub struct Json {
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format: text (aligned columns), wide (more columns), json or yaml.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// The same as `-o json`.
+    #[arg(long, conflicts_with = "output")]
     pub json: bool,
+}
+
+impl Json {
+    /// What `-o` or `--json` asked for; text when neither.
+    pub fn format(&self) -> Format {
+        match (self.output, self.json) {
+            (Some(f), _) => f,
+            (None, true) => Format::Json,
+            (None, false) => Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CanaryCmd {
-    /// The train now.
-    Status(Json),
+    /// The train now: release, revision, image, canary weight and state.
+    Status {
+        /// Keep watching: print the train again each time it changes, until interrupted
+        /// (exit 128 + the signal's number, e.g. 130 on Ctrl-C).
+        #[arg(short = 'w', long)]
+        watch: bool,
+        #[command(flatten)]
+        j: Json,
+    },
     /// Drive the train to its end: exit 0 promoted, 1 rolled back or aborted, 2 paused.
     Run(Json),
+    /// Set the canary's weight to the next step's now, skipping the rest of the observation
+    /// window (or start a train that has not started).
     Promote {
         /// Straight to 100 %.
         #[arg(long)]
@@ -176,18 +218,23 @@ pub enum CanaryCmd {
         #[command(flatten)]
         j: Json,
     },
+    /// Stop automatic promotion (the canary stays at its weight) and create the tag
+    /// frozen/rollback on GitHub.
     Pause {
         #[command(flatten)]
         m: Mutate,
         #[command(flatten)]
         j: Json,
     },
+    /// Delete the tag frozen/rollback and restart the current step's observation window.
     Resume {
         #[command(flatten)]
         m: Mutate,
         #[command(flatten)]
         j: Json,
     },
+    /// Set the canary's weight to 0 % and run helm rollback to the previous revision (needs
+    /// --reason).
     Rollback {
         /// Roll back to this revision instead of the previous one.
         #[arg(long, value_name = "N")]
@@ -197,6 +244,8 @@ pub enum CanaryCmd {
         #[command(flatten)]
         j: Json,
     },
+    /// Set the canary's weight to 0 % without a helm rollback: its pods keep running (needs
+    /// --reason).
     Abort {
         #[command(flatten)]
         m: Mutate,
@@ -217,6 +266,7 @@ pub enum PreviewsCmd {
     },
     /// Delete the stale ones.
     Clean {
+        /// Stale when older than this (default: the configured TTL).
         #[arg(long, value_name = "DUR")]
         older_than: Option<crate::config::Span>,
         /// Say what would be deleted, delete nothing.
@@ -307,6 +357,7 @@ pub enum EvidenceCmd {
     /// outputs and SVG charts into DIR. On the demo world, a whole run of the scenario is
     /// rehearsed first, at full speed, and charted.
     Export {
+        /// The directory to write into (made when missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },

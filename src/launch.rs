@@ -364,7 +364,8 @@ pub fn budget(cli: &Cli, cfg: &AppConfig) -> Result<Budget> {
     }
     let reads_only = match &cli.command {
         None => false,
-        Some(Cmd::Canary { action }) => matches!(action, CanaryCmd::Status(_)),
+        // A watch goes on for hours: each of its calls has the budget of its own.
+        Some(Cmd::Canary { action }) => matches!(action, CanaryCmd::Status { watch: false, .. }),
         Some(Cmd::Previews { action }) => match action {
             PreviewsCmd::List { .. } => true,
             PreviewsCmd::Clean { dry_run, .. } => *dry_run,

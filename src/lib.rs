@@ -7,6 +7,7 @@ pub mod allocator;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod ending;
 pub mod engine;
 pub mod headless;
 pub mod launch;

@@ -1,31 +1,11 @@
 //! The subcommands, run as CI runs them: the real binary, no terminal, exit codes and JSON.
 
+mod cli_support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn captain(state: &Path, args: &[&str]) -> Output {
-    captain_with(state, args, &[])
-}
-
-fn captain_with(state: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_captain"))
-        .args(args)
-        .env("CAPTAIN_STATE_DIR", state)
-        .env_remove("CAPTAIN_CONFIG")
-        .envs(env.iter().copied())
-        .current_dir(state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the captain binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use cli_support::{captain, captain_with, text};
 
 #[test]
 fn canary_run_on_a_breach_exits_1_after_the_automatic_rollback() {

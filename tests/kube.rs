@@ -1249,7 +1249,12 @@ async fn a_rollback_killed_before_helm_finished_is_found_unfinished_journalled_a
     let shown = String::from_utf8_lossy(&shown.stdout).to_string();
     let intent = shown
         .lines()
-        .find(|l| l.contains("Intent rollback"))
+        .find(|l| {
+            l.split_whitespace()
+                .skip(3)
+                .take(2)
+                .eq(["Intent", "rollback"])
+        })
         .unwrap_or_else(|| panic!("the rollback's intent: {shown}"));
     assert!(intent.contains("INTERRUPTED"), "{intent}");
 

@@ -30,6 +30,8 @@ fn every_subcommand(out: &Path) -> Vec<Vec<String>> {
         vec!["audit", "verify"],
         vec!["init"],
         vec!["info"],
+        vec!["completions", "bash"],
+        vec!["man"],
     ];
     for action in ["promote", "pause", "resume", "rollback", "abort"] {
         all.push(["canary", action].into_iter().chain(yes).collect());

@@ -17,6 +17,9 @@ pub async fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
         AuditCmd::Show(j) => j,
     };
     if !path.exists() && !audit::head_path(&path).exists() {
+        if super::out::structured(j.format(), &[] as &[serde_json::Value])? {
+            return Ok(ExitCode::SUCCESS);
+        }
         say!("{}: no audit records yet", path.display());
         return Ok(ExitCode::SUCCESS);
     }
@@ -32,41 +35,60 @@ pub async fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
     let unfinished = |r: &audit::Record| {
         r.entry.phase == audit::Phase::Intent && !finished.contains(r.entry.trace_id.as_str())
     };
-    for r in &records {
-        if j.json {
+    if j.format().is_structured() {
+        // One array, as every other list (docs/runbook.md): the journal file
+        // itself is the JSON-lines form.
+        let mut all = Vec::with_capacity(records.len());
+        for r in &records {
             let mut v = serde_json::to_value(r)?;
             if unfinished(r) {
                 v["interrupted"] = serde_json::Value::Bool(true);
             }
-            say!("{}", serde_json::to_string(&v)?);
-        } else {
-            let e = &r.entry;
-            say!(
-                "{} #{:<4} {:?} {} {} {} → {} by {} ({}){}{}",
-                r.time.format("%Y-%m-%d %H:%M:%S"),
-                r.seq,
-                e.phase,
-                e.action,
-                e.target,
-                e.from,
-                e.to,
-                e.actor.label(),
-                e.confirmation,
-                e.reason
-                    .as_ref()
-                    .map(|x| format!(" reason: {x}"))
-                    .unwrap_or_default(),
-                e.result
-                    .as_ref()
-                    .map(|x| format!(" → {x}"))
-                    .unwrap_or_else(|| if unfinished(r) {
-                        " → INTERRUPTED: no outcome recorded (killed while acting, or still running)".into()
-                    } else {
-                        String::new()
-                    }),
-            );
+            all.push(v);
         }
+        super::out::structured(j.format(), &all)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    let mut table = super::out::Table::new(
+        j.format(),
+        &[
+            ("TIME", false),
+            ("SEQ", false),
+            ("PHASE", false),
+            ("ACTION", false),
+            ("TARGET", false),
+            ("CHANGE", false),
+            ("BY", false),
+            ("CONFIRMED", false),
+            ("TRACE", true),
+            ("REASON", false),
+            ("RESULT", false),
+        ],
+    );
+    for r in &records {
+        let e = &r.entry;
+        let result = match &e.result {
+            Some(x) => x.clone(),
+            None if unfinished(r) => "INTERRUPTED: no outcome recorded (killed while \
+                                          acting, or still running)"
+                .into(),
+            None => "-".into(),
+        };
+        table.row(vec![
+            r.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            r.seq.to_string(),
+            format!("{:?}", e.phase),
+            e.action.to_string(),
+            e.target.clone(),
+            format!("{} → {}", e.from, e.to),
+            e.actor.label(),
+            e.confirmation.to_string(),
+            e.trace_id.clone(),
+            e.reason.clone().unwrap_or_else(|| "-".into()),
+            result,
+        ]);
+    }
+    table.print("no audit records yet");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -74,7 +96,7 @@ pub async fn run(cli: &Cli, cmd: &AuditCmd) -> Result<ExitCode> {
 /// broken, 3 when the cluster's copy cannot be read.
 async fn verify(cli: &Cli, settings: &Settings, args: &VerifyArgs) -> Result<ExitCode> {
     let path = settings.audit_path();
-    let json = args.json.json;
+    let format = args.json.format();
     let cluster = match audit_head::read(cli, settings, args.local).await {
         Ok(cluster) => cluster,
         Err(e) => {
@@ -83,12 +105,8 @@ async fn verify(cli: &Cli, settings: &Settings, args: &VerifyArgs) -> Result<Exi
                  from the end cannot be ruled out ({e:#}); `--local` checks the file and its \
                  head file alone"
             );
-            if json {
-                say!(
-                    "{}",
-                    serde_json::json!({"ok": null, "error": why, "file": path})
-                );
-            } else {
+            let unverified = serde_json::json!({"ok": null, "error": why, "file": path});
+            if !super::out::structured(format, &unverified)? {
                 say_err!("audit journal NOT VERIFIED: {why}");
             }
             return Ok(ExitCode::from(3));
@@ -132,24 +150,23 @@ async fn verify(cli: &Cli, settings: &Settings, args: &VerifyArgs) -> Result<Exi
                 )),
                 _ => None,
             };
-            if json {
-                say!(
-                    "{}",
-                    serde_json::json!({
-                        "ok": true,
-                        "records": n,
-                        "file": path,
-                        "head": match verified.head {
-                            audit::HeadCheck::Matches => "matches",
-                            audit::HeadCheck::Missing => "missing",
-                            audit::HeadCheck::Behind { .. } => "behind",
-                        },
-                        "cluster_head": in_cluster,
-                        "note": note,
-                        "cluster_note": cluster_note,
-                    })
-                );
-            } else if n == 0 && matches!(verified.head, audit::HeadCheck::Missing) {
+            let summary = serde_json::json!({
+                "ok": true,
+                "records": n,
+                "file": path,
+                "head": match verified.head {
+                    audit::HeadCheck::Matches => "matches",
+                    audit::HeadCheck::Missing => "missing",
+                    audit::HeadCheck::Behind { .. } => "behind",
+                },
+                "cluster_head": in_cluster,
+                "note": note,
+                "cluster_note": cluster_note,
+            });
+            if super::out::structured(format, &summary)? {
+                return Ok(ExitCode::SUCCESS);
+            }
+            if n == 0 && matches!(verified.head, audit::HeadCheck::Missing) {
                 say!("{}: no audit records yet", path.display());
             } else {
                 say!("{}: {n} records, chain intact", path.display());
@@ -160,12 +177,8 @@ async fn verify(cli: &Cli, settings: &Settings, args: &VerifyArgs) -> Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            if json {
-                say!(
-                    "{}",
-                    serde_json::json!({"ok": false, "error": e.to_string(), "file": path})
-                );
-            } else {
+            let broken = serde_json::json!({"ok": false, "error": e.to_string(), "file": path});
+            if !super::out::structured(format, &broken)? {
                 say_err!("audit journal BROKEN: {e}");
             }
             Ok(ExitCode::from(1))

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 use color_eyre::eyre::Result;
 use serde_json::json;
 
+use super::out::{self, Format, Table};
 use super::{confirm, report};
 use crate::cli::{CanaryCmd, Cli};
 use crate::engine::train::{Status, TrainCommand};
 use crate::launch::Session;
 use crate::ops::Command;
 
-fn summary(op: &crate::ops::Operator) -> serde_json::Value {
+pub fn summary(op: &crate::ops::Operator) -> serde_json::Value {
     let t = &op.train;
     json!({
         "drift": op.drift,
@@ -29,6 +30,45 @@ fn summary(op: &crate::ops::Operator) -> serde_json::Value {
     })
 }
 
+/// The train as a one-row table (`-o wide` adds the previous revision, the step and the
+/// last verdict), then what the reader must know beside it: drift, auto-rollback off.
+pub fn status_lines(op: &crate::ops::Operator, format: Format) -> Vec<String> {
+    let t = &op.train;
+    let mut table = Table::new(
+        format,
+        &[
+            ("RELEASE", false),
+            ("REVISION", false),
+            ("PREVIOUS", true),
+            ("IMAGE", false),
+            ("WEIGHT", false),
+            ("STEP", true),
+            ("VERDICT", true),
+            ("STATUS", false),
+        ],
+    );
+    table.row(vec![
+        t.release.clone(),
+        t.revisions.current.to_string(),
+        t.revisions.previous.to_string(),
+        t.revisions.image.clone(),
+        format!("{} %", t.weight),
+        t.step.to_string(),
+        t.last
+            .as_ref()
+            .map_or("-".into(), |a| a.verdict.label().to_string()),
+        t.status.label().to_string(),
+    ]);
+    let mut lines = table.lines();
+    if let Some(drift) = &op.drift {
+        lines.push(format!("drift: {drift}; shown as the cluster has it"));
+    }
+    if let Some(why) = op.auto_rollback_off() {
+        lines.push(format!("auto-rollback OFF: {why}"));
+    }
+    lines
+}
+
 pub fn exit_code(status: &Status) -> u8 {
     match status {
         Status::Promoted => 0,
@@ -43,34 +83,20 @@ pub fn exit_code(status: &Status) -> u8 {
 
 pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
     let session = Session::open(cli).await?;
-    if let CanaryCmd::Status(j) = cmd {
+    if let CanaryCmd::Status { j, .. } = cmd {
         let op = session.observer().await?;
-        let t = &op.train;
-        if j.json {
-            say!("{}", serde_json::to_string_pretty(&summary(&op))?);
-        } else {
-            say!(
-                "{} revision {} ({}) at {} %: {}",
-                t.release,
-                t.revisions.current,
-                t.revisions.image,
-                t.weight,
-                t.status.label()
-            );
-            if let Some(drift) = &op.drift {
-                say!("drift: {drift}; shown as the cluster has it");
-            }
-            if let Some(why) = op.auto_rollback_off() {
-                say!("auto-rollback OFF: {why}");
+        if !out::structured(j.format(), &summary(&op))? {
+            for line in status_lines(&op, j.format()) {
+                say!("{line}");
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
     let (mut op, _) = session.operator().await?;
     let command = |c: TrainCommand| Command::Train(c);
-    let (cmd, m, json) = match cmd {
-        CanaryCmd::Status(_) => unreachable!("answered above"),
-        CanaryCmd::Run(j) => return drive(&session, &mut op, j.json).await,
+    let (cmd, m, format) = match cmd {
+        CanaryCmd::Status { .. } => unreachable!("answered above"),
+        CanaryCmd::Run(j) => return drive(&session, &mut op, j.format()).await,
         CanaryCmd::Promote { full, m, j } => (
             command(if *full {
                 TrainCommand::PromoteFull
@@ -78,28 +104,33 @@ pub async fn run(cli: &Cli, cmd: &CanaryCmd) -> Result<ExitCode> {
                 TrainCommand::Promote
             }),
             m,
-            j.json,
+            j.format(),
         ),
-        CanaryCmd::Pause { m, j } => (command(TrainCommand::Pause), m, j.json),
-        CanaryCmd::Resume { m, j } => (command(TrainCommand::Resume), m, j.json),
+        CanaryCmd::Pause { m, j } => (command(TrainCommand::Pause), m, j.format()),
+        CanaryCmd::Resume { m, j } => (command(TrainCommand::Resume), m, j.format()),
         CanaryCmd::Rollback { to_revision, m, j } => (
             command(TrainCommand::Rollback {
                 to_revision: *to_revision,
             }),
             m,
-            j.json,
+            j.format(),
         ),
-        CanaryCmd::Abort { m, j } => (command(TrainCommand::Abort), m, j.json),
+        CanaryCmd::Abort { m, j } => (command(TrainCommand::Abort), m, j.format()),
     };
     let proposal = cmd.propose(Some(&op.train));
     let confirmed = confirm(cmd, &proposal, m)?;
     let outcome = op.execute(confirmed, session.clock.now()).await?;
     op.notifications_sent().await;
-    report(&outcome, json)
+    report(&outcome, format)
 }
 
 /// Measure at every interval until the train ends or needs a human.
-async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> Result<ExitCode> {
+async fn drive(
+    session: &Session,
+    op: &mut crate::ops::Operator,
+    format: Format,
+) -> Result<ExitCode> {
+    let json = format.is_structured();
     if let Some(drift) = &op.drift {
         say_err!("drift: {drift}; following the cluster");
     }
@@ -163,9 +194,7 @@ async fn drive(session: &Session, op: &mut crate::ops::Operator, json: bool) -> 
     // Another console may drive at once rather than after the lease expires.
     op.release_shared().await;
     op.notifications_sent().await;
-    if json {
-        say!("{}", serde_json::to_string_pretty(&summary(op))?);
-    } else {
+    if !out::structured(format, &summary(op))? {
         say!("{}: {}", op.train.release, op.train.status.label());
     }
     Ok(ExitCode::from(exit_code(&op.train.status)))

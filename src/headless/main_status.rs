@@ -35,10 +35,8 @@ async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
         }
     };
     let overall = health.overall();
-    if j.json {
-        let out = serde_json::json!({ "overall": overall, "health": &*health });
-        say!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
+    let out = serde_json::json!({ "overall": overall, "health": &*health });
+    if !super::out::structured(j.format(), &out)? {
         let word = match overall {
             Overall::Green => "green",
             Overall::Pending => "pending",
@@ -49,9 +47,18 @@ async fn status(cli: &Cli, j: &Json) -> Result<ExitCode> {
             &health.head.sha[..7.min(health.head.sha.len())],
             health.head.at
         );
+        let mut checks = super::out::Table::new(
+            j.format(),
+            &[("CHECK", false), ("STATE", false), ("SINCE", true)],
+        );
         for c in &health.checks {
-            say!("  {:<10} {}", c.name, c.state.label());
+            checks.row(vec![
+                c.name.clone(),
+                c.state.label().to_string(),
+                c.since.map_or("-".into(), |t| t.to_rfc3339()),
+            ]);
         }
+        checks.print("no required checks");
         if health.frozen.is_some() {
             say!("  frozen/rollback present: the train is paused");
         }

@@ -1,5 +1,5 @@
 //! The subcommands: the same engine as the console, for CI and scripts. Each returns its
-//! exit code; text goes to stdout, or JSON with `--json`.
+//! exit code; text goes to stdout, or JSON or YAML with `-o` (`out.rs`).
 
 /// `println!` for the subcommands: a closed pipe ends the output, not the process
 /// (see `out`).
@@ -19,12 +19,15 @@ macro_rules! say_err {
 mod audit;
 mod audit_head;
 mod canary;
+mod canary_watch;
 mod drive;
 mod evidence;
 mod info;
 mod init;
+mod init_targets;
 mod logging;
 mod main_status;
+mod manual;
 pub mod out;
 mod plan;
 mod previews;
@@ -37,12 +40,15 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::{Result, bail};
 
-use crate::cli::{Cli, Cmd, Mutate};
+use crate::cli::{CanaryCmd, Cli, Cmd, Mutate};
 use crate::ops::{Command, Confirmation, Confirmed, Outcome, Proposal};
 
 pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
     logging::init();
     match cmd {
+        Cmd::Canary {
+            action: CanaryCmd::Status { watch: true, j },
+        } => canary_watch::run(cli, j.format()).await,
         Cmd::Canary { action } => canary::run(cli, action).await,
         Cmd::Previews { action } => previews::run(cli, action).await,
         Cmd::Main { action } => main_status::run(cli, action).await,
@@ -51,8 +57,10 @@ pub async fn run(cli: &Cli, cmd: &Cmd) -> Result<ExitCode> {
         Cmd::Evidence { action } => evidence::run(cli, action).await,
         Cmd::Audit { action } => audit::run(cli, action).await,
         Cmd::Drive { health, releases } => drive::run(cli, *health, releases).await,
-        Cmd::Init { force } => init::run(*force),
-        Cmd::Info => info::run(cli),
+        Cmd::Init { force } => init::run(cli, *force).await,
+        Cmd::Completions { shell } => manual::completions(*shell),
+        Cmd::Man { out } => manual::man(out.as_deref()),
+        Cmd::Info(j) => info::run(cli, j).await,
     }
 }
 
@@ -128,10 +136,8 @@ pub fn confirm(command: Command, proposal: &Proposal, m: &Mutate) -> Result<Conf
 }
 
 /// Print an action's outcome; exit 0 when it was done, 1 when it failed or was refused.
-pub fn report(outcome: &Outcome, json: bool) -> Result<ExitCode> {
-    if json {
-        say!("{}", serde_json::to_string_pretty(outcome)?);
-    } else {
+pub fn report(outcome: &Outcome, format: out::Format) -> Result<ExitCode> {
+    if !out::structured(format, outcome)? {
         let verdict = if outcome.ok { "done" } else { "FAILED" };
         say!(
             "{} {}: {verdict}: {}",

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use color_eyre::eyre::{Result, bail};
 use serde_json::json;
 
+use super::out::{self, Format, Table};
 use crate::cli::{Cli, PlanCmd};
 use crate::config::plan::Plan;
 use crate::engine::phases::ProbeStatus;
@@ -17,26 +18,35 @@ pub async fn run(cli: &Cli, cmd: &PlanCmd) -> Result<ExitCode> {
     let plan = settings.plan()?;
     match cmd {
         PlanCmd::Show(j) => {
-            show(&plan, j.json)?;
+            show(&plan, j.format())?;
             Ok(ExitCode::SUCCESS)
         }
-        PlanCmd::Validate { phase, j } => validate(cli, &settings, &plan, *phase, j.json).await,
+        PlanCmd::Validate { phase, j } => validate(cli, &settings, &plan, *phase, j.format()).await,
     }
 }
 
-fn show(plan: &Plan, json: bool) -> Result<()> {
-    if json {
-        say!("{}", serde_json::to_string_pretty(plan)?);
-    } else {
+fn show(plan: &Plan, format: Format) -> Result<()> {
+    if !out::structured(format, plan)? {
+        let mut t = Table::new(
+            format,
+            &[
+                ("PHASE", false),
+                ("TITLE", false),
+                ("OWNER", false),
+                ("DAYS", false),
+                ("CHECKS", true),
+            ],
+        );
         for p in &plan.phases {
-            say!(
-                "{:>2} {:<45} {:<16} {}",
-                p.id,
-                p.title,
-                p.owner.label(),
-                p.days_label()
-            );
+            t.row(vec![
+                p.id.to_string(),
+                p.title.clone(),
+                p.owner.label().to_string(),
+                p.days_label(),
+                p.validation.len().to_string(),
+            ]);
         }
+        t.print("the plan has no phases");
     }
     Ok(())
 }
@@ -46,7 +56,7 @@ async fn validate(
     settings: &Settings,
     plan: &Plan,
     only: Option<usize>,
-    json: bool,
+    format: Format,
 ) -> Result<ExitCode> {
     if let Some(n) = only.filter(|n| *n >= plan.phases.len()) {
         bail!(
@@ -70,6 +80,16 @@ async fn validate(
     };
     let mut worst = ProbeStatus::Pass;
     let mut report = Vec::new();
+    let mut table = Table::new(
+        format,
+        &[
+            ("PHASE", false),
+            ("STATUS", false),
+            ("CHECK", false),
+            ("PROBE", true),
+            ("EVIDENCE", false),
+        ],
+    );
     for p in plan
         .phases
         .iter()
@@ -82,16 +102,13 @@ async fn validate(
                 (ProbeStatus::Pass, s) => s,
                 (w, _) => w,
             };
-            if !json {
-                say!(
-                    "{:>2} {:<11} {} [{}]\n   {}",
-                    p.id,
-                    r.status.label(),
-                    c.check,
-                    c.probe,
-                    r.evidence
-                );
-            }
+            table.row(vec![
+                p.id.to_string(),
+                r.status.label().to_string(),
+                c.check.clone(),
+                c.probe.to_string(),
+                r.evidence.clone(),
+            ]);
         }
         report.push(json!({
             "phase": p.id,
@@ -101,8 +118,8 @@ async fn validate(
             })).collect::<Vec<_>>(),
         }));
     }
-    if json {
-        say!("{}", serde_json::to_string_pretty(&report)?);
+    if !out::structured(format, &report)? {
+        table.print("no validation checks");
     }
     Ok(ExitCode::from(match worst {
         ProbeStatus::Pass => 0,

@@ -6,6 +6,7 @@ use chrono::Utc;
 use color_eyre::eyre::Result;
 use serde_json::json;
 
+use super::out::{self, Format, Table};
 use super::{confirm, report};
 use crate::cli::{Cli, PreviewsCmd};
 use crate::config::duration::format_span;
@@ -28,6 +29,63 @@ fn row(p: &Preview, now: chrono::DateTime<Utc>, ttl: chrono::Duration) -> serde_
     })
 }
 
+/// NAMESPACE, AGE, FLAGS (stale, orphaned, terminating) and the pull request's number and
+/// title; `-o wide` adds its state, author, the preview's URL and whether it answered.
+fn table(list: &[Preview], now: chrono::DateTime<Utc>, ttl: chrono::Duration, f: Format) -> Table {
+    let mut t = Table::new(
+        f,
+        &[
+            ("NAMESPACE", false),
+            ("AGE", false),
+            ("FLAGS", false),
+            ("PR", false),
+            ("STATE", true),
+            ("AUTHOR", true),
+            ("URL", true),
+            ("HEALTH", true),
+            ("TITLE", false),
+        ],
+    );
+    for p in list {
+        let pr = p.pr.as_ref();
+        let flags: Vec<&str> = [
+            (p.is_stale(now, ttl), "stale"),
+            (p.is_orphaned(), "orphaned"),
+            (p.terminating, "terminating"),
+        ]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect();
+        let dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        t.row(vec![
+            p.namespace.clone(),
+            format_span(p.age(now).to_std().unwrap_or_default()),
+            dash(&flags.join(",")),
+            pr.map_or("-".into(), |x| format!("#{}", x.number)),
+            pr.map_or("-".into(), |x| x.state.label().to_string()),
+            dash(pr.map_or("", |x| x.author.as_str())),
+            dash(p.url.as_deref().unwrap_or("")),
+            health(p.health).into(),
+            pr.map_or(String::new(), |x| x.title.clone()),
+        ]);
+    }
+    t
+}
+
+fn health(h: previews::UrlHealth) -> &'static str {
+    match h {
+        previews::UrlHealth::Up => "up",
+        previews::UrlHealth::Down => "down",
+        previews::UrlHealth::Unknown => "-",
+    }
+}
+
 pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
     let session = Session::open(cli).await?;
     let prefix = session.settings.config.previews.prefix.clone();
@@ -45,23 +103,9 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
             let ttl = older_than
                 .unwrap_or(session.settings.config.previews.ttl)
                 .chrono();
-            if j.json {
-                let rows: Vec<_> = list.iter().map(|p| row(p, now, ttl)).collect();
-                say!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                for p in &list {
-                    let pr = p.pr.as_ref();
-                    say!(
-                        "{:<10} {:>6} {:<7} {:<9} {}{}  {}",
-                        p.namespace,
-                        format_span(p.age(now).to_std().unwrap_or_default()),
-                        pr.map_or("?", |x| x.state.label()),
-                        pr.map_or("", |x| x.author.as_str()),
-                        if p.is_stale(now, ttl) { "STALE " } else { "" },
-                        if p.is_orphaned() { "ORPHANED" } else { "" },
-                        pr.map_or("", |x| x.title.as_str()),
-                    );
-                }
+            let rows: Vec<_> = list.iter().map(|p| row(p, now, ttl)).collect();
+            if !out::structured(j.format(), &rows)? {
+                table(&list, now, ttl, j.format()).print("No preview namespaces found.");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -101,14 +145,8 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             };
             if *dry_run || stale.is_empty() {
-                if j.json {
-                    say!(
-                        "{}",
-                        serde_json::to_string_pretty(
-                            &json!({"dry_run": dry_run, "stale": stale, "kept": kept_json})
-                        )?
-                    );
-                } else {
+                let plan = json!({"dry_run": dry_run, "stale": stale, "kept": kept_json});
+                if !out::structured(j.format(), &plan)? {
                     for (ns, why) in &kept {
                         say!("keep {ns}: {why}");
                     }
@@ -132,7 +170,7 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
             let proposal = command.propose(Some(&op.train));
             let confirmed = confirm(command, &proposal, m)?;
             let outcome = op.execute(confirmed, session.clock.now()).await?;
-            let code = report(&outcome, j.json)?;
+            let code = report(&outcome, j.format())?;
             Ok(if unchecked { failed } else { code })
         }
     }

@@ -41,9 +41,8 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
     };
     let (why, relabel) = sentinel::plan(health.overall(), &pulls);
     if dry_run || relabel.is_empty() {
-        if j.json {
-            let out = json!({"dry_run": dry_run, "why": why, "relabel": relabel});
-            say!("{}", serde_json::to_string_pretty(&out)?);
+        let out = json!({"dry_run": dry_run, "why": why, "relabel": relabel});
+        if super::out::structured(j.format(), &out)? {
         } else if relabel.is_empty() {
             say!("{}: no label to change", why.label());
         } else {
@@ -78,5 +77,5 @@ pub async fn run(cli: &Cli, dry_run: bool, m: &Mutate, j: &Json) -> Result<ExitC
         &confirmed,
     )
     .await?;
-    report(&outcome, j.json)
+    report(&outcome, j.format())
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use color_eyre::eyre::Result;
 
+use super::out::{Format, Table};
 use crate::cli::{Cli, SloCmd};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Verdict, analyse};
@@ -61,29 +62,61 @@ pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<ExitCode> {
     {
         analysis.burn = queries.burn_alerts(cfg, values);
     }
-    if j.json {
-        say!("{}", serde_json::to_string_pretty(&analysis)?);
-    } else {
-        print(&analysis);
+    if !super::out::structured(j.format(), &analysis)? {
+        print(&analysis, j.format());
     }
     Ok(ExitCode::from(exit_code(analysis.verdict)))
 }
 
-fn print(a: &Analysis) {
+/// The verdict, then a row per objective and the query each ran (`-o wide` puts it in a
+/// column), and a row per burn-rate alert.
+fn print(a: &Analysis, format: Format) {
     say!("verdict {}: {}", a.verdict.label().to_uppercase(), a.reason);
+    let mut t = Table::new(
+        format,
+        &[
+            ("OBJECTIVE", false),
+            ("VERDICT", false),
+            ("CANARY", false),
+            ("STABLE", false),
+            ("PASS IF", false),
+            ("REASON", false),
+            ("QUERY", true),
+        ],
+    );
     for o in &a.objectives {
         let v = |x: Option<f64>| x.map_or("—".to_string(), |x| format_sli(&o.sli, x));
-        say!(
-            "  {:<14} {:<7} canary {:>8} stable {:>8} · pass if {} · {}",
+        t.row(vec![
             format!("{}{}", o.sli, if o.key { " (key)" } else { "" }),
-            o.verdict.label(),
+            o.verdict.label().to_string(),
             v(o.canary),
             v(o.stable),
-            o.comparator,
-            o.reason
-        );
-        say!("  {:<14} query: {}", "", o.query);
+            o.comparator.to_string(),
+            o.reason.clone(),
+            o.query.clone(),
+        ]);
     }
+    t.print("no objectives");
+    // The evidence a CI log keeps: each query as it ran, in its own column under -o wide.
+    if format != Format::Wide {
+        for o in &a.objectives {
+            say!("{} query: {}", o.sli, o.query);
+        }
+    }
+    if a.burn.is_empty() {
+        return;
+    }
+    let mut burns = Table::new(
+        format,
+        &[
+            ("BURN ALERT", false),
+            ("WINDOWS", false),
+            ("LONG", false),
+            ("SHORT", false),
+            ("FIRES ABOVE", false),
+            ("STATE", false),
+        ],
+    );
     for b in &a.burn {
         let burn = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{x:.1}×"));
         let state = if b.firing {
@@ -93,14 +126,15 @@ fn print(a: &Analysis) {
         } else {
             "no data"
         };
-        say!(
-            "  burn {:<7} {}/{}: {} / {} (fires above {}×) {state}",
-            b.severity,
-            b.long,
-            b.short,
+        burns.row(vec![
+            b.severity.clone(),
+            format!("{}/{}", b.long, b.short),
             burn(b.long_burn),
             burn(b.short_burn),
-            b.factor
-        );
+            format!("{}×", b.factor),
+            state.to_string(),
+        ]);
     }
+    say!("");
+    burns.print("");
 }

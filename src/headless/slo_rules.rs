@@ -147,7 +147,7 @@ pub async fn burn_drill(cli: &Cli, d: &BurnDrill) -> Result<ExitCode> {
     let started = Instant::now();
     // With --json, stdout holds the report alone: the progress goes to stderr.
     let progress = |line: String| {
-        if d.j.json {
+        if d.j.format().is_structured() {
             say_err!("{line}");
         } else {
             say!("{line}");
@@ -245,15 +245,13 @@ fn report(
     evidence: String,
     started: Instant,
 ) -> Result<ExitCode> {
-    if d.j.json {
-        let r = DrillReport {
-            group: GROUP.into(),
-            alert: wanted.into(),
-            fired,
-            evidence,
-            waited_seconds: started.elapsed().as_secs(),
-        };
-        say!("{}", serde_json::to_string_pretty(&r)?);
-    }
+    let r = DrillReport {
+        group: GROUP.into(),
+        alert: wanted.into(),
+        fired,
+        evidence,
+        waited_seconds: started.elapsed().as_secs(),
+    };
+    super::out::structured(d.j.format(), &r)?;
     Ok(ExitCode::from(if fired { 0 } else { 1 }))
 }

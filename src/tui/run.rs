@@ -12,7 +12,6 @@ use std::io::IsTerminal;
 use color_eyre::eyre::{Result, WrapErr, bail};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::input::handle_key;
@@ -66,29 +65,9 @@ impl Ended {
     pub fn exit_code(self) -> std::process::ExitCode {
         match self {
             Ended::Quit => std::process::ExitCode::SUCCESS,
-            Ended::Signal(n) => std::process::ExitCode::from(u8::try_from(128 + n).unwrap_or(255)),
+            Ended::Signal(n) => crate::ending::exit_code(n),
         }
     }
-}
-
-/// The signals that end the console, with the terminal restored first.
-const ENDING: [SignalKind; 5] = [
-    SignalKind::hangup(),
-    SignalKind::interrupt(),
-    SignalKind::quit(),
-    SignalKind::user_defined1(),
-    SignalKind::terminate(),
-];
-
-/// The number of the first of `signals` to arrive.
-async fn next_signal(signals: &mut [(Signal, i32)]) -> i32 {
-    let arrivals = signals.iter_mut().map(|(s, number)| {
-        Box::pin(async move {
-            s.recv().await;
-            *number
-        })
-    });
-    futures::future::select_all(arrivals).await.0
 }
 
 /// Open `url` with the desktop's opener (`open` on macOS, `xdg-open` elsewhere), without
@@ -138,13 +117,8 @@ pub async fn run(c: Console) -> Result<Ended> {
     } = c;
     // The log pane tells the time by the header's clock.
     super::logging::set_clock(clock.clone());
-    let mut ending = Vec::with_capacity(ENDING.len());
-    for kind in ENDING {
-        let number = kind.as_raw_value();
-        let s =
-            signal(kind).wrap_err_with(|| format!("installing a handler for signal {number}"))?;
-        ending.push((s, number));
-    }
+    let mut ending =
+        crate::ending::Ending::listen().wrap_err("installing the ending signals' handlers")?;
     let (request_tx, request_rx) = mpsc::channel(8);
     let (update_tx, mut update_rx) = mpsc::channel(256);
     // The operator's task ends once the console is gone (its requests closed): it gives
@@ -241,7 +215,7 @@ pub async fn run(c: Console) -> Result<Ended> {
             }
             _ = clock_tick.tick() => true,
             () = super::logging::arrived() => true,
-            number = next_signal(&mut ending) => return Ok(Ended::Signal(number)),
+            number = ending.next() => return Ok(Ended::Signal(number)),
         };
         if app.quit {
             break;
