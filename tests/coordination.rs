@@ -103,6 +103,7 @@ impl SharedState for Faulty {
 
 fn promote() -> Confirmed {
     Confirmed {
+        seen: None,
         command: Command::Train(TrainCommand::Promote),
         reason: None,
         confirmation: Confirmation::Dialog,
@@ -370,6 +371,7 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
     )
     .await;
     let full = Confirmed {
+        seen: None,
         command: Command::Train(TrainCommand::PromoteFull),
         reason: None,
         confirmation: Confirmation::Typed,
@@ -417,6 +419,7 @@ async fn drift_is_followed_but_never_restarts_an_ended_train_nor_starts_one_by_i
 
     // An ended train whose canary gets nothing is at rest.
     let abort = Confirmed {
+        seen: None,
         command: Command::Train(TrainCommand::Abort),
         reason: Some("done".into()),
         confirmation: Confirmation::Dialog,
@@ -439,6 +442,7 @@ async fn helms_own_rollback_revision_is_never_a_new_canary_whatever_its_descript
     let memory = MemoryState::new(Arc::new(clock.clone()));
     let mut ana = console(&world, &clock, Arc::new(memory), dir.path(), "ana", false).await;
     let back = Confirmed {
+        seen: None,
         command: Command::Train(TrainCommand::Rollback { to_revision: None }),
         reason: Some("p99".into()),
         confirmation: Confirmation::Typed,
@@ -556,6 +560,7 @@ async fn a_follower_learns_from_the_leases_watch_and_asks_for_it_only_once_it_ha
 /// A command by hand, confirmed as the dialog confirms it.
 fn by_hand(command: TrainCommand) -> Confirmed {
     Confirmed {
+        seen: None,
         command: Command::Train(command),
         reason: Some("the release train stops here".into()),
         confirmation: Confirmation::Typed,

@@ -325,6 +325,7 @@ async fn a_rollback_waiting_on_helm_says_so_on_the_status_line_once_a_second_unt
     ));
     requests
         .send(Confirmed {
+            seen: None,
             command: Command::Train(TrainCommand::Rollback { to_revision: None }),
             reason: Some("drill".into()),
             confirmation: Confirmation::Dialog,

@@ -88,6 +88,7 @@ async fn a_release_stuck_pending_upgrade_holds_the_train_until_it_is_resolved() 
     let refused =
         d.op.execute(
             captain::ops::Confirmed {
+                seen: None,
                 command: Command::Train(captain::engine::train::TrainCommand::Promote),
                 reason: None,
                 confirmation: captain::ops::Confirmation::Dialog,
@@ -165,6 +166,7 @@ async fn an_action_the_cluster_does_not_allow_is_unavailable_with_its_reason() {
     let out =
         d.op.execute(
             captain::ops::Confirmed {
+                seen: None,
                 command: Command::Train(captain::engine::train::TrainCommand::Abort),
                 reason: Some("test".into()),
                 confirmation: captain::ops::Confirmation::YesFlag,

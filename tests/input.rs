@@ -304,6 +304,7 @@ async fn a_command_the_train_refuses_says_why_at_the_key_and_opens_no_dialog() {
     );
     press(&mut d, KeyCode::Esc);
     let abort = captain::ops::Confirmed {
+        seen: None,
         command: Command::Train(TrainCommand::Abort),
         reason: Some("drill".into()),
         confirmation: captain::ops::Confirmation::Dialog,

@@ -75,6 +75,7 @@ async fn an_action_and_its_outcome_appear_in_the_log_pane_on_the_headers_clock()
     captain::tui::logging::set_clock(Arc::new(d.clock.clone()));
     d.run_for(20).await;
     let confirmed = Confirmed {
+        seen: None,
         command: Command::Train(TrainCommand::Pause),
         reason: Some("log pane test".into()),
         confirmation: Confirmation::Dialog,
@@ -133,6 +134,7 @@ async fn verdicts_the_breach_main_red_and_green_deletions_and_drivers_are_logged
     captain::tui::logging::set_clock(Arc::new(d.clock.clone()));
     d.run_for(200).await;
     let delete = Confirmed {
+        seen: None,
         command: Command::DeletePreview {
             namespace: "pr-384".into(),
         },

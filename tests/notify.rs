@@ -97,6 +97,7 @@ async fn a_pause_and_a_resume_by_hand_are_posted_and_events_left_out_are_not() {
         (TrainCommand::Resume, "fine after all"),
     ] {
         let confirmed = Confirmed {
+            seen: None,
             command: Command::Train(command),
             reason: Some(reason.into()),
             confirmation: Confirmation::Dialog,

@@ -50,9 +50,12 @@ async fn console(
     support::console(world, clock, shared, dir, user, false).await
 }
 
-fn promote() -> Confirmed {
+/// A promote as `op`'s human confirms it: from the weight they were shown.
+fn promote(op: &Operator) -> Confirmed {
+    let command = Command::Train(TrainCommand::Promote);
     Confirmed {
-        command: Command::Train(TrainCommand::Promote),
+        seen: Some(command.propose(Some(&op.train)).from),
+        command,
         reason: None,
         confirmation: Confirmation::Dialog,
     }
@@ -96,13 +99,13 @@ async fn a_second_console_joins_the_same_train_follows_it_and_does_not_drive() {
     assert!(!b.drives());
     assert!(b.driver().unwrap().starts_with("ana@"), "{:?}", b.driver());
 
-    let out = a.execute(promote(), clock.now()).await.unwrap();
+    let out = a.execute(promote(&a), clock.now()).await.unwrap();
     assert!(out.ok, "{out:?}");
     sees_weight(&mut b, &clock, 25).await;
     assert_eq!(world.backends().cluster.canary_weight().await.unwrap(), 25);
 
     // The follower's own action works from what it now sees.
-    let out = b.execute(promote(), clock.now()).await.unwrap();
+    let out = b.execute(promote(&b), clock.now()).await.unwrap();
     assert!(out.ok, "{out:?}");
     sees_weight(&mut a, &clock, 50).await;
 }
@@ -126,8 +129,8 @@ async fn two_consoles_racing_on_the_train_state_one_wins_and_the_other_is_told()
             break;
         }
         let (x, y) = tokio::join!(
-            a.execute(promote(), clock.now()),
-            b.execute(promote(), clock.now())
+            a.execute(promote(&a), clock.now()),
+            b.execute(promote(&b), clock.now())
         );
         let (x, y) = (x.unwrap(), y.unwrap());
         assert!(
@@ -198,4 +201,40 @@ async fn when_the_driving_console_quits_or_goes_silent_the_other_takes_over() {
     a.tick(clock.now()).await.unwrap();
     assert!(a.drives(), "ana took over from a silent ben");
     assert!(matches!(a.train.status, Status::Progressing));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promote_confirmed_at_25_is_refused_once_another_console_took_the_train_to_50() {
+    let server = server().await;
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = console(&server, &world, &clock, dir.path(), "ana").await;
+    let mut b = console(&server, &world, &clock, dir.path(), "ben").await;
+    let out = a.execute(promote(&a), clock.now()).await.unwrap();
+    assert!(out.ok, "{out:?}");
+    let weight = a.train.weight;
+    sees_weight(&mut b, &clock, weight).await;
+    // Both humans are shown the train at `weight` and both confirm a promote.
+    let (ana, ben) = (promote(&a), promote(&b));
+    assert_eq!(ana.seen, ben.seen);
+    let out = a.execute(ana, clock.now()).await.unwrap();
+    assert!(out.ok, "{out:?}");
+    let moved = a.train.weight;
+    assert!(moved > weight);
+    sees_weight(&mut b, &clock, moved).await;
+    // Ben's promote was confirmed from `weight`: carried out now it would skip a step.
+    let out = b.execute(ben, clock.now()).await.unwrap();
+    assert!(!out.ok, "{out:?}");
+    assert!(
+        out.message.starts_with(&format!(
+            "lost a race: summit is at {moved} % now, not at {weight} % as confirmed"
+        )),
+        "{out:?}"
+    );
+    assert_eq!(
+        world.backends().cluster.canary_weight().await.unwrap(),
+        moved,
+        "nothing moved"
+    );
 }

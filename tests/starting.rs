@@ -64,6 +64,7 @@ async fn an_unstarted_train_is_retried_refuses_commands_and_still_measures_the_s
 
     request_tx
         .send(Confirmed {
+            seen: None,
             command: Command::Train(TrainCommand::Rollback { to_revision: None }),
             reason: Some("p99".into()),
             confirmation: Confirmation::Typed,

@@ -77,6 +77,7 @@ pub fn confirm(command: Command, proposal: &Proposal, m: &Mutate) -> Result<Conf
             command,
             reason,
             confirmation: Confirmation::YesFlag,
+            seen: Some(proposal.from.clone()),
         });
     }
     let stdin = std::io::stdin();
@@ -132,6 +133,7 @@ pub fn confirm(command: Command, proposal: &Proposal, m: &Mutate) -> Result<Conf
         command,
         reason,
         confirmation,
+        seen: Some(proposal.from.clone()),
     })
 }
 

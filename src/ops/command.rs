@@ -58,6 +58,10 @@ pub struct Confirmed {
     pub command: Command,
     pub reason: Option<String>,
     pub confirmation: Confirmation,
+    /// Where the human was told the command starts from (the proposal's `from`, "25 %"),
+    /// when they were told. A command whose start has moved since (another console acted
+    /// meanwhile) is refused as a lost race, never carried further than was confirmed.
+    pub seen: Option<String>,
 }
 
 /// A change to the plan's progress, as a human asks for it.

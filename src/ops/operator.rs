@@ -831,6 +831,9 @@ impl Operator {
                 "read-only: no action is allowed".into(),
             ));
         }
+        if let Some(why) = moved_since_seen(&c, &proposal) {
+            return Ok(Outcome::refused(action, &proposal.target, why));
+        }
         if let Some(why) = self.denied.get(&action) {
             return Ok(Outcome::refused(
                 action,
@@ -1005,4 +1008,16 @@ impl Operator {
             Err(e) => Err(format!("{namespace}: {e}")),
         }
     }
+}
+
+/// Why `c` is refused when what it starts from is no longer what the human confirmed.
+pub(crate) fn moved_since_seen(c: &Confirmed, now: &super::Proposal) -> Option<String> {
+    let seen = c.seen.as_deref()?;
+    (seen != now.from).then(|| {
+        format!(
+            "lost a race: {} is at {} now, not at {seen} as confirmed; nothing was done, look \
+             again",
+            now.target, now.from
+        )
+    })
 }

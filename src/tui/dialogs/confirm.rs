@@ -106,6 +106,7 @@ impl ConfirmDialog {
             return Answer::Pending;
         }
         Answer::Confirm(Confirmed {
+            seen: Some(self.proposal.from.clone()),
             command: self.command.clone(),
             reason: (!reason.is_empty()).then_some(reason),
             confirmation: if self.proposal.typed.is_some() {
