@@ -29,6 +29,10 @@
 //! `kdash` on PATH (`cargo install kdash --locked`) is run the same way, against the same
 //! server, for the ratio; when it is absent the bench says so and skips the ratio.
 //!
+//! Then 50,000 previews (this build and the one before, paused), and the memory each preview
+//! costs between 10 and 10,000 and between 10,000 and 50,000: the same figure twice when
+//! memory grows linearly (`LIVE_CONSOLE_SKIP_50K=1` leaves it out).
+//!
 //! The binary is not built here: when `target/release/captain` is missing this says so and
 //! exits successfully. `LIVE_CONSOLE_RUNS` (default 3) sets the runs per world and program;
 //! medians are printed with the spread (lowest–highest).
@@ -38,6 +42,7 @@
 mod kube_support;
 #[path = "../tests/kube_tests_support/mod.rs"]
 mod kube_tests_support;
+mod proc_support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -54,6 +59,7 @@ use serde_json::{Value, json};
 
 use kube_support::ApiServer;
 use kube_tests_support::{http_route, put_release};
+use proc_support::{clock_ticks_per_second, stat_ticks, status_kib};
 
 /// A first frame later than this is a failure, not a measurement.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -69,7 +75,7 @@ const BUDGET_RSS_MB: f64 = 40.0;
 const BUDGET_CPU_S: f64 = 0.4;
 const BUDGET_KDASH_RATIO: f64 = 0.45;
 
-type Error = Box<dyn std::error::Error>;
+use proc_support::Error;
 
 // --- the world ----------------------------------------------------------------------------
 
@@ -332,19 +338,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 // --- /proc ------------------------------------------------------------------------------------
 
-/// (comm, utime, stime) in clock ticks from a `/proc/.../stat` file.
-fn stat_ticks(path: &str) -> Result<(String, u64, u64), Error> {
-    let stat = std::fs::read_to_string(path)?;
-    let open = stat.find('(').ok_or("no comm in stat")?;
-    let close = stat.rfind(')').ok_or("no comm in stat")?;
-    let comm = stat[open + 1..close].to_string();
-    // After the comm: state is field 3, utime 14 and stime 15.
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    let utime = fields.get(11).ok_or("short stat")?.parse()?;
-    let stime = fields.get(12).ok_or("short stat")?.parse()?;
-    Ok((comm, utime, stime))
-}
-
 /// Per-thread (utime, stime, voluntary context switches, i.e. wake-ups) keyed by
 /// "tid comm".
 fn thread_ticks(pid: u32) -> BTreeMap<String, (u64, u64, u64)> {
@@ -366,26 +359,6 @@ fn thread_ticks(pid: u32) -> BTreeMap<String, (u64, u64, u64)> {
         }
     }
     out
-}
-
-/// Kilobytes from a `/proc/<pid>/status` line such as `VmHWM:   12345 kB`.
-fn status_kib(pid: u32, field: &str) -> Result<u64, Error> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("no {field} in /proc/{pid}/status").into())
-}
-
-fn clock_ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 // --- one run ----------------------------------------------------------------------------------
@@ -729,13 +702,52 @@ fn main() -> Result<(), Error> {
         .worker_threads(1)
         .enable_all()
         .build()?;
+    // Peak RSS (MB, median) of each captain build at each number of previews, paused.
+    let mut rss: BTreeMap<(String, usize), f64> = BTreeMap::new();
+    let mut keep = |all: &[Figures], previews: usize| {
+        for f in all.iter().filter(|f| !f.program.kdash) {
+            rss.insert((f.program.name.clone(), previews), f.rss_mb().median);
+        }
+    };
     for train in [Train::Paused, Train::Progressing] {
         let mut programs = captains.clone();
         programs.extend(kdash.clone());
         let all = alternate(&rt, &programs, 10_000, train, runs, hz);
         print_world(&format!("10,000 previews, {}:", train.label()), &all);
+        if train == Train::Paused {
+            keep(&all, 10_000);
+        }
     }
     let all = alternate(&rt, &captains, 10, Train::Paused, runs, hz);
     print_world("10 previews, paused train:", &all);
+    keep(&all, 10);
+    if std::env::var_os("LIVE_CONSOLE_SKIP_50K").is_none() {
+        let all = alternate(&rt, &captains, 50_000, Train::Paused, runs, hz);
+        print_world("50,000 previews, paused train:", &all);
+        keep(&all, 50_000);
+        print_per_preview(&captains, &rss);
+    }
     Ok(())
+}
+
+/// Memory per preview between 10 and 10,000 previews and between 10,000 and 50,000: the
+/// same figure twice when memory grows linearly with the previews.
+fn print_per_preview(captains: &[Program], rss: &BTreeMap<(String, usize), f64>) {
+    println!(
+        "
+memory per preview (peak RSS, paused train):"
+    );
+    for p in captains {
+        let at = |n: usize| rss.get(&(p.name.clone(), n)).copied();
+        let (Some(small), Some(mid), Some(large)) = (at(10), at(10_000), at(50_000)) else {
+            continue;
+        };
+        let per = |a: f64, b: f64, n: f64| (b - a) * 1e6 / n;
+        println!(
+            "  {:<11} 10 → 10,000: {:.0} bytes a preview; 10,000 → 50,000: {:.0} bytes a preview",
+            p.name,
+            per(small, mid, 9_990.0),
+            per(mid, large, 40_000.0)
+        );
+    }
 }

@@ -1,0 +1,36 @@
+//! What `/proc` says of a process, for the benches that run the real binary.
+
+pub type Error = Box<dyn std::error::Error>;
+
+/// (comm, utime, stime) in clock ticks from a `/proc/.../stat` file.
+pub fn stat_ticks(path: &str) -> Result<(String, u64, u64), Error> {
+    let stat = std::fs::read_to_string(path)?;
+    let open = stat.find('(').ok_or("no comm in stat")?;
+    let close = stat.rfind(')').ok_or("no comm in stat")?;
+    let comm = stat[open + 1..close].to_string();
+    // After the comm: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let utime = fields.get(11).ok_or("short stat")?.parse()?;
+    let stime = fields.get(12).ok_or("short stat")?.parse()?;
+    Ok((comm, utime, stime))
+}
+
+/// Kilobytes from a `/proc/<pid>/status` line such as `VmHWM:   12345 kB`.
+pub fn status_kib(pid: u32, field: &str) -> Result<u64, Error> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("no {field} in /proc/{pid}/status").into())
+}
+
+pub fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
