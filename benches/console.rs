@@ -24,6 +24,8 @@
 //! The binary is not built here: when `target/release/captain` is missing this says so and
 //! exits successfully.
 
+mod proc_support;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -32,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
-type Error = Box<dyn std::error::Error>;
+use proc_support::{Error, clock_ticks_per_second, stat_ticks, status_kib};
 
 /// `target/release/captain`, when it has been built.
 fn release_binary() -> Option<PathBuf> {
@@ -249,47 +251,12 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Kilobytes from a `/proc/<pid>/status` line such as `VmHWM:   12345 kB`.
-fn status_kib(pid: u32, field: &str) -> Result<u64, Error> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("no {field} in /proc/{pid}/status").into())
-}
-
 /// User and system CPU time of the whole process, every thread included.
 fn cpu_time(pid: u32) -> Result<Duration, Error> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .ok_or("a /proc stat line without its command name")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the name: state is field 3 of proc(5); utime and stime are 14 and 15.
-    let ticks = |i: usize| -> Result<u64, Error> {
-        Ok(fields
-            .get(i - 3)
-            .ok_or("a short /proc stat line")?
-            .parse::<u64>()?)
-    };
-    let total = ticks(14)? + ticks(15)?;
+    let (_, user, system) = stat_ticks(&format!("/proc/{pid}/stat"))?;
     Ok(Duration::from_secs_f64(
-        total as f64 / clock_ticks_per_second(),
+        (user + system) as f64 / clock_ticks_per_second(),
     ))
-}
-
-/// `getconf CLK_TCK`: 100 on every Linux in use, asked rather than assumed.
-fn clock_ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// Context switches of every thread of the process: how often it woke.

@@ -108,6 +108,39 @@ impl Console {
     }
 }
 
+/// A canary of `summit` under way at 25 % in `prod` (revisions 6 and 7), as a console
+/// joining it finds it.
+fn canary_at_25(server: &kube_support::ApiServer) {
+    server.put_namespace(
+        "prod",
+        &[],
+        chrono::Utc::now() - chrono::Duration::days(400),
+    );
+    kube_tests_support::put_release(server, "summit", 6, "superseded", true);
+    kube_tests_support::put_release(server, "summit", 7, "deployed", true);
+    server.put_object(kube_tests_support::http_route(75, 25));
+}
+
+/// captain.toml for `summit` in `prod` in `dir` (GitHub and Prometheus at a closed port,
+/// the timeout `budget`, then `extra`), and the repository's slo.yml measured every
+/// `interval`.
+fn live_config(dir: &std::path::Path, budget: &str, interval: &str, extra: &str) {
+    std::fs::write(
+        dir.join("captain.toml"),
+        format!(
+            "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
+             [github]\napi_url = \"http://127.0.0.1:9\"\n\
+             [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
+             [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"{budget}\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    let slo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"))
+        .unwrap()
+        .replace("interval: 30s", &format!("interval: {interval}"));
+    std::fs::write(dir.join("slo.yml"), slo).unwrap();
+}
+
 impl Drop for Console {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -301,28 +334,10 @@ fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rew
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(kube_support::ApiServer::start());
     // A canary under way at 25 %, as a console joining it finds it.
-    server.put_namespace(
-        "prod",
-        &[],
-        chrono::Utc::now() - chrono::Duration::days(400),
-    );
-    kube_tests_support::put_release(&server, "summit", 6, "superseded", true);
-    kube_tests_support::put_release(&server, "summit", 7, "deployed", true);
-    server.put_object(kube_tests_support::http_route(75, 25));
+    canary_at_25(&server);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("captain.toml"),
-        "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
-         [github]\napi_url = \"http://127.0.0.1:9\"\n\
-         [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
-         [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"3s\"\n",
-    )
-    .unwrap();
     // Measured every second, so the test sees the next measurement soon.
-    let slo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"))
-        .unwrap()
-        .replace("interval: 30s", "interval: 1s");
-    std::fs::write(dir.path().join("slo.yml"), slo).unwrap();
+    live_config(dir.path(), "3s", "1s", "");
     let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
     // Wide enough for the header to hold every note beside "auto-rollback OFF" (no
     // metrics here).
@@ -461,33 +476,15 @@ fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_th
             .await;
         hook
     });
-    server.put_namespace(
-        "prod",
-        &[],
-        chrono::Utc::now() - chrono::Duration::days(400),
-    );
-    kube_tests_support::put_release(&server, "summit", 6, "superseded", true);
-    kube_tests_support::put_release(&server, "summit", 7, "deployed", true);
-    server.put_object(kube_tests_support::http_route(75, 25));
+    canary_at_25(&server);
     let dir = tempfile::tempdir().unwrap();
     kube_tests_support::fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");
-    std::fs::write(
-        dir.path().join("captain.toml"),
-        format!(
-            "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
-             [github]\napi_url = \"http://127.0.0.1:9\"\n\
-             [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
-             [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"5s\"\n\
-             [notify]\nurl = \"{}/hook\"\n",
-            hook.uri()
-        ),
-    )
-    .unwrap();
-    std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"),
-        dir.path().join("slo.yml"),
-    )
-    .unwrap();
+    live_config(
+        dir.path(),
+        "5s",
+        "30s",
+        &format!("[notify]\nurl = \"{}/hook\"\n", hook.uri()),
+    );
     let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
     // The fake helm first on PATH.
     let path = format!(

@@ -50,6 +50,33 @@ async fn console(
     support::console(world, clock, shared, dir, user, false).await
 }
 
+/// The test API server, one clock and demo world, and two consoles on them: ana's and ben's.
+struct Pair {
+    server: ApiServer,
+    clock: ManualClock,
+    world: World,
+    dir: tempfile::TempDir,
+    a: Operator,
+    b: Operator,
+}
+
+async fn pair() -> Pair {
+    let server = server().await;
+    let clock = ManualClock::new(Utc::now());
+    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let a = console(&server, &world, &clock, dir.path(), "ana").await;
+    let b = console(&server, &world, &clock, dir.path(), "ben").await;
+    Pair {
+        server,
+        clock,
+        world,
+        dir,
+        a,
+        b,
+    }
+}
+
 /// A promote as `op`'s human confirms it: from the weight they were shown.
 fn promote(op: &Operator) -> Confirmed {
     let command = Command::Train(TrainCommand::Promote);
@@ -112,12 +139,14 @@ async fn a_second_console_joins_the_same_train_follows_it_and_does_not_drive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_consoles_racing_on_the_train_state_one_wins_and_the_other_is_told() {
-    let server = server().await;
-    let clock = ManualClock::new(Utc::now());
-    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = console(&server, &world, &clock, dir.path(), "ana").await;
-    let mut b = console(&server, &world, &clock, dir.path(), "ben").await;
+    let Pair {
+        server: _server,
+        clock,
+        world,
+        dir,
+        mut a,
+        mut b,
+    } = pair().await;
     let mut wins = BTreeMap::new();
     for round in 0..5u8 {
         let weight = a.train.weight;
@@ -170,12 +199,14 @@ async fn two_consoles_racing_on_the_train_state_one_wins_and_the_other_is_told()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_driving_console_quits_or_goes_silent_the_other_takes_over() {
-    let server = server().await;
-    let clock = ManualClock::new(Utc::now());
-    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = console(&server, &world, &clock, dir.path(), "ana").await;
-    let mut b = console(&server, &world, &clock, dir.path(), "ben").await;
+    let Pair {
+        server: _server,
+        clock,
+        world: _world,
+        dir: _dir,
+        mut a,
+        mut b,
+    } = pair().await;
     a.tick(clock.now()).await.unwrap();
     b.tick(clock.now()).await.unwrap();
     assert!(a.drives() && !b.drives());
@@ -205,12 +236,14 @@ async fn when_the_driving_console_quits_or_goes_silent_the_other_takes_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promote_confirmed_at_25_is_refused_once_another_console_took_the_train_to_50() {
-    let server = server().await;
-    let clock = ManualClock::new(Utc::now());
-    let world = World::new(Scenario::Steady, 1, Arc::new(clock.clone()));
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = console(&server, &world, &clock, dir.path(), "ana").await;
-    let mut b = console(&server, &world, &clock, dir.path(), "ben").await;
+    let Pair {
+        server: _server,
+        clock,
+        world,
+        dir: _dir,
+        mut a,
+        mut b,
+    } = pair().await;
     let out = a.execute(promote(&a), clock.now()).await.unwrap();
     assert!(out.ok, "{out:?}");
     let weight = a.train.weight;
