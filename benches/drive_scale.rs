@@ -102,7 +102,7 @@ fn spawn(
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("drive.stderr"))?)
         .spawn()?)
 }
 
@@ -123,6 +123,8 @@ struct Run {
     up: Duration,
     hwm_mb: f64,
     window_cpu_s: f64,
+    /// API requests from exec until every release is driven, and over the window.
+    to_start: BTreeMap<(String, String), usize>,
     requests: BTreeMap<(String, String), usize>,
 }
 
@@ -141,6 +143,7 @@ fn run_once(rt: &tokio::runtime::Runtime, binary: &Path, n: usize, hz: f64) -> R
     let measured = (|| -> Result<Run, Error> {
         let (_, u0, s0) = stat_ticks(&format!("/proc/{pid}/stat"))?;
         let before = server.request_counts();
+        let to_start = before.clone();
         std::thread::sleep(WINDOW);
         let (_, u1, s1) = stat_ticks(&format!("/proc/{pid}/stat"))?;
         let after = server.request_counts();
@@ -155,13 +158,18 @@ fn run_once(rt: &tokio::runtime::Runtime, binary: &Path, n: usize, hz: f64) -> R
             up,
             hwm_mb: status_kib(pid, "VmHWM")? as f64 * 1024.0 / 1e6,
             window_cpu_s: (u1 + s1).saturating_sub(u0 + s0) as f64 / hz,
+            to_start,
             requests,
         })
     })();
     let _ = child.kill();
     let _ = child.wait();
     drop(server);
-    measured
+    measured.map_err(|e| {
+        let said = std::fs::read_to_string(dir.path().join("drive.stderr")).unwrap_or_default();
+        let tail: Vec<&str> = said.lines().rev().take(5).collect();
+        format!("{e}; the driver said last: {tail:?}").into()
+    })
 }
 
 fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
@@ -228,15 +236,26 @@ fn main() -> Result<(), Error> {
             verdict(core <= BUDGET_CORE_PERCENT)
         );
         if let Some(last) = runs.last() {
-            let line: Vec<String> = last
-                .requests
-                .iter()
-                .map(|((verb, resource), n)| format!("{verb} {resource} {n}"))
-                .collect();
+            let line = |counts: &BTreeMap<(String, String), usize>| {
+                let all: Vec<String> = counts
+                    .iter()
+                    .map(|((verb, resource), n)| format!("{verb} {resource} {n}"))
+                    .collect();
+                if all.is_empty() {
+                    "none".to_string()
+                } else {
+                    all.join(", ")
+                }
+            };
+            println!(
+                "  {:<11} requests until all are driven (last run): {}",
+                "",
+                line(&last.to_start)
+            );
             println!(
                 "  {:<11} requests in the 20 s (last run): {}",
                 "",
-                line.join(", ")
+                line(&last.requests)
             );
         }
     }
