@@ -167,6 +167,7 @@ fn legacy_journal(n: u64) -> (tempfile::TempDir, PathBuf) {
             seq,
             time: t,
             entry: entry(Phase::Intent, &format!("a{seq}")),
+            otel: None,
             prev: prev.clone(),
             hash: String::new(),
         };
