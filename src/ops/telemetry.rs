@@ -168,6 +168,16 @@ fn ci_parent() -> Context {
 }
 
 impl Telemetry {
+    /// Spans from `provider`'s tracer, roots of their own traces.
+    #[cfg(test)]
+    pub(crate) fn from_provider(provider: &SdkTracerProvider, release: &str) -> Self {
+        Telemetry {
+            tracer: provider.tracer("captain"),
+            parent: Context::new(),
+            release: release.to_string(),
+        }
+    }
+
     /// The same exporter, for the actions of `release`.
     pub fn for_release(mut self, release: &str) -> Self {
         self.release = release.to_string();
