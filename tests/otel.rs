@@ -329,3 +329,23 @@ fn an_endpoint_that_is_not_an_http_url_is_an_error_at_its_place_in_captain_toml(
     assert!(stderr.contains("captain.toml:2:12"), "{}", text(&o));
     assert!(stderr.contains("not an http(s) URL"), "{}", text(&o));
 }
+
+#[test]
+fn a_traceparent_that_does_not_parse_is_warned_about_and_the_span_is_a_root() {
+    let collector = Collector::start();
+    let state = state_with_otel(&collector.url);
+    let o = captain(
+        state.path(),
+        ROLLBACK,
+        &[("TRACEPARENT", "00-not-a-trace-01")],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("is not a W3C traceparent"), "{}", text(&o));
+    let spans = collector.spans();
+    let (_, span) = spans
+        .iter()
+        .find(|(_, s)| s.name == "captain.rollback")
+        .unwrap_or_else(|| panic!("spans: {spans:?}"));
+    assert!(span.parent_span_id.is_empty(), "{span:?}");
+}
