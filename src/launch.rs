@@ -55,6 +55,13 @@ impl Settings {
             config.timeouts.budget = timeout;
         }
         let read_only = cli.read_only || config.ui.read_only;
+        if let Some(otel) = &config.otel {
+            let dir = config_path
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new(""));
+            crate::ops::telemetry::install(otel, dir, &config.release.name)?;
+        }
         Ok(Settings {
             config,
             config_path,
@@ -280,6 +287,10 @@ impl Session {
             )
         };
         let mut journal = Journal::open(&path).wrap_err_with(cannot_use)?;
+        journal.trace_to(
+            crate::ops::telemetry::current()
+                .map(|t| t.for_release(&self.settings.config.release.name)),
+        );
         // A live release keeps the journal's head in its shared ConfigMap too, and a
         // journal the cluster's copy says is cut short is not written to (docs/architecture.md,
         // "The audit journal"). A watching console writes nothing, the copy included.

@@ -59,6 +59,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             LAST_WORDS.as_secs()
         );
     }
+    // Every action's span, to the collector of `[otel]` if there is one.
+    captain::ops::telemetry::finish(captain::ops::telemetry::FLUSH).await;
     code
 }
 

@@ -27,6 +27,9 @@ pub struct AppConfig {
     /// Where breaches, rollbacks, pauses and resumes are posted, if anywhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyConfig>,
+    /// Where every action's span is exported (OTLP/HTTP), if anywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otel: Option<OtelConfig>,
     /// Action name → key, e.g. `rollback = "ctrl-r"`; see `docs/keybindings.md`.
     #[serde(deserialize_with = "super::checks::key_bindings")]
     pub keys: BTreeMap<String, String>,
@@ -347,6 +350,29 @@ impl std::fmt::Debug for NotifyConfig {
             .field("events", &self.events)
             .finish()
     }
+}
+
+/// `[otel]`: an OTLP/HTTP collector that receives one span per journalled action (see
+/// `docs/configuration.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtelConfig {
+    /// The collector's base URL; spans are posted to `<endpoint>/v1/traces`.
+    #[serde(deserialize_with = "super::checks::url")]
+    pub endpoint: String,
+    /// `KEY=VALUE` lines of resource attributes, relative to the config file.
+    #[serde(default = "default_resource_attrs")]
+    pub resource_attrs: PathBuf,
+    #[serde(default = "default_service_name")]
+    pub service_name: String,
+}
+
+fn default_resource_attrs() -> PathBuf {
+    ".ci/otel/resource-attrs.env".into()
+}
+
+fn default_service_name() -> String {
+    "captain".into()
 }
 
 fn webhook_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::outcome::Outcome;
+use super::telemetry::{Action, ActionSpan, SpanIds, Telemetry};
 
 /// The hash that the first record points back to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -103,6 +104,22 @@ pub use head::{Head, HeadFile, HeadStore, head_path, read_head};
 pub use verify::{HeadCheck, Verified, check_head_at, verify, verify_chain};
 
 impl Entry {
+    /// What the action's span says of it (`ops::telemetry`).
+    fn action(&self) -> Action<'_> {
+        Action {
+            name: &self.action,
+            target: &self.target,
+            from: &self.from,
+            to: &self.to,
+            actor: &self.actor.os_user,
+            github: self.actor.github.as_deref(),
+            automatic: self.actor.automatic,
+            confirmation: &self.confirmation,
+            reason: self.reason.as_deref(),
+            journal_trace_id: &self.trace_id,
+        }
+    }
+
     /// The entry with control characters escaped in every text, the SLO snapshot's
     /// included: targets, reasons and results can carry a server's words, and `audit show`
     /// prints them to a terminal.
@@ -157,6 +174,9 @@ pub struct Record {
     pub time: DateTime<Utc>,
     #[serde(flatten)]
     pub entry: Entry,
+    /// The OpenTelemetry span of the action, when `[otel]` exported it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub otel: Option<SpanIds>,
     pub prev: String,
     pub hash: String,
 }
@@ -250,6 +270,7 @@ pub enum AuditError {
 #[must_use = "a begun action is settled (Journal::settle), or its outcome is never journalled"]
 pub struct Begun {
     intent: Entry,
+    span: Option<ActionSpan>,
 }
 
 impl Begun {
@@ -264,6 +285,7 @@ pub struct Journal {
     next_seq: u64,
     last_hash: String,
     heads: Vec<Box<dyn HeadStore>>,
+    telemetry: Option<Telemetry>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -307,6 +329,7 @@ impl Journal {
             next_seq,
             last_hash,
             heads: vec![Box::new(HeadFile::beside(path))],
+            telemetry: super::telemetry::current(),
         };
         if verified.head != HeadCheck::Matches {
             journal.keep_head()?;
@@ -326,6 +349,12 @@ impl Journal {
         self.store_head(last, &head)
     }
 
+    /// Export every action's span through `telemetry` (`[otel]`), or none; a journal opens
+    /// with the process's.
+    pub fn trace_to(&mut self, telemetry: Option<Telemetry>) {
+        self.telemetry = telemetry;
+    }
+
     /// The sequence number and hash of the last record.
     pub fn head(&self) -> Head {
         Head {
@@ -340,8 +369,10 @@ impl Journal {
     /// whatever clock drives the engine (the demo's runs faster): an audit trail is about
     /// when people acted.
     pub fn begin(&mut self, intent: Entry) -> Result<Begun, AuditError> {
-        self.append(intent.clone(), Utc::now())?;
-        Ok(Begun { intent })
+        let span = self.telemetry.as_ref().map(|t| t.begin(intent.action()));
+        let ids = span.as_ref().map(ActionSpan::ids);
+        self.write(intent.clone(), Utc::now(), ids)?;
+        Ok(Begun { intent, span })
     }
 
     /// Journal what became of a begun action, log it, and say so.
@@ -350,7 +381,7 @@ impl Journal {
         begun: Begun,
         result: Result<String, String>,
     ) -> Result<Outcome, AuditError> {
-        let Begun { intent } = begun;
+        let Begun { intent, span } = begun;
         let (ok, message) = match result {
             Ok(m) => (true, m),
             Err(m) => (false, m),
@@ -364,7 +395,11 @@ impl Journal {
             }),
             ..intent.clone()
         };
-        self.append(outcome, Utc::now())?;
+        let ids = span.as_ref().map(ActionSpan::ids);
+        self.write(outcome, Utc::now(), ids)?;
+        if let Some(span) = span {
+            span.end(ok, &message);
+        }
         let line = format!(
             "{} {} ({} → {}): {message}",
             intent.action, intent.target, intent.from, intent.to
@@ -386,19 +421,40 @@ impl Journal {
 
     /// A record that answers an intent journalled earlier, by a process that did not live
     /// to settle it (a rollback found interrupted at start), stamped as `begin` stamps.
+    /// Its span starts and ends here: the intent's was never exported.
     pub fn answer(&mut self, outcome: Entry) -> Result<Record, AuditError> {
-        self.append(outcome, Utc::now())
+        let span = self.telemetry.as_ref().map(|t| t.begin(outcome.action()));
+        let record = self.write(
+            outcome.clone(),
+            Utc::now(),
+            span.as_ref().map(ActionSpan::ids),
+        )?;
+        if let Some(span) = span {
+            let result = outcome.result.as_deref().unwrap_or_default();
+            span.end(!result.starts_with("failed"), result);
+        }
+        Ok(record)
     }
 
     /// Append one record and flush it to disk before returning: an intent is on disk
     /// before the action it announces starts. The head is kept after the record is on
     /// disk; if it cannot be, the record stays and the error says so.
     pub fn append(&mut self, entry: Entry, time: DateTime<Utc>) -> Result<Record, AuditError> {
+        self.write(entry, time, None)
+    }
+
+    fn write(
+        &mut self,
+        entry: Entry,
+        time: DateTime<Utc>,
+        otel: Option<SpanIds>,
+    ) -> Result<Record, AuditError> {
         let mut record = Record {
             v: Some(RECORD_VERSION),
             seq: self.next_seq,
             time,
             entry: entry.escaped(),
+            otel,
             prev: self.last_hash.clone(),
             hash: String::new(),
         };

@@ -17,6 +17,7 @@ pub mod probes;
 pub mod progress;
 pub mod sentinel;
 pub mod starting;
+pub mod telemetry;
 
 pub use action::ActionKind;
 pub use command::{Command, Confirmation, Confirmed, Proposal};

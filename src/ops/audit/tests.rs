@@ -167,6 +167,7 @@ fn legacy_journal(n: u64) -> (tempfile::TempDir, PathBuf) {
             seq,
             time: t,
             entry: entry(Phase::Intent, &format!("a{seq}")),
+            otel: None,
             prev: prev.clone(),
             hash: String::new(),
         };
@@ -269,4 +270,96 @@ fn a_truncated_journal_is_not_appended_to() {
     std::fs::remove_file(&path).unwrap();
     let err = Journal::open(&path).unwrap_err().to_string();
     assert!(err.contains("all 2 records are missing"), "{err}");
+}
+
+/// Spans as the exporter receives them, kept in memory.
+#[derive(Debug, Clone, Default)]
+struct Kept(std::sync::Arc<std::sync::Mutex<Vec<opentelemetry_sdk::trace::SpanData>>>);
+
+impl opentelemetry_sdk::trace::SpanExporter for Kept {
+    async fn export(
+        &self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
+fn traced_journal() -> (tempfile::TempDir, PathBuf, Journal, Kept) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let kept = Kept::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(kept.clone())
+        .build();
+    let mut j = Journal::open(&path).unwrap();
+    j.trace_to(Some(Telemetry::from_provider(&provider, "summit")));
+    (dir, path, j, kept)
+}
+
+fn attribute(span: &opentelemetry_sdk::trace::SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+#[test]
+fn a_failed_action_is_a_span_with_status_error_and_its_records_carry_the_span_ids() {
+    let (_dir, path, mut j, kept) = traced_journal();
+    let begun = j.begin(entry(Phase::Intent, "rollback")).unwrap();
+    assert!(
+        kept.0.lock().unwrap().is_empty(),
+        "the span ends with the outcome"
+    );
+    j.settle(begun, Err("helm rollback exited 1".into()))
+        .unwrap();
+
+    let spans = kept.0.lock().unwrap().clone();
+    assert_eq!(spans.len(), 1);
+    let span = &spans[0];
+    assert_eq!(span.name, "captain.rollback");
+    assert_eq!(
+        span.status,
+        opentelemetry::trace::Status::error("helm rollback exited 1")
+    );
+    assert_eq!(attribute(span, "captain.result").as_deref(), Some("failed"));
+    assert_eq!(
+        attribute(span, "captain.release").as_deref(),
+        Some("summit")
+    );
+    assert_eq!(
+        attribute(span, "captain.journal.trace_id").as_deref(),
+        Some("t1")
+    );
+
+    let verified = verify_chain(&path).unwrap();
+    assert_eq!(verified.records.len(), 2);
+    for r in &verified.records {
+        let ids = r.otel.as_ref().expect("span ids in the record");
+        assert_eq!(ids.trace_id, span.span_context.trace_id().to_string());
+        assert_eq!(ids.span_id, span.span_context.span_id().to_string());
+    }
+    assert_eq!(verified.head, HeadCheck::Matches);
+}
+
+#[test]
+fn an_answered_intent_is_a_span_of_its_own_ended_with_the_answer() {
+    let (_dir, path, mut j, kept) = traced_journal();
+    let mut outcome = entry(Phase::Outcome, "rollback");
+    outcome.result = Some("ok: rollback finished after restart".into());
+    j.answer(outcome).unwrap();
+    let spans = kept.0.lock().unwrap().clone();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].status, opentelemetry::trace::Status::Ok);
+    assert_eq!(
+        attribute(&spans[0], "captain.result").as_deref(),
+        Some("ok")
+    );
+    let records = verify_chain(&path).unwrap().records;
+    assert_eq!(
+        records[0].otel.as_ref().map(|o| o.span_id.clone()),
+        Some(spans[0].span_context.span_id().to_string())
+    );
 }

@@ -163,14 +163,14 @@ fn release_train(e: &Evidence) -> String {
     let mut s = String::from("# Release train: who, what, why, when\n\n");
     let _ = writeln!(
         s,
-        "| time (UTC) | who | action | target | from → to | why | confirmed by | result | trace id |"
+        "| time (UTC) | who | action | target | from → to | why | confirmed by | result | trace id | OpenTelemetry trace |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for r in e.records.iter().filter(|r| r.entry.phase == Phase::Outcome) {
         let x = &r.entry;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} → {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} → {} | {} | {} | {} | `{}` | {} |",
             r.time.format("%Y-%m-%d %H:%M:%S"),
             cell(&x.actor.label()),
             x.action,
@@ -180,7 +180,10 @@ fn release_train(e: &Evidence) -> String {
             cell(x.reason.as_deref().unwrap_or("—")),
             x.confirmation,
             cell(x.result.as_deref().unwrap_or("—")),
-            x.trace_id
+            x.trace_id,
+            r.otel
+                .as_ref()
+                .map_or_else(|| "—".to_string(), |o| format!("`{}`", o.trace_id))
         );
     }
     s
