@@ -269,6 +269,10 @@ pub enum PreviewsCmd {
         /// Stale when older than this (default: the configured TTL).
         #[arg(long, value_name = "DUR")]
         older_than: Option<crate::config::Span>,
+        /// Also delete the orphans, whatever their age: the previews whose pull request
+        /// was merged or closed (as the Previews panel flags them).
+        #[arg(long)]
+        orphaned: bool,
         /// Say what would be deleted, delete nothing.
         #[arg(long)]
         dry_run: bool,

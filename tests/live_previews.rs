@@ -24,8 +24,19 @@ fn by_namespace<'a>(rows: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} is not listed: {rows:#?}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn previews_list_joins_each_namespace_to_its_pull_request_as_github_has_it() {
+/// The test API server with `pr-<n>` namespaces and `prod`, the GitHub mock with pull
+/// requests of every state (#433's preview answers, #440's is down), and the
+/// `[previews]` settings that find their URLs.
+struct Previews {
+    server: ApiServer,
+    github: Github,
+    /// #433's preview URL, from its description.
+    preview: String,
+    dir: tempfile::TempDir,
+    extra: String,
+}
+
+async fn previews_world() -> Previews {
     let server = ApiServer::start().await;
     let now = Utc::now();
     for (name, days) in [
@@ -39,7 +50,6 @@ async fn previews_list_joins_each_namespace_to_its_pull_request_as_github_has_it
         server.put_namespace(name, &[], now - Duration::days(days));
     }
     let github = Github::start().await;
-    // The previews' own URLs: #433's answers, #440's is down.
     Mock::given(method("GET"))
         .and(path("/preview/pr-433/"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
@@ -57,23 +67,39 @@ async fn previews_list_joins_each_namespace_to_its_pull_request_as_github_has_it
                 .replace("https://pr-433.preview.summit.example/", &preview),
         )
         .await;
-
-    let dir = tempfile::tempdir().unwrap();
     let extra = format!(
         "[previews]\nurl_pattern = 'Preview: (https?://\\S+)'\nurl_template = \"{}/preview/pr-{{number}}/\"\n",
         github.server.uri()
     );
+    Previews {
+        server,
+        github,
+        preview,
+        dir: tempfile::tempdir().unwrap(),
+        extra,
+    }
+}
+
+/// The real binary with `args` against `w`.
+async fn captain(w: &Previews, args: &[&str]) -> std::process::Output {
     let mut cmd = captain_command_with_github(
-        &server.kubeconfig(),
-        dir.path(),
-        &github.api_url(),
-        &extra,
-        &["previews", "list", "--json"],
+        &w.server.kubeconfig(),
+        w.dir.path(),
+        &w.github.api_url(),
+        &w.extra,
+        args,
         Some(TOKEN),
     );
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("captain runs"))
+    tokio::task::spawn_blocking(move || cmd.output().expect("captain runs"))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_list_joins_each_namespace_to_its_pull_request_as_github_has_it() {
+    let w = previews_world().await;
+    let (github, preview) = (&w.github, &w.preview);
+    let out = captain(&w, &["previews", "list", "--json"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{out:?}");
@@ -138,4 +164,53 @@ async fn previews_list_joins_each_namespace_to_its_pull_request_as_github_has_it
         })
         .collect();
     assert_eq!(lists.len(), 1, "one list of pull requests for the previews");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_clean_orphaned_takes_the_merged_and_closed_pull_requests_previews_whatever_their_age()
+ {
+    let w = previews_world().await;
+    let plan = |out: &std::process::Output| -> Value {
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).expect("a JSON plan")
+    };
+    let by_age = captain(
+        &w,
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "30d",
+            "--dry-run",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(
+        plan(&by_age)["stale"],
+        serde_json::json!([]),
+        "none is 30 days old"
+    );
+    let orphans = captain(
+        &w,
+        &[
+            "previews",
+            "clean",
+            "--older-than",
+            "30d",
+            "--orphaned",
+            "--dry-run",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    // #412 closed, #421 merged; #433 and #440 are open, #999 is not among the pull requests.
+    assert_eq!(
+        plan(&orphans)["stale"],
+        serde_json::json!(["pr-412", "pr-421"]),
+        "{}",
+        String::from_utf8_lossy(&orphans.stderr)
+    );
 }

@@ -180,6 +180,15 @@ pub fn stale<'a>(
         .collect()
 }
 
+/// The previews whose pull request was merged or closed, whatever their age: a preview
+/// whose pull request is unknown (not joined, or GitHub unreachable) is never one.
+pub fn orphaned<'a>(previews: &'a [Preview], prefix: &str) -> Vec<&'a Preview> {
+    previews
+        .iter()
+        .filter(|p| is_preview(&p.namespace, prefix) && !p.terminating && p.is_orphaned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +204,26 @@ mod tests {
             }),
             ..Preview::bare(name, now - Duration::days(days_old), false)
         }
+    }
+
+    #[test]
+    fn orphans_are_previews_whose_pull_request_was_merged_or_closed_never_unknown_ones() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap();
+        let mut gone = ns("pr-6", 0, Some(PrState::Closed), now);
+        gone.terminating = true;
+        let list = vec![
+            ns("pr-1", 5, Some(PrState::Open), now),
+            ns("pr-2", 0, Some(PrState::Merged), now),
+            ns("pr-3", 1, Some(PrState::Closed), now),
+            ns("pr-4", 90, None, now),
+            ns("prod", 90, Some(PrState::Merged), now),
+            gone,
+        ];
+        let names: Vec<_> = orphaned(&list, "pr-")
+            .iter()
+            .map(|p| p.namespace.as_str())
+            .collect();
+        assert_eq!(names, ["pr-2", "pr-3"]);
     }
 
     #[test]

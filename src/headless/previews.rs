@@ -111,6 +111,7 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
         }
         PreviewsCmd::Clean {
             older_than,
+            orphaned,
             dry_run,
             m,
             j,
@@ -118,10 +119,17 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
             let ttl = older_than
                 .unwrap_or(session.settings.config.previews.ttl)
                 .chrono();
-            let candidates: Vec<String> = previews::stale(&list, &prefix, now, ttl)
+            let mut candidates: Vec<String> = previews::stale(&list, &prefix, now, ttl)
                 .into_iter()
                 .map(|p| p.namespace.clone())
                 .collect();
+            if *orphaned {
+                for p in previews::orphaned(&list, &prefix) {
+                    if !candidates.contains(&p.namespace) {
+                        candidates.push(p.namespace.clone());
+                    }
+                }
+            }
             // Asked before anything is proposed, so that neither a dry run nor the count to
             // confirm names a namespace that will not be deleted; asked again at the delete.
             let (mut stale, mut kept, mut unchecked) = (Vec::new(), Vec::new(), false);
@@ -152,8 +160,9 @@ pub async fn run(cli: &Cli, cmd: &PreviewsCmd) -> Result<ExitCode> {
                     }
                     if stale.is_empty() {
                         say!(
-                            "no preview to delete older than {}",
-                            format_span(ttl.to_std().unwrap_or_default())
+                            "no preview to delete older than {}{}",
+                            format_span(ttl.to_std().unwrap_or_default()),
+                            if *orphaned { " nor orphaned" } else { "" }
                         );
                     }
                     for ns in &stale {
