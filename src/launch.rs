@@ -13,7 +13,7 @@ use crate::config::app::AppConfig;
 use crate::config::plan::Plan;
 use crate::config::slo::SloConfig;
 use crate::engine::phases::PhaseState;
-use crate::ops::audit::{Actor, Journal};
+use crate::ops::audit::{Actor, Head, Journal};
 use crate::ops::coordination::LeaseTimings;
 use crate::ops::progress::Progress;
 use crate::ops::{Operator, Outcome, Setup};
@@ -257,22 +257,26 @@ impl Session {
     /// The journal at `path` against its head's copy in the cluster, when the cluster
     /// answers: a copy it cannot read leaves the head file to vouch for the journal alone,
     /// as before the copy was kept.
-    async fn check_cluster_head(&self, path: &Path) -> Result<()> {
+    async fn check_cluster_head(&self, path: &Path, ours: &Head) -> Result<()> {
         use crate::ops::audit::{self, shared_head};
         let key = shared_head::key(path);
+        let location = shared_head::location(&key);
         let doc = match self.shared.read(&key).await {
             Ok(Some(doc)) => doc,
             Ok(None) => return Ok(()),
             Err(e) => {
                 log::warn!(
-                    "audit: {} could not be read ({e}); the journal is checked against its head file alone",
-                    shared_head::location(&key)
+                    "audit: {location} could not be read ({e}); the journal is checked against its head file alone"
                 );
                 return Ok(());
             }
         };
-        let location = shared_head::location(&key);
         let theirs = shared_head::HeadDoc::parse(&doc).map_err(|why| eyre!("{location} {why}"))?;
+        // The usual case: the copy names the journal's last record, which opening the
+        // journal has just verified. Only a copy that differs needs the records again.
+        if theirs.head() == *ours {
+            return Ok(());
+        }
         let records = audit::verify(path)?;
         audit::check_head_at(path, &records, &theirs.head(), &location)?;
         Ok(())
@@ -295,7 +299,7 @@ impl Session {
         // journal the cluster's copy says is cut short is not written to (docs/architecture.md,
         // "The audit journal"). A watching console writes nothing, the copy included.
         if self.world.is_none() && !read_only {
-            self.check_cluster_head(&path)
+            self.check_cluster_head(&path, &journal.head())
                 .await
                 .wrap_err_with(cannot_use)?;
             let actor = Actor::local();

@@ -92,7 +92,7 @@ impl SharedHead {
         let key = key(journal);
         let location = location(&key);
         let (newest, rx) = watch::channel(head);
-        let copy = Copy {
+        let copy = Copier {
             shared,
             location: location.clone(),
             key,
@@ -116,7 +116,7 @@ impl HeadStore for SharedHead {
     }
 }
 
-struct Copy {
+struct Copier {
     shared: Arc<dyn SharedState>,
     key: String,
     location: String,
@@ -133,7 +133,7 @@ enum Unwritten {
     Never(String),
 }
 
-impl Copy {
+impl Copier {
     async fn run(self, mut rx: watch::Receiver<Head>) {
         // The copy as the watch has it: a journal that did not change since is not
         // written again.
