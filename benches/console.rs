@@ -24,6 +24,8 @@
 //! The binary is not built here: when `target/release/captain` is missing this says so and
 //! exits successfully.
 
+// The console bench has no runs to take the median of.
+#[allow(dead_code)]
 mod proc_support;
 
 use std::io::{Read, Write};

@@ -30,7 +30,7 @@ use chrono::Utc;
 
 use kube_support::ApiServer;
 use kube_tests_support::{http_route, put_release};
-use proc_support::{Error, clock_ticks_per_second, stat_ticks, status_kib};
+use proc_support::{Error, clock_ticks_per_second, spread, stat_ticks, status_kib};
 
 /// How long the driver runs after it is up while its CPU and requests are counted.
 const WINDOW: Duration = Duration::from_secs(20);
@@ -172,12 +172,6 @@ fn run_once(rt: &tokio::runtime::Runtime, binary: &Path, n: usize, hz: f64) -> R
     })
 }
 
-fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    ((v[(n - 1) / 2] + v[n / 2]) / 2.0, v[0], v[n - 1])
-}
-
 fn main() -> Result<(), Error> {
     let binary: PathBuf = [env!("CARGO_MANIFEST_DIR"), "target", "release", "captain"]
         .iter()
@@ -220,19 +214,19 @@ fn main() -> Result<(), Error> {
         if runs.is_empty() {
             continue;
         }
-        let (rss, rss_lo, rss_hi) = median(runs.iter().map(|r| r.hwm_mb).collect());
-        let (cpu, cpu_lo, cpu_hi) = median(runs.iter().map(|r| r.window_cpu_s).collect());
-        let (up, _, _) = median(runs.iter().map(|r| r.up.as_secs_f64()).collect());
-        let core = cpu / WINDOW.as_secs_f64() * 100.0;
+        let rss = spread(runs.iter().map(|r| r.hwm_mb).collect());
+        let cpu = spread(runs.iter().map(|r| r.window_cpu_s).collect());
+        let up = spread(runs.iter().map(|r| r.up.as_secs_f64()).collect()).median;
+        let core = cpu.median / WINDOW.as_secs_f64() * 100.0;
         println!(
-            "  {name:<11} peak RSS {rss:.1} MB ({rss_lo:.1}–{rss_hi:.1}); CPU over 20 s {cpu:.2} s ({cpu_lo:.2}–{cpu_hi:.2}), {core:.2} % of a core; all driven after {up:.1} s [median of {}]",
+            "  {name:<11} peak RSS {rss:.1} MB; CPU over 20 s {cpu:.2} s, {core:.2} % of a core; all driven after {up:.1} s [median (lowest–highest) of {}]",
             runs.len()
         );
         let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
         println!(
             "  {:<11} budget (≤ {BUDGET_RSS_MB} MB, ≤ {BUDGET_CORE_PERCENT} % of a core): RSS {}, CPU {}",
             "",
-            verdict(rss <= BUDGET_RSS_MB),
+            verdict(rss.median <= BUDGET_RSS_MB),
             verdict(core <= BUDGET_CORE_PERCENT)
         );
         if let Some(last) = runs.last() {

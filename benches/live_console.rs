@@ -59,7 +59,7 @@ use serde_json::{Value, json};
 
 use kube_support::ApiServer;
 use kube_tests_support::{http_route, put_release};
-use proc_support::{clock_ticks_per_second, stat_ticks, status_kib};
+use proc_support::{Spread, clock_ticks_per_second, spread, stat_ticks, status_kib};
 
 /// A first frame later than this is a failure, not a measurement.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -463,35 +463,6 @@ fn measure(console: &Console, server: &ApiServer, hz: f64) -> Result<Run, Error>
 }
 
 // --- figures ----------------------------------------------------------------------------------
-
-/// Median, lowest and highest.
-#[derive(Debug, Clone, Copy)]
-struct Spread {
-    median: f64,
-    low: f64,
-    high: f64,
-}
-
-fn spread(mut v: Vec<f64>) -> Spread {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Spread {
-        median: (v[(n - 1) / 2] + v[n / 2]) / 2.0,
-        low: v[0],
-        high: v[n - 1],
-    }
-}
-
-impl std::fmt::Display for Spread {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = f.precision().unwrap_or(2);
-        write!(
-            f,
-            "{:.p$} ({:.p$}–{:.p$})",
-            self.median, self.low, self.high
-        )
-    }
-}
 
 /// What one program did in one world, over its runs.
 struct Figures {

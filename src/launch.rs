@@ -34,6 +34,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The kube context to use: `--context`, else `[kube] context` (`None`: the
+    /// kubeconfig's current one, or the pod's service account).
+    pub fn kube_context(&self, cli: &Cli) -> Option<String> {
+        cli.context
+            .clone()
+            .or_else(|| self.config.kube.context.clone())
+    }
+
     pub fn load(cli: &Cli) -> Result<Self> {
         Self::load_from(cli, cli.config.as_deref())
     }
@@ -174,7 +182,7 @@ impl Session {
         let slo = settings.slo()?;
         let plan = settings.plan()?;
         let phases = crate::ops::progress::pending(&plan);
-        let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
+        let context = settings.kube_context(cli);
         let budget = budget(cli, cfg)?;
         let target = crate::sources::kube::connect_within(context.as_deref(), None, budget)
             .await

@@ -1,4 +1,5 @@
-//! What `/proc` says of a process, for the benches that run the real binary.
+//! What `/proc` says of a process, for the benches that run the real binary, and the
+//! median and spread of their figures.
 
 pub type Error = Box<dyn std::error::Error>;
 
@@ -33,4 +34,33 @@ pub fn clock_ticks_per_second() -> f64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100.0)
+}
+
+/// Median, lowest and highest.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+pub fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Spread {
+        median: (v[(n - 1) / 2] + v[n / 2]) / 2.0,
+        low: v[0],
+        high: v[n - 1],
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = f.precision().unwrap_or(2);
+        write!(
+            f,
+            "{:.p$} ({:.p$}–{:.p$})",
+            self.median, self.low, self.high
+        )
+    }
 }

@@ -27,7 +27,7 @@ pub async fn read(cli: &Cli, settings: &Settings, local: bool) -> Result<Cluster
         return Ok(ClusterHead::NotAsked);
     }
     let cfg = &settings.config;
-    let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
+    let context = settings.kube_context(cli);
     let target = crate::sources::kube::connect_within(context.as_deref(), None, budget(cli, cfg)?)
         .await
         .map_err(|e| eyre!("Kubernetes: {e}"))?;

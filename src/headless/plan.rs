@@ -143,7 +143,7 @@ async fn live_context(cli: &Cli, settings: &Settings) -> ProbeContext {
         ))),
     };
     let cfg = &settings.config;
-    let context = cli.context.clone().or_else(|| cfg.kube.context.clone());
+    let context = settings.kube_context(cli);
     let cluster = match crate::sources::kube::connect(context.as_deref(), None).await {
         Ok(target) => Some(Arc::new(crate::sources::kube::KubeCluster::spawn(
             &target,

@@ -1011,7 +1011,7 @@ impl Operator {
 }
 
 /// Why `c` is refused when what it starts from is no longer what the human confirmed.
-pub(crate) fn moved_since_seen(c: &Confirmed, now: &super::Proposal) -> Option<String> {
+fn moved_since_seen(c: &Confirmed, now: &super::Proposal) -> Option<String> {
     let seen = c.seen.as_deref()?;
     (seen != now.from).then(|| {
         format!(
