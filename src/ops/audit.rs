@@ -10,6 +10,7 @@ mod verify;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::outcome::Outcome;
 use super::telemetry::{Action, ActionSpan, SpanIds, Telemetry};
+use crate::clock::{Clock, SystemClock};
 
 /// The hash that the first record points back to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -286,6 +288,7 @@ pub struct Journal {
     last_hash: String,
     heads: Vec<Box<dyn HeadStore>>,
     telemetry: Option<Telemetry>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -330,6 +333,7 @@ impl Journal {
             last_hash,
             heads: vec![Box::new(HeadFile::beside(path))],
             telemetry: super::telemetry::current(),
+            clock: Arc::new(SystemClock),
         };
         if verified.head != HeadCheck::Matches {
             journal.keep_head()?;
@@ -355,6 +359,14 @@ impl Journal {
         self.telemetry = telemetry;
     }
 
+    /// Stamp records with `clock` instead of the wall clock: only for a rehearsal, whose
+    /// whole run (engine, timeline and journal) is on one simulated clock
+    /// (`docs/runbook.md`, "Evidence").
+    pub fn stamped_by(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// The sequence number and hash of the last record.
     pub fn head(&self) -> Head {
         Head {
@@ -367,11 +379,12 @@ impl Journal {
     /// journal"): the intent is on disk before the action starts, and the action is then
     /// `settle`d with its result. Records carry the wall-clock time they are written at,
     /// whatever clock drives the engine (the demo's runs faster): an audit trail is about
-    /// when people acted.
+    /// when people acted. A rehearsal's journal alone is `stamped_by` its own clock.
     pub fn begin(&mut self, intent: Entry) -> Result<Begun, AuditError> {
         let span = self.telemetry.as_ref().map(|t| t.begin(intent.action()));
         let ids = span.as_ref().map(ActionSpan::ids);
-        self.write(intent.clone(), Utc::now(), ids)?;
+        let now = self.clock.now();
+        self.write(intent.clone(), now, ids)?;
         Ok(Begun { intent, span })
     }
 
@@ -396,7 +409,8 @@ impl Journal {
             ..intent.clone()
         };
         let ids = span.as_ref().map(ActionSpan::ids);
-        self.write(outcome, Utc::now(), ids)?;
+        let now = self.clock.now();
+        self.write(outcome, now, ids)?;
         if let Some(span) = span {
             span.end(ok, &message);
         }
@@ -424,11 +438,8 @@ impl Journal {
     /// Its span starts and ends here: the intent's was never exported.
     pub fn answer(&mut self, outcome: Entry) -> Result<Record, AuditError> {
         let span = self.telemetry.as_ref().map(|t| t.begin(outcome.action()));
-        let record = self.write(
-            outcome.clone(),
-            Utc::now(),
-            span.as_ref().map(ActionSpan::ids),
-        )?;
+        let now = self.clock.now();
+        let record = self.write(outcome.clone(), now, span.as_ref().map(ActionSpan::ids))?;
         if let Some(span) = span {
             let result = outcome.result.as_deref().unwrap_or_default();
             span.end(!result.starts_with("failed"), result);

@@ -202,14 +202,15 @@ fn probe_outputs(spec: &crate::config::plan::PhaseSpec, st: &PhaseState) -> Stri
             Some(r) => {
                 let status = match (r.status, &rec.confirmed) {
                     (ProbeStatus::Manual, Some(by)) => {
-                        format!("confirmed by {} at {}", by.by, by.at)
+                        format!("confirmed by {} at {}", by.by, stamp(by.at))
                     }
                     (st, _) => st.label().to_string(),
                 };
                 let _ = writeln!(
                     s,
                     "result: {status} at {}\nevidence: {}\n",
-                    r.at, r.evidence
+                    stamp(r.at),
+                    r.evidence
                 );
             }
             None => {
@@ -218,6 +219,10 @@ fn probe_outputs(spec: &crate::config::plan::PhaseSpec, st: &PhaseState) -> Stri
         }
     }
     s
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 fn markers(run: &Run) -> Vec<(DateTime<Utc>, String)> {
