@@ -125,11 +125,22 @@ fn canary_at_25(server: &kube_support::ApiServer) {
 /// the timeout `budget`, then `extra`), and the repository's slo.yml measured every
 /// `interval`.
 fn live_config(dir: &std::path::Path, budget: &str, interval: &str, extra: &str) {
+    live_config_with_github(dir, "http://127.0.0.1:9", budget, interval, extra);
+}
+
+/// As [`live_config`], with GitHub at `github`.
+fn live_config_with_github(
+    dir: &std::path::Path,
+    github: &str,
+    budget: &str,
+    interval: &str,
+    extra: &str,
+) {
     std::fs::write(
         dir.join("captain.toml"),
         format!(
             "[release]\nname = \"summit\"\nnamespace = \"prod\"\n\
-             [github]\napi_url = \"http://127.0.0.1:9\"\n\
+             [github]\napi_url = \"{github}\"\n\
              [prometheus]\nurl = \"http://127.0.0.1:9\"\n\
              [slo]\nfile = \"slo.yml\"\n[timeouts]\nbudget = \"{budget}\"\n{extra}"
         ),
@@ -546,4 +557,284 @@ fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_th
     assert_eq!(copied.len(), 1, "{configmap}");
     assert_eq!(copied[0]["body"]["seq"], last["seq"], "{configmap}");
     assert_eq!(copied[0]["body"]["hash"], last["hash"], "{configmap}");
+}
+
+/// A plan of three phases for the live phase keys: phase 0 asks the API server, this
+/// machine, a URL (`HEALTH`) and a person; phase 2 rolls back by running a program.
+const LIVE_PLAN: &str = r#"version: 1
+phases:
+  - id: 0
+    title: "Namespaces"
+    owner: "Release Captain"
+    days: [1]
+    steps: ["Look at prod."]
+    validation:
+      - check: "prod exists."
+        probe: {kind: kube.namespace_exists, namespace: prod}
+      - check: "This machine runs programs."
+        probe: {kind: command, argv: ["true"]}
+      - check: "The service answers."
+        probe: {kind: http.get, url: "HEALTH", body_contains: "ok"}
+      - "A person looked at prod."
+    rollback: "none"
+    evidence: []
+  - {id: 1, title: "Between", owner: "Platform", days: [1], steps: ["Wait."], validation: ["Looked at."], rollback: "none", evidence: []}
+  - id: 2
+    title: "Undoable"
+    owner: "Platform"
+    days: [2]
+    steps: ["Do it."]
+    validation: ["Looked at."]
+    rollback:
+      text: "Run true."
+      actions:
+        - {kind: command, argv: ["true"]}
+    evidence: []
+"#;
+
+/// Each phase's status as the release's shared ConfigMap holds it.
+fn shared_phases(server: &kube_support::ApiServer) -> Vec<String> {
+    let Some(configmap) = server.object("configmaps", Some("prod"), "captain-summit") else {
+        return Vec::new();
+    };
+    let Some(plan) = configmap["data"]["plan.json"].as_str() else {
+        return Vec::new();
+    };
+    let doc: serde_json::Value = serde_json::from_str(plan).unwrap();
+    doc["body"]
+        .as_array()
+        .map(|phases| {
+            phases
+                .iter()
+                .map(|p| p["status"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn wait_shared(server: &kube_support::ApiServer, c: &Console, phase: usize, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let phases = shared_phases(server);
+        if phases.get(phase).map(String::as_str) == Some(status) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "phase {phase} never {status} in the shared plan: {phases:?}\n{}",
+            c.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_phase_keys_of_a_live_console_write_the_shared_plan_and_run_the_probes_on_the_cluster() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(kube_support::ApiServer::start());
+    canary_at_25(&server);
+    let health = runtime.block_on(async {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let health = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/health"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&health)
+            .await;
+        health
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plan.yml"),
+        LIVE_PLAN.replace("HEALTH", &format!("{}/health", health.uri())),
+    )
+    .unwrap();
+    live_config(dir.path(), "3s", "30s", "[plan]\nfile = \"plan.yml\"\n");
+    let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
+    let mut c = Console::start_with(
+        &[],
+        dir.path(),
+        &[
+            ("KUBECONFIG", kubeconfig.as_str()),
+            ("GITHUB_TOKEN", github_support::TOKEN),
+        ],
+    );
+    c.wait_for("the train joined at 25 %", |t| t.contains("canary 25 %"));
+    c.keys("1");
+
+    // s: start phase 0.
+    c.keys("s");
+    c.wait_for("the start dialog", |t| t.contains("Start phase 0"));
+    c.keys("\r");
+    wait_shared(&server, &c, 0, "in_progress");
+
+    // v: its probes ask the API server, run the program and fetch the URL; the person's
+    // check is still to come.
+    c.keys("v");
+    c.wait_for("the validate dialog", |t| t.contains("Validate phase 0"));
+    c.keys("\r");
+    c.wait_for("the probes' outcome", |t| {
+        t.contains("in progress (3/4 probes passed)")
+    });
+    let probed = || -> Option<Vec<serde_json::Value>> {
+        let configmap = server.object("configmaps", Some("prod"), "captain-summit")?;
+        let doc: serde_json::Value =
+            serde_json::from_str(configmap["data"]["plan.json"].as_str()?).ok()?;
+        let checks = doc["body"][0]["checks"].as_array()?.clone();
+        Some(checks.into_iter().map(|c| c["result"].clone()).collect())
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while probed()
+        .is_none_or(|r: Vec<serde_json::Value>| r.iter().take(3).any(|c| c["status"] != "pass"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the probe's result never reached the shared plan: {:?}",
+            probed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let results = probed().unwrap();
+    assert!(
+        results[0]["evidence"]
+            .as_str()
+            .is_some_and(|e| e.contains("prod")),
+        "{results:?}"
+    );
+    assert_eq!(results[3]["status"], "manual", "{results:?}");
+
+    // m: the person confirms; the phase is validated.
+    c.keys("m");
+    c.wait_for("the confirm dialog", |t| t.contains("manual"));
+    c.keys("\r");
+    wait_shared(&server, &c, 0, "validated");
+
+    // S: phase 2 before phase 1 is validated, with a reason and its number typed.
+    c.keys("jj");
+    c.keys("S");
+    c.wait_for("the force-start dialog", |t| {
+        t.contains("Force-start phase 2")
+    });
+    c.keys("phase 1 waits on another team\t");
+    c.keys("2\r");
+    wait_shared(&server, &c, 2, "in_progress");
+    // A rollback confirmed from an older view of the phase is refused as a lost race.
+    c.wait_for("the console to show phase 2 under way", |t| {
+        t.contains("Undoable · in progress")
+    });
+
+    // u: its rollback runs its program on this machine and marks it rolled back.
+    c.keys("u");
+    c.wait_for("the phase rollback dialog", |t| t.contains("Run true."));
+    c.keys("undo for the test\r");
+    wait_shared(&server, &c, 2, "rolled_back");
+
+    let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let outcomes: Vec<(String, String)> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["phase"] == "outcome")
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["result"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let actions: Vec<&str> = outcomes.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "phase-start",
+            "phase-validate",
+            "phase-confirm",
+            "phase-force-start",
+            "phase-rollback"
+        ],
+        "{journal}"
+    );
+    assert!(
+        outcomes.iter().all(|(_, r)| r.starts_with("ok")),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn a_live_preview_shows_its_pull_request_and_o_opens_its_url_from_the_description() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(kube_support::ApiServer::start());
+    canary_at_25(&server);
+    server.put_namespace(
+        "pr-433",
+        &[],
+        chrono::Utc::now() - chrono::Duration::hours(20),
+    );
+    let github = runtime.block_on(github_support::Github::start());
+    let preview = format!("{}/preview/pr-433/", github.server.uri());
+    runtime.block_on(async {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, ResponseTemplate};
+        Mock::given(method("GET"))
+            .and(path("/preview/pr-433/"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&github.server)
+            .await;
+        github
+            .pulls_of_every_state(
+                github_support::fixture("pulls_all_page1.json")
+                    .replace("https://pr-433.preview.summit.example/", &preview),
+            )
+            .await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    live_config_with_github(
+        dir.path(),
+        &github.api_url(),
+        "3s",
+        "30s",
+        "[previews]\nurl_pattern = 'Preview: (https?://\\S+)'\n",
+    );
+    // The desktop's opener, as a program that says what it was given.
+    let opened = dir.path().join("opened");
+    let opener = dir.path().join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Console::start_sized(
+        &[],
+        dir.path(),
+        &[
+            ("KUBECONFIG", kubeconfig.as_str()),
+            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("PATH", path.as_str()),
+        ],
+        (40, 200),
+    );
+    c.wait_for(
+        "pr-433 with its pull request's title, author and health",
+        |t| {
+            t.lines().any(|l| {
+                l.contains("pr-433") && l.contains("Retry flaky smoke test") && l.contains("sam-k")
+            }) && t.contains("up")
+        },
+    );
+    c.keys("3");
+    c.keys("o");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !opened.exists() {
+        assert!(Instant::now() < deadline, "o opened nothing:\n{}", c.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(std::fs::read_to_string(&opened).unwrap(), preview);
 }
