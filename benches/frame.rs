@@ -154,8 +154,8 @@ fn six_hours(now: DateTime<Utc>) -> Series {
         canary[4] *= 0.5;
         series.push(GoldenSample {
             at: now - Duration::seconds(n - 1 - k),
-            canary: canary.map(Some),
-            stable: stable.map(Some),
+            canary: canary.map(Some).into(),
+            stable: stable.map(Some).into(),
         });
     }
     series

@@ -112,6 +112,8 @@ async fn console(cli: Cli) -> Result<ExitCode> {
         session.plan.clone(),
         session.phases.clone(),
     );
+    app.series
+        .chart(captain::engine::signals::GoldenSet::of(&session.slo));
     app.preview_prefix = s.config.previews.prefix.clone();
     app.bell = s.config.ui.bell;
     app.ttl = s.config.previews.ttl.chrono();

@@ -13,7 +13,7 @@ use captain::clock::SystemClock;
 use captain::config::plan::Plan;
 use captain::config::slo::SloConfig;
 use captain::engine::analysis::{Analysis, SliReading, Verdict};
-use captain::engine::signals::{Signal, Track};
+use captain::engine::signals::{GoldenSet, Track};
 use captain::engine::train::Status;
 use captain::ops::audit::{Actor, Journal};
 use captain::ops::operator::TickReport;
@@ -217,11 +217,12 @@ async fn golden_at_the_same_now_reuses_what_measure_fetched_and_asks_only_for_un
     assert_eq!(after_again, after_golden, "nothing new at the same now");
     assert_eq!(g, again);
     let (c, s) = values(m.readings.get("error_rate"));
-    assert_eq!(g.get(Signal::ErrorRate, Track::Canary), Some(c));
-    assert_eq!(g.get(Signal::ErrorRate, Track::Stable), Some(s));
-    assert!(g.get(Signal::LatencyP50, Track::Canary).is_some());
+    let set = GoldenSet::of(&slo);
+    assert_eq!(set.value(&g, "error_rate", Track::Canary), Some(c));
+    assert_eq!(set.value(&g, "error_rate", Track::Stable), Some(s));
+    assert!(set.value(&g, "latency_p50", Track::Canary).is_some());
     assert_eq!(
-        g.get(Signal::Saturation, Track::Canary),
+        set.value(&g, "saturation", Track::Canary),
         None,
         "no SLI of that name"
     );
@@ -578,7 +579,9 @@ async fn history_backfills_the_charts_from_range_queries() {
         return;
     };
     stack.wait_for_history(8).await;
-    let metrics = source(&stack, &slo(""));
+    let slo = slo("");
+    let set = GoldenSet::of(&slo);
+    let metrics = source(&stack, &slo);
     let now = Utc::now();
     let samples = metrics
         .history(
@@ -594,8 +597,8 @@ async fn history_backfills_the_charts_from_range_queries() {
         "oldest first"
     );
     let last = samples.last().unwrap();
-    let error_rate = last
-        .get(Signal::ErrorRate, Track::Canary)
+    let error_rate = set
+        .value(last, "error_rate", Track::Canary)
         .expect("canary error rate");
     assert_close(
         "canary error rate from the range query",
@@ -603,10 +606,114 @@ async fn history_backfills_the_charts_from_range_queries() {
         0.2,
         0.05,
     );
-    assert!(last.get(Signal::ErrorRate, Track::Stable).is_some());
+    assert!(set.value(last, "error_rate", Track::Stable).is_some());
     assert_eq!(
-        last.get(Signal::Saturation, Track::Canary),
+        set.value(last, "saturation", Track::Canary),
         None,
         "no SLI, no line"
+    );
+}
+
+/// The screen of an app holding `train`, `samples` of `set` and `analysis`, at 120×40.
+fn charted(
+    set: &GoldenSet,
+    samples: &[captain::engine::signals::GoldenSample],
+    train: &captain::engine::train::Train,
+    analysis: Option<Analysis>,
+    pair: usize,
+) -> String {
+    use captain::tui::keymap::Keymap;
+    use captain::tui::state::App;
+    let plan = Plan::builtin();
+    let phases = sim::phase_states(&plan, Utc::now());
+    let keymap = Keymap::new(false, &Default::default()).expect("the default keymap");
+    let mut app = App::new(keymap, "test".into(), "summit".into(), plan, phases);
+    app.series.chart(set.clone());
+    for s in samples {
+        app.series.push(s.clone());
+    }
+    app.analysis = analysis.map(Box::new);
+    app.train = Some(Box::new(train.clone()));
+    app.ui.chart_pair = pair;
+    let now = samples.last().map_or_else(Utc::now, |s| s.at);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let theme = captain::tui::theme::Theme::default_theme();
+    let frame = terminal
+        .draw(|f| captain::tui::draw(f, &app, now, &theme))
+        .unwrap();
+    let area = frame.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| frame.buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_golden_signal_slo_yml_names_is_measured_and_charted_in_its_place() {
+    let canary = Traffic {
+        rps: 10.0,
+        error_ratio: 0.2,
+        latency: 0.2,
+    };
+    let Some(stack) = Stack::start(canary, healthy()).await else {
+        return;
+    };
+    stack.wait_for_history(8).await;
+    // A signal of the team's own, first, beside error rate; p99 alone on the second page.
+    let slo = slo(&format!(
+        "  throughput: {{query: '{TRAFFIC}', unit: per_second, label: \"served\"}}\n\
+         golden: [throughput, error_rate, latency_p99]\n"
+    ));
+    let set = GoldenSet::of(&slo);
+    assert_eq!(set.pairs(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut op = operator(&stack, &slo, dir.path()).await;
+    let metrics = source(&stack, &slo);
+    let now = Utc::now();
+    let mut samples = metrics
+        .history(
+            now - chrono::Duration::seconds(60),
+            now,
+            Duration::from_secs(2),
+        )
+        .await
+        .expect("Prometheus answers range queries");
+    let report = op.tick(Utc::now()).await.expect("a tick");
+    let sample = report.sample.clone().expect("the golden signals measured");
+    assert_eq!(sample.canary.len(), 3, "one value per golden signal");
+    let served = set
+        .value(&sample, "throughput", Track::Canary)
+        .expect("the canary's throughput");
+    assert_eq!(
+        sample.get(0, Track::Canary),
+        Some(served),
+        "first, as named"
+    );
+    let stable = set.value(&sample, "throughput", Track::Stable).unwrap();
+    // rate() over a window not yet full of scrapes reads low on both tracks alike: stable
+    // serves twice the canary's requests.
+    assert!(served > 0.0, "{sample:?}");
+    assert_close("stable ÷ canary throughput", stable / served, 2.0, 0.5);
+    assert!(
+        set.value(&samples[samples.len() - 1], "throughput", Track::Canary)
+            .is_some(),
+        "the backfill holds it too"
+    );
+    samples.push(sample);
+
+    let first = charted(&set, &samples, &op.train, report.analysis.clone(), 0);
+    assert!(
+        first.contains(" served ") && first.contains(" error rate slo 5.00% "),
+        "{first}"
+    );
+    assert!(first.contains("rps"), "in its unit: {first}");
+    let second = charted(&set, &samples, &op.train, report.analysis, 1);
+    assert!(
+        second.contains(" latency p99 slo 500ms ") && !second.contains(" served "),
+        "{second}"
     );
 }

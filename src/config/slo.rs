@@ -30,6 +30,10 @@ pub struct SloConfig {
     pub score: ScoreThresholds,
     #[serde(default)]
     pub burn_rate: Option<BurnRate>,
+    /// The SLIs charted canary against stable, in pairs, in this order; without it, the
+    /// six well-known ones the file has (`docs/slo.md`, `golden`).
+    #[serde(default)]
+    pub golden: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +168,12 @@ pub enum NoDataPolicy {
 #[serde(deny_unknown_fields)]
 pub struct Sli {
     pub query: String,
+    /// How its values read; the well-known golden signals know theirs.
+    #[serde(default)]
+    pub unit: Option<crate::engine::signals::Unit>,
+    /// Its name in words, for a chart's title.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::slo::{Criterion, NoDataPolicy, SloConfig};
-use crate::engine::signals::format_sli;
+use crate::engine::signals::{Unit, unit_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +77,10 @@ pub struct ObjectiveVerdict {
     pub requests: Option<u64>,
     /// One sentence: why this verdict.
     pub reason: String,
+    /// How the SLI's values read (a verdict written before units were kept reads as a
+    /// number).
+    #[serde(default)]
+    pub unit: Unit,
 }
 
 /// The verdict of a whole measurement.
@@ -107,7 +111,8 @@ pub fn analyse(cfg: &SloConfig, m: &Measurement, queries: &BTreeMap<String, Stri
         .map(|o| {
             let reading = m.readings.get(&o.sli);
             let query = queries.get(&o.sli).cloned().unwrap_or_default();
-            let comparator = describe(&o.sli, &o.pass);
+            let unit = unit_of(cfg, &o.sli);
+            let comparator = describe(unit, &o.pass);
             let base = ObjectiveVerdict {
                 sli: o.sli.clone(),
                 key: o.key,
@@ -121,6 +126,7 @@ pub fn analyse(cfg: &SloConfig, m: &Measurement, queries: &BTreeMap<String, Stri
                 window: window.clone(),
                 requests: m.canary_requests,
                 reason: String::new(),
+                unit,
             };
             let ctx = Context {
                 starved,
@@ -198,14 +204,14 @@ fn judge(
         }
         stable
     };
-    let (ok, threshold, broken) = meets(&v.sli, pass, value, stable, ctx.no_stable);
+    let (ok, threshold, broken) = meets(v.unit, pass, value, stable, ctx.no_stable);
     v.threshold = threshold;
     if ok {
         v.verdict = Verdict::Pass;
-        v.reason = format!("{} meets {}", format_sli(&v.sli, value), v.comparator);
+        v.reason = format!("{} meets {}", v.unit.format(value), v.comparator);
         return v;
     }
-    let warn_ok = warn.is_some_and(|w| meets(&v.sli, w, value, stable, ctx.no_stable).0);
+    let warn_ok = warn.is_some_and(|w| meets(v.unit, w, value, stable, ctx.no_stable).0);
     v.verdict = if warn_ok {
         Verdict::Warn
     } else {
@@ -213,7 +219,7 @@ fn judge(
     };
     v.reason = format!(
         "{} breaks {}{}",
-        format_sli(&v.sli, value),
+        v.unit.format(value),
         broken,
         if warn_ok { " (within warn)" } else { "" }
     );
@@ -222,7 +228,7 @@ fn judge(
 
 /// Whether `value` meets `c`; the tightest bound; the first bound it breaks, described.
 fn meets(
-    sli: &str,
+    unit: Unit,
     c: &Criterion,
     value: f64,
     stable: Option<f64>,
@@ -240,18 +246,14 @@ fn meets(
     }
     let mut bounds: Vec<(bool, f64, String)> = Vec::new();
     if let Some(l) = c.lte {
-        bounds.push((true, l, format!("<= {}", format_sli(sli, l))));
+        bounds.push((true, l, format!("<= {}", unit.format(l))));
     }
     if let Some(g) = c.gte {
-        bounds.push((false, g, format!(">= {}", format_sli(sli, g))));
+        bounds.push((false, g, format!(">= {}", unit.format(g))));
     }
     if let (Some(r), Some(s)) = (c.vs_stable, stable) {
         let b = r.bound(s);
-        bounds.push((
-            r.at_most,
-            b,
-            format!("stable {r} (= {})", format_sli(sli, b)),
-        ));
+        bounds.push((r.at_most, b, format!("stable {r} (= {})", unit.format(b))));
     }
     let threshold = bounds
         .iter()
@@ -269,13 +271,13 @@ fn meets(
     }
 }
 
-fn describe(sli: &str, c: &Criterion) -> String {
+fn describe(unit: Unit, c: &Criterion) -> String {
     let mut parts = Vec::new();
     if let Some(l) = c.lte {
-        parts.push(format!("<= {}", format_sli(sli, l)));
+        parts.push(format!("<= {}", unit.format(l)));
     }
     if let Some(g) = c.gte {
-        parts.push(format!(">= {}", format_sli(sli, g)));
+        parts.push(format!(">= {}", unit.format(g)));
     }
     if let Some(r) = c.vs_stable {
         parts.push(format!("stable {r}"));

@@ -1,7 +1,13 @@
-//! The golden signals, canary against stable.
+//! The golden signals, canary against stable. Which SLIs they are comes from `slo.yml`
+//! (`golden`, `docs/slo.md`); the six well-known ones below are the default and lend their
+//! names, words and units to any file that uses them.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::config::slo::SloConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -10,7 +16,47 @@ pub enum Track {
     Stable,
 }
 
-/// The six golden signals; each is measured by the SLI of the same name in `slo.yml`.
+/// How a signal's values are read: what a number means and how it is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A fraction, shown as a percentage with two decimals (0.0123 → 1.23%).
+    Ratio,
+    /// A fraction, shown as a whole percentage (0.42 → 42%).
+    Percent,
+    /// Seconds, shown as milliseconds.
+    Seconds,
+    /// Requests (or events) per second.
+    PerSecond,
+    /// Anything else, with four decimals.
+    #[default]
+    Number,
+}
+
+impl Unit {
+    pub fn format(self, v: f64) -> String {
+        match self {
+            Unit::Ratio => format!("{:.2}%", v * 100.0),
+            Unit::Percent => format!("{:.0}%", v * 100.0),
+            Unit::Seconds => format!("{:.0}ms", v * 1000.0),
+            Unit::PerSecond => format!("{v:.1}rps"),
+            Unit::Number => format!("{v:.4}"),
+        }
+    }
+
+    /// Grafana's name for the unit (a panel's `fieldConfig.defaults.unit`).
+    pub fn grafana(self) -> &'static str {
+        match self {
+            Unit::Ratio | Unit::Percent => "percentunit",
+            Unit::Seconds => "s",
+            Unit::PerSecond => "reqps",
+            Unit::Number => "short",
+        }
+    }
+}
+
+/// The six well-known golden signals: the SLIs of these names get their words and units
+/// without being told, and are the charts when `slo.yml` names none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
@@ -23,15 +69,17 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// In the order the charts pair them: errors beside the tail latency first.
     pub const ALL: [Signal; 6] = [
         Signal::ErrorRate,
         Signal::LatencyP99,
-        Signal::LatencyP95,
         Signal::LatencyP50,
+        Signal::LatencyP95,
         Signal::Traffic,
         Signal::Saturation,
     ];
 
+    /// A number of its own, stable whatever the order of [`Signal::ALL`].
     pub fn index(self) -> usize {
         self as usize
     }
@@ -63,40 +111,206 @@ impl Signal {
         }
     }
 
-    /// A value in the unit people read this signal in.
-    pub fn format(self, v: f64) -> String {
+    pub fn unit(self) -> Unit {
         match self {
-            Signal::ErrorRate => format!("{:.2}%", v * 100.0),
-            Signal::LatencyP99 | Signal::LatencyP95 | Signal::LatencyP50 => {
-                format!("{:.0}ms", v * 1000.0)
-            }
-            Signal::Traffic => format!("{v:.1}rps"),
-            Signal::Saturation => format!("{:.0}%", v * 100.0),
+            Signal::ErrorRate => Unit::Ratio,
+            Signal::LatencyP99 | Signal::LatencyP95 | Signal::LatencyP50 => Unit::Seconds,
+            Signal::Traffic => Unit::PerSecond,
+            Signal::Saturation => Unit::Percent,
         }
     }
 }
 
-/// Format a value of a named SLI, in its signal's unit when it is one of the golden six.
-pub fn format_sli(sli: &str, v: f64) -> String {
-    match Signal::from_sli(sli) {
-        Some(s) => s.format(v),
-        None => format!("{v:.4}"),
+/// The unit of an SLI: as `slo.yml` gives it, else its well-known signal's, else a number.
+pub fn unit_of(slo: &SloConfig, sli: &str) -> Unit {
+    slo.slis
+        .get(sli)
+        .and_then(|s| s.unit)
+        .or_else(|| Signal::from_sli(sli).map(Signal::unit))
+        .unwrap_or(Unit::Number)
+}
+
+/// A value of a named SLI, in its unit.
+pub fn format_sli(slo: &SloConfig, sli: &str, v: f64) -> String {
+    unit_of(slo, sli).format(v)
+}
+
+/// One charted signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Golden {
+    /// The SLI in `slo.yml` that measures it.
+    pub sli: String,
+    pub label: String,
+    pub unit: Unit,
+}
+
+/// The golden signals, in the order the charts pair them: the first beside the second,
+/// the third beside the fourth, and so on. Every [`GoldenSample`] holds one value per
+/// signal and track, in this order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldenSet(Arc<[Golden]>);
+
+impl Default for GoldenSet {
+    /// The six well-known signals.
+    fn default() -> Self {
+        GoldenSet(
+            Signal::ALL
+                .iter()
+                .map(|s| Golden {
+                    sli: s.sli().into(),
+                    label: s.label().into(),
+                    unit: s.unit(),
+                })
+                .collect(),
+        )
     }
 }
 
-/// One reading of every golden signal on both tracks.
+impl GoldenSet {
+    /// `slo.yml`'s `golden`, or, when it names none, those of the six well-known signals
+    /// it has SLIs for.
+    pub fn of(slo: &SloConfig) -> Self {
+        let names: Vec<&str> = match &slo.golden {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => Signal::ALL
+                .iter()
+                .map(|s| s.sli())
+                .filter(|name| slo.slis.contains_key(*name))
+                .collect(),
+        };
+        GoldenSet(
+            names
+                .into_iter()
+                .map(|name| Golden {
+                    sli: name.into(),
+                    label: slo
+                        .slis
+                        .get(name)
+                        .and_then(|s| s.label.clone())
+                        .or_else(|| Signal::from_sli(name).map(|s| s.label().into()))
+                        .unwrap_or_else(|| name.replace('_', " ")),
+                    unit: unit_of(slo, name),
+                })
+                .collect(),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Golden> {
+        self.0.get(i)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Golden> {
+        self.0.iter()
+    }
+
+    pub fn position(&self, sli: &str) -> Option<usize> {
+        self.0.iter().position(|g| g.sli == sli)
+    }
+
+    /// The value of the signal measured by `sli` in `sample` (one of this set's).
+    pub fn value(&self, sample: &GoldenSample, sli: &str, track: Track) -> Option<f64> {
+        sample.get(self.position(sli)?, track)
+    }
+
+    /// How many pairs of charts `g` cycles through.
+    pub fn pairs(&self) -> usize {
+        self.0.len().div_ceil(2)
+    }
+
+    /// The signals of the `n`th pair (of [`GoldenSet::pairs`], wrapping): the second is
+    /// missing when an odd last one stands alone.
+    pub fn pair(&self, n: usize) -> Option<(usize, Option<usize>)> {
+        let pairs = self.pairs();
+        (pairs > 0).then(|| {
+            let first = (n % pairs) * 2;
+            (first, (first + 1 < self.0.len()).then_some(first + 1))
+        })
+    }
+}
+
+/// One reading of every golden signal on both tracks, in its [`GoldenSet`]'s order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoldenSample {
     pub at: DateTime<Utc>,
-    pub canary: [Option<f64>; 6],
-    pub stable: [Option<f64>; 6],
+    pub canary: Box<[Option<f64>]>,
+    pub stable: Box<[Option<f64>]>,
 }
 
 impl GoldenSample {
-    pub fn get(&self, signal: Signal, track: Track) -> Option<f64> {
+    /// The value of the `i`th signal on `track`; `None` without data or past the set.
+    pub fn get(&self, i: usize, track: Track) -> Option<f64> {
         match track {
-            Track::Canary => self.canary[signal.index()],
-            Track::Stable => self.stable[signal.index()],
+            Track::Canary => self.canary.get(i).copied().flatten(),
+            Track::Stable => self.stable.get(i).copied().flatten(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slo(extra: &str) -> SloConfig {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/config/slo.yml"))
+                .unwrap();
+        SloConfig::parse(
+            std::path::Path::new("slo.yml"),
+            &(text.replacen(
+                "\nobjectives:",
+                "\n  queue_depth: {query: 'sum(queue_depth{$selector})'}\nobjectives:",
+                1,
+            ) + extra),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn without_golden_the_six_well_known_slis_are_charted_in_pairs() {
+        let set = GoldenSet::of(&slo(""));
+        let names: Vec<&str> = set.iter().map(|g| g.sli.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "error_rate",
+                "latency_p99",
+                "latency_p50",
+                "latency_p95",
+                "traffic",
+                "saturation"
+            ]
+        );
+        assert_eq!(set, GoldenSet::default());
+        assert_eq!(set.pairs(), 3);
+        assert_eq!(set.pair(2), Some((4, Some(5))));
+        assert_eq!(set.pair(3), Some((0, Some(1))), "g wraps round");
+    }
+
+    #[test]
+    fn golden_names_any_sli_with_its_own_words_and_unit_and_an_odd_last_stands_alone() {
+        let cfg = slo("golden: [error_rate, latency_p99, queue_depth]\n");
+        let set = GoldenSet::of(&cfg);
+        assert_eq!(set.len(), 3);
+        let queue = set.get(2).unwrap();
+        assert_eq!(queue.label, "queue depth");
+        assert_eq!(queue.unit, Unit::Number);
+        assert_eq!(set.pair(1), Some((2, None)));
+        assert_eq!(format_sli(&cfg, "queue_depth", 12.5), "12.5000");
+        assert_eq!(format_sli(&cfg, "error_rate", 0.0123), "1.23%");
+    }
+
+    #[test]
+    fn an_empty_set_has_no_pair() {
+        let set = GoldenSet(Arc::from(Vec::new()));
+        assert_eq!(set.pairs(), 0);
+        assert_eq!(set.pair(0), None);
     }
 }

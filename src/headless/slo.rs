@@ -11,7 +11,6 @@ use super::out::{Format, Table};
 use crate::cli::{Cli, SloCmd};
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Analysis, Verdict, analyse};
-use crate::engine::signals::format_sli;
 use crate::launch::{Session, Settings};
 use crate::sources::{Metrics, Queries};
 
@@ -85,7 +84,7 @@ fn print(a: &Analysis, format: Format) {
         ],
     );
     for o in &a.objectives {
-        let v = |x: Option<f64>| x.map_or("—".to_string(), |x| format_sli(&o.sli, x));
+        let v = |x: Option<f64>| x.map_or("—".to_string(), |x| o.unit.format(x));
         t.row(vec![
             format!("{}{}", o.sli, if o.key { " (key)" } else { "" }),
             o.verdict.label().to_string(),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::noise;
-use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::engine::signals::{GoldenSample, GoldenSet, Signal, Track};
 
 const TOTAL_RPS: f64 = 120.0;
 
@@ -59,8 +59,14 @@ pub fn value(c: &Conditions, signal: Signal, track: Track, at: DateTime<Utc>) ->
     Some(v)
 }
 
-pub fn sample(c: &Conditions, at: DateTime<Utc>) -> GoldenSample {
-    let row = |track| Signal::ALL.map(|s| value(c, s, track, at));
+/// Every signal of `set` the simulated service has (the six well-known ones); any other
+/// SLI has no data here, as a Prometheus without that metric answers.
+pub fn sample(c: &Conditions, set: &GoldenSet, at: DateTime<Utc>) -> GoldenSample {
+    let row = |track| {
+        set.iter()
+            .map(|g| Signal::from_sli(&g.sli).and_then(|s| value(c, s, track, at)))
+            .collect()
+    };
     GoldenSample {
         at,
         canary: row(Track::Canary),

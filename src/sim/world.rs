@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::engine::analysis::{Measurement, SliReading};
 use crate::engine::main_health::{Freeze, MainHealth};
 use crate::engine::previews::Preview;
-use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::engine::signals::{GoldenSample, GoldenSet, Signal, Track};
 use crate::sources::activity::{Activity, Observation, PullComment};
 use crate::sources::{
     Backends, Cluster, Deletion, Deployer, Feed, Finding, Forge, Governance, Inspection,
@@ -48,6 +48,8 @@ struct Inner {
     main_tx: watch::Sender<Reading<MainHealth>>,
     /// The route's canary weight, as a watch on it would see it.
     weight_tx: watch::Sender<Reading<u8>>,
+    /// The golden signals of the demo's slo.yml, in its order.
+    golden: GoldenSet,
 }
 
 /// The demo world. Cheap to clone: clones share one world.
@@ -69,6 +71,7 @@ impl World {
             seed,
             origin,
             clock,
+            golden: GoldenSet::of(&super::demo_slo()),
             state: Mutex::new(State {
                 // The canary went out at its first step before any console looked at it.
                 weight: FIRST_STEP,
@@ -332,7 +335,7 @@ impl Metrics for World {
     }
 
     async fn golden(&self, now: DateTime<Utc>) -> Result<GoldenSample, SourceError> {
-        Ok(signals::sample(&self.conditions(now), now))
+        Ok(signals::sample(&self.conditions(now), &self.0.golden, now))
     }
 
     /// The world keeps no history: every window reads the canary's error ratio now.

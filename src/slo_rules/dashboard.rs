@@ -36,7 +36,7 @@ pub fn generate(slo: &SloConfig) -> Value {
         panels.push(panel(
             name,
             &describe_sli(name, objective),
-            unit(name),
+            crate::engine::signals::unit_of(slo, name).grafana(),
             targets,
             objective.map_or_else(|| json!([{"color": PASS, "value": null}]), thresholds),
             objective.is_some(),
@@ -179,16 +179,6 @@ fn panel(
             "tooltip": {"mode": "multi", "sort": "none"}
         }
     })
-}
-
-/// Grafana's unit for the golden signals' SLIs (`docs/slo.md`, `slis`).
-fn unit(sli: &str) -> &'static str {
-    match sli {
-        "error_rate" | "saturation" => "percentunit",
-        "latency_p50" | "latency_p95" | "latency_p99" => "s",
-        "traffic" => "reqps",
-        _ => "short",
-    }
 }
 
 fn describe_sli(name: &str, objective: Option<&Objective>) -> String {

@@ -23,7 +23,7 @@ use super::{Metrics, Queries, SliQuery, SourceError};
 use crate::config::Span;
 use crate::config::slo::SloConfig;
 use crate::engine::analysis::{Measurement, SliReading};
-use crate::engine::signals::{GoldenSample, Signal};
+use crate::engine::signals::{GoldenSample, GoldenSet};
 
 /// The longest a single query may take, whatever the measurement interval.
 const QUERY_TIMEOUT_CAP: Duration = Duration::from_secs(10);
@@ -41,8 +41,8 @@ pub struct PrometheusMetrics {
     client: Client,
     /// The URL without credentials or query string, for messages.
     endpoint: String,
-    /// The resolved queries of the SLI named like each golden signal, in `Signal::ALL` order.
-    golden: [Option<SliQuery>; 6],
+    /// The resolved query of each golden signal, in its `GoldenSet`'s order.
+    golden: Vec<SliQuery>,
     timeout: Duration,
     /// The answers at the latest `now`; held across a fetch, so a second caller at the same
     /// `now` waits for the first one's answers instead of asking again.
@@ -167,7 +167,6 @@ impl Metrics for PrometheusMetrics {
         let wanted: Vec<&str> = self
             .golden
             .iter()
-            .flatten()
             .flat_map(|q| [q.canary.as_str(), q.stable.as_str()])
             .collect();
         let answers = self.answers(&wanted, now).await;
@@ -185,7 +184,6 @@ impl Metrics for PrometheusMetrics {
             .golden
             .iter()
             .enumerate()
-            .filter_map(|(i, q)| q.as_ref().map(|q| (i, q)))
             .flat_map(|(i, q)| [(i, true, q.canary.clone()), (i, false, q.stable.clone())])
             .collect();
         let fetched = join_all(jobs.iter().map(|(_, _, q)| {
@@ -213,10 +211,11 @@ impl Metrics for PrometheusMetrics {
                 let Some(at) = DateTime::from_timestamp(t, 0) else {
                     continue;
                 };
+                let n = self.golden.len();
                 let entry = by_time.entry(t).or_insert_with(|| GoldenSample {
                     at,
-                    canary: [None; 6],
-                    stable: [None; 6],
+                    canary: vec![None; n].into(),
+                    stable: vec![None; n].into(),
                 });
                 let v = s.value();
                 let slot = if *canary {
@@ -297,14 +296,15 @@ fn measured_queries(q: &Queries) -> Vec<&str> {
         .collect()
 }
 
-/// The SLI measuring each golden signal, resolved; `None` where `slo.yml` has no SLI of
-/// that signal's name.
-fn golden_queries(slo: &SloConfig) -> [Option<SliQuery>; 6] {
-    Signal::ALL.map(|s| {
-        slo.slis
-            .get(s.sli())
-            .map(|sli| SliQuery::resolve(s.sli(), &sli.query, slo))
-    })
+/// The SLI measuring each golden signal, resolved, in the set's order.
+fn golden_queries(slo: &SloConfig) -> Vec<SliQuery> {
+    GoldenSet::of(slo)
+        .iter()
+        .filter_map(|g| {
+            let sli = slo.slis.get(&g.sli)?;
+            Some(SliQuery::resolve(&g.sli, &sli.query, slo))
+        })
+        .collect()
 }
 
 /// As long as one measurement interval, so a tick never overlaps the next, and never more
@@ -432,31 +432,25 @@ fn request_count(v: f64) -> Option<u64> {
     (v.is_finite() && v >= 0.0).then(|| v.round() as u64)
 }
 
-/// The golden signals from the answers; a signal without an SLI, without data or whose
-/// query failed is `None`. `Err` with the reason when Prometheus answered none of them.
+/// The golden signals from the answers; a signal without data or whose query failed is
+/// `None`. `Err` with the reason when Prometheus answered none of them.
 fn sample(
-    golden: &[Option<SliQuery>; 6],
+    golden: &[SliQuery],
     answers: &HashMap<String, Answer>,
     now: DateTime<Utc>,
 ) -> Result<GoldenSample, String> {
     let asked: Vec<Answer> = golden
         .iter()
-        .flatten()
         .flat_map(|q| [answer_of(answers, &q.canary), answer_of(answers, &q.stable)])
         .collect();
     if let Some(why) = all_unreachable(asked.iter()) {
         return Err(why);
     }
-    let value =
-        |query: Option<&String>| query.and_then(|query| answer_of(answers, query).ok().flatten());
+    let value = |query: &String| answer_of(answers, query).ok().flatten();
     Ok(GoldenSample {
         at: now,
-        canary: golden
-            .each_ref()
-            .map(|q| value(q.as_ref().map(|q| &q.canary))),
-        stable: golden
-            .each_ref()
-            .map(|q| value(q.as_ref().map(|q| &q.stable))),
+        canary: golden.iter().map(|q| value(&q.canary)).collect(),
+        stable: golden.iter().map(|q| value(&q.stable)).collect(),
     })
 }
 

@@ -170,7 +170,9 @@ pub fn run(app: &mut App, action: Action, now: DateTime<Utc>) -> Option<Confirme
         Action::PageUp => move_by(app, focus, -PAGE),
         Action::PageDown => move_by(app, focus, PAGE),
         Action::Zoom => app.ui.zoomed = !app.ui.zoomed,
-        Action::NextChart => app.ui.chart_pair = (app.ui.chart_pair + 1) % 3,
+        Action::NextChart => {
+            app.ui.chart_pair = (app.ui.chart_pair + 1) % app.series.golden.pairs().max(1);
+        }
         Action::Act(ActionKind::Start) => {
             app.ui.status = Some((
                 "captain starts a new revision's canary by itself".into(),

@@ -13,7 +13,7 @@ use crate::engine::analysis::Analysis;
 use crate::engine::main_health::MainHealth;
 use crate::engine::phases::PhaseState;
 use crate::engine::previews::{self, Preview};
-use crate::engine::signals::GoldenSample;
+use crate::engine::signals::{GoldenSample, GoldenSet};
 use crate::engine::train::Train;
 use crate::ops::Outcome;
 use crate::ops::driver::Update;
@@ -35,10 +35,12 @@ pub enum Mode {
     Confirm(Box<ConfirmDialog>),
 }
 
-/// Golden-signal history, oldest first, bounded.
+/// Golden-signal history, oldest first, bounded, with the signals its samples hold.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub samples: VecDeque<GoldenSample>,
+    /// What each sample's values are, in order: the charts pair them.
+    pub golden: GoldenSet,
     cap: usize,
 }
 
@@ -46,10 +48,20 @@ impl Series {
     /// Six hours of one-second samples.
     pub const CAP: usize = 6 * 3600;
 
+    /// A series of the six well-known signals.
     pub fn new(cap: usize) -> Self {
         Series {
             samples: VecDeque::with_capacity(cap.min(4096)),
+            golden: GoldenSet::default(),
             cap,
+        }
+    }
+
+    /// The samples of another set of signals from here on: those kept were of the old one.
+    pub fn chart(&mut self, golden: GoldenSet) {
+        if golden != self.golden {
+            self.samples.clear();
+            self.golden = golden;
         }
     }
 

@@ -59,6 +59,41 @@ pub fn check(cfg: &SloConfig) -> Checked {
     if let Some(b) = &cfg.burn_rate {
         burn_rate(b)?;
     }
+    if let Some(names) = &cfg.golden {
+        golden(cfg, names)?;
+    }
+    Ok(())
+}
+
+/// The most golden signals the charts cycle through: six pairs.
+pub const GOLDEN_MAX: usize = 12;
+
+fn golden(cfg: &SloConfig, names: &[String]) -> Checked {
+    let at = root("golden");
+    if names.len() > GOLDEN_MAX {
+        return reject(
+            at.index(GOLDEN_MAX),
+            format!(
+                "at most {GOLDEN_MAX} golden signals (six pairs of charts), found {}",
+                names.len()
+            ),
+        );
+    }
+    for (i, name) in names.iter().enumerate() {
+        if !cfg.slis.contains_key(name) {
+            let known = cfg.slis.keys().cloned().collect::<Vec<_>>().join(", ");
+            return reject(
+                at.index(i),
+                format!("`{name}` is not one of the slis ({known})"),
+            );
+        }
+        if let Some(first) = names[..i].iter().position(|n| n == name) {
+            return reject(
+                at.index(i),
+                format!("`{name}` is already charted (golden[{first}]); name each SLI once"),
+            );
+        }
+    }
     Ok(())
 }
 

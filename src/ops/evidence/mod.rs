@@ -14,7 +14,7 @@ use super::audit::{Phase, Record};
 use crate::config::plan::Plan;
 use crate::config::slo::SloConfig;
 use crate::engine::phases::{PhaseState, ProbeStatus};
-use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::engine::signals::{Golden, GoldenSample, GoldenSet, Track};
 use crate::engine::train::TimelineEntry;
 
 /// Everything an export is made from.
@@ -74,9 +74,10 @@ pub fn write(dir: &Path, e: &Evidence) -> std::io::Result<Vec<PathBuf>> {
     }
     let mut charts = Vec::new();
     if let Some(run) = &e.run {
-        for signal in Signal::ALL {
-            let name = format!("charts/{}.svg", signal.sli());
-            put(&name, signal_chart(run, signal))?;
+        let golden = GoldenSet::of(run.slo);
+        for (i, signal) in golden.iter().enumerate() {
+            let name = format!("charts/{}.svg", signal.sli);
+            put(&name, signal_chart(run, i, signal))?;
             charts.push(name);
         }
         put("charts/canary-weight.svg", weight_chart(run))?;
@@ -232,21 +233,22 @@ fn markers(run: &Run) -> Vec<(DateTime<Utc>, String)> {
         .collect()
 }
 
-fn signal_chart(run: &Run, signal: Signal) -> String {
+fn signal_chart(run: &Run, i: usize, signal: &Golden) -> String {
     let line = |track: Track| -> Vec<(DateTime<Utc>, f64)> {
         run.samples
             .iter()
-            .filter_map(|s| s.get(signal, track).map(|v| (s.at, v)))
+            .filter_map(|s| s.get(i, track).map(|v| (s.at, v)))
             .collect()
     };
     let threshold = run
         .slo
         .objectives
         .iter()
-        .find(|o| o.sli == signal.sli())
+        .find(|o| o.sli == signal.sli)
         .and_then(|o| o.pass.lte);
-    let format = move |v: f64| signal.format(v);
-    let title = format!("{} — canary vs stable", signal.label());
+    let unit = signal.unit;
+    let format = move |v: f64| unit.format(v);
+    let title = format!("{} — canary vs stable", signal.label);
     svg::render(&svg::Chart {
         title: &title,
         lines: vec![

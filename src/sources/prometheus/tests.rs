@@ -4,6 +4,7 @@ use chrono::TimeZone;
 use serde_json::json;
 
 use super::*;
+use crate::engine::signals::Track;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap()
@@ -136,26 +137,37 @@ fn prometheus_answering_nothing_is_unreachable_not_a_measurement() {
 fn golden_signals_come_from_the_slis_of_their_names_and_the_rest_are_none() {
     let cfg = slo(TWO_SLIS);
     let golden = golden_queries(&cfg);
-    let error_rate = golden[Signal::ErrorRate.index()].as_ref().unwrap();
+    assert_eq!(golden.len(), 1, "queue is no golden signal: {golden:?}");
+    let error_rate = &golden[0];
     assert_eq!(
         error_rate.canary,
         r#"sum(rate(errors{track="canary"}[30s]))"#
-    );
-    assert_eq!(
-        golden.iter().flatten().count(),
-        1,
-        "queue is no golden signal"
     );
     let a = answers(&[
         (&error_rate.canary, Ok(Some(0.2))),
         (&error_rate.stable, down()),
     ]);
     let s = sample(&golden, &a, t0()).unwrap();
-    assert_eq!(s.canary[Signal::ErrorRate.index()], Some(0.2));
-    assert_eq!(s.stable[Signal::ErrorRate.index()], None);
-    assert_eq!(s.canary[Signal::Traffic.index()], None);
+    assert_eq!(s.get(0, Track::Canary), Some(0.2));
+    assert_eq!(s.get(0, Track::Stable), None);
+    assert_eq!(s.canary.len(), 1);
     let gone = answers(&[(&error_rate.canary, down()), (&error_rate.stable, down())]);
     assert!(sample(&golden, &gone, t0()).is_err());
+}
+
+#[test]
+fn golden_charts_any_sli_slo_yml_names_in_its_order() {
+    let cfg = slo(&format!("{TWO_SLIS}golden: [queue, error_rate]\n"));
+    let golden = golden_queries(&cfg);
+    let names: Vec<&str> = golden.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(names, ["queue", "error_rate"]);
+    let a = answers(&[
+        (&golden[0].canary, Ok(Some(7.0))),
+        (&golden[1].stable, Ok(Some(0.01))),
+    ]);
+    let s = sample(&golden, &a, t0()).unwrap();
+    assert_eq!(s.get(0, Track::Canary), Some(7.0));
+    assert_eq!(s.get(1, Track::Stable), Some(0.01));
 }
 
 #[test]
@@ -163,7 +175,7 @@ fn the_golden_signals_and_a_measurement_ask_the_same_query_strings() {
     let cfg = slo(TWO_SLIS);
     let q = Queries::resolve(&cfg);
     let golden = golden_queries(&cfg);
-    assert_eq!(golden[Signal::ErrorRate.index()].as_ref(), Some(&q.slis[0]));
+    assert_eq!(golden[0], q.slis[0]);
 }
 
 #[test]

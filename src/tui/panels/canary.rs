@@ -19,8 +19,6 @@ use crate::engine::train::{NextAction, Status, Train};
 use crate::tui::state::{App, Panel};
 use crate::tui::theme::Theme;
 
-pub use charts::CHART_PAIRS;
-
 pub fn verdict_colour(v: Verdict, theme: &Theme) -> Color {
     match v {
         Verdict::Pass => theme.pass,
@@ -308,10 +306,8 @@ fn burn_summary(burn: &[crate::engine::burn::AlertState], theme: &Theme) -> Span
 
 fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: &Theme) {
     let Some(a) = &app.analysis else { return };
-    let value = |sli: &str, v: Option<f64>| {
-        v.map_or("—".to_string(), |x| {
-            crate::engine::signals::format_sli(sli, x)
-        })
+    let value = |unit: crate::engine::signals::Unit, v: Option<f64>| {
+        v.map_or("—".to_string(), |x| unit.format(x))
     };
     let rows = a
         .objectives
@@ -322,10 +318,10 @@ fn draw_objectives(f: &mut Frame, area: Rect, evidence: Rect, app: &App, theme: 
                     format!("{}{}", o.sli, if o.key { " ★" } else { "" }),
                     theme.fg(theme.text),
                 ),
-                Span::styled(value(&o.sli, o.canary), theme.fg(theme.canary)),
-                Span::styled(value(&o.sli, o.stable), theme.fg(theme.stable)),
+                Span::styled(value(o.unit, o.canary), theme.fg(theme.canary)),
+                Span::styled(value(o.unit, o.stable), theme.fg(theme.stable)),
                 Span::styled(o.comparator.clone(), theme.fg(theme.muted)),
-                Span::styled(value(&o.sli, o.threshold), theme.fg(theme.threshold)),
+                Span::styled(value(o.unit, o.threshold), theme.fg(theme.threshold)),
                 Span::styled(
                     o.verdict.label(),
                     theme.bold(verdict_colour(o.verdict, theme)),

@@ -13,16 +13,9 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition};
 
 use super::dur;
 use super::thin::{self, Columns, Thin};
-use crate::engine::signals::{GoldenSample, Signal, Track};
+use crate::engine::signals::{Golden, GoldenSample, Track};
 use crate::tui::state::{App, Series};
 use crate::tui::theme::Theme;
-
-/// The chart pairs `g` cycles through.
-pub const CHART_PAIRS: [(Signal, Signal); 3] = [
-    (Signal::ErrorRate, Signal::LatencyP99),
-    (Signal::LatencyP50, Signal::LatencyP95),
-    (Signal::Traffic, Signal::Saturation),
-];
 
 /// How much history the charts show at most, and at least.
 const CHART_SPAN_SECS: i64 = 10 * 60;
@@ -57,29 +50,47 @@ impl<'a> Window<'a> {
     }
 }
 
-/// The selected pair of charts, side by side.
+/// The selected pair of the configured golden signals (`g` cycles through the pairs),
+/// side by side; an odd last one alone, as wide as a pair.
 pub fn draw(f: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>, theme: &Theme) {
-    let (a, b) = CHART_PAIRS[app.ui.chart_pair % CHART_PAIRS.len()];
+    let set = &app.series.golden;
+    let Some((a, b)) = set.pair(app.ui.chart_pair) else {
+        f.render_widget(
+            ratatui::widgets::Paragraph::new("no golden signals: slo.yml charts none")
+                .style(theme.fg(theme.muted)),
+            area,
+        );
+        return;
+    };
     let window = Window::new(&app.series, now);
-    let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
-    draw_chart(f, left, &window, a, threshold(app, a), theme);
-    draw_chart(f, right, &window, b, threshold(app, b), theme);
+    let chart = |f: &mut Frame, area: Rect, i: usize| {
+        if let Some(golden) = set.get(i) {
+            draw_chart(f, area, &window, i, golden, threshold(app, golden), theme);
+        }
+    };
+    match b {
+        Some(b) => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
+            chart(f, left, a);
+            chart(f, right, b);
+        }
+        None => chart(f, area, a),
+    }
 }
 
 /// The pass bound of the objective on this signal's SLI, if there is one.
-fn threshold(app: &App, signal: Signal) -> Option<f64> {
+fn threshold(app: &App, golden: &Golden) -> Option<f64> {
     let a = app.analysis.as_ref()?;
-    a.objectives
-        .iter()
-        .find(|o| o.sli == signal.sli())?
-        .threshold
+    a.objectives.iter().find(|o| o.sli == golden.sli)?.threshold
 }
 
 fn draw_chart(
     f: &mut Frame,
     area: Rect,
     window: &Window,
-    signal: Signal,
+    signal: usize,
+    golden: &Golden,
     threshold: Option<f64>,
     theme: &Theme,
 ) {
@@ -95,9 +106,9 @@ fn draw_chart(
     let top = if top > 0.0 { top } else { 1.0 };
     let look = Look {
         title: Line::from(vec![
-            Span::styled(format!(" {} ", signal.label()), theme.bold(theme.title)),
+            Span::styled(format!(" {} ", golden.label), theme.bold(theme.title)),
             Span::styled(
-                threshold.map_or(String::new(), |t| format!("slo {} ", signal.format(t))),
+                threshold.map_or(String::new(), |t| format!("slo {} ", golden.unit.format(t))),
                 theme.fg(theme.threshold),
             ),
         ]),
@@ -107,7 +118,7 @@ fn draw_chart(
             format!("-{}", dur(Duration::seconds(window.span))),
             "now".into(),
         ],
-        y_labels: ["0".into(), signal.format(top)],
+        y_labels: ["0".into(), golden.unit.format(top)],
     };
     let (mut stable, mut canary) = (Thin::default(), Thin::default());
     // No room for dots: the chart draws its box and nothing of the lines.
@@ -204,8 +215,8 @@ mod tests {
             };
             s.push(GoldenSample {
                 at: now - Duration::seconds(900 - i64::from(i)),
-                canary: [Some(v); 6],
-                stable: [Some(1.0); 6],
+                canary: vec![Some(v); 6].into(),
+                stable: vec![Some(1.0); 6].into(),
             });
         }
         s
@@ -219,11 +230,13 @@ mod tests {
         assert_eq!(window.span, CHART_SPAN_SECS);
         assert_eq!(window.samples.len(), 600);
         let theme = Theme::default_theme();
+        let error_rate = s.golden.get(0).unwrap().clone();
+        assert_eq!(error_rate.sli, "error_rate");
         let area = Rect::new(0, 0, 60, 16);
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 16)).unwrap();
         let frame = terminal
-            .draw(|f| draw_chart(f, area, &window, Signal::ErrorRate, Some(2.0), &theme))
+            .draw(|f| draw_chart(f, area, &window, 0, &error_rate, Some(2.0), &theme))
             .unwrap();
 
         // The same chart given every sample, unthinned.
@@ -231,7 +244,7 @@ mod tests {
             window
                 .samples
                 .iter()
-                .filter_map(|&(x, s)| s.get(Signal::ErrorRate, t).map(|v| (x, v)))
+                .filter_map(|&(x, s)| s.get(0, t).map(|v| (x, v)))
                 .collect()
         };
         let (all, stable) = (track(Track::Canary), track(Track::Stable));
@@ -245,7 +258,7 @@ mod tests {
             x_bounds: [-600.0, 0.0],
             y_bounds: [0.0, top],
             x_labels: ["-10m".into(), "now".into()],
-            y_labels: ["0".into(), Signal::ErrorRate.format(top)],
+            y_labels: ["0".into(), error_rate.unit.format(top)],
         }
         .chart(
             vec![
