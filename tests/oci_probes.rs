@@ -30,10 +30,11 @@ use x509_cert::Certificate;
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
 use x509_cert::der::asn1::{Ia5String, ObjectIdentifier, Utf8StringRef};
 use x509_cert::der::oid::AssociatedOid;
+use x509_cert::der::oid::db::rfc5280::ID_KP_CODE_SIGNING;
 use x509_cert::der::{self as der, EncodePem};
 use x509_cert::ext::AsExtension;
-use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
@@ -712,8 +713,16 @@ impl Sigstore {
     }
 
     /// A leaf as Fulcio issues one for a workflow's token: `identity` in the SAN, the
-    /// token's issuer in its extension, ten minutes from `from`.
-    fn leaf(&self, key: &SigningKey, identity: &str, issuer: &str, from: u64) -> Certificate {
+    /// token's issuer in its extension, for code signing unless `code_signing` is false, ten
+    /// minutes from `from`.
+    fn leaf(
+        &self,
+        key: &SigningKey,
+        identity: &str,
+        issuer: &str,
+        code_signing: bool,
+        from: u64,
+    ) -> Certificate {
         let mut builder = CertificateBuilder::new(
             Profile::Leaf {
                 issuer: self.intermediate.tbs_certificate.subject.clone(),
@@ -735,6 +744,11 @@ impl Sigstore {
         builder
             .add_extension(&OidcIssuer(issuer.to_string()))
             .unwrap();
+        if code_signing {
+            builder
+                .add_extension(&ExtendedKeyUsage(vec![ID_KP_CODE_SIGNING]))
+                .unwrap();
+        }
         builder.build::<p384::ecdsa::DerSignature>().unwrap()
     }
 
@@ -765,6 +779,8 @@ struct Keyless<'a> {
     rekor: &'a SigningKey,
     /// When Rekor took the entry in, from the leaf's start.
     integrated_after: u64,
+    /// Whether the leaf is for code signing, as Fulcio's are.
+    code_signing: bool,
     /// Changes the stored payload after signing.
     tamper: fn(Vec<u8>) -> Vec<u8>,
 }
@@ -777,6 +793,7 @@ impl<'a> Keyless<'a> {
             issuer: ACTIONS,
             rekor: &fulcio.rekor,
             integrated_after: 30,
+            code_signing: true,
             tamper: |p| p,
         }
     }
@@ -787,9 +804,13 @@ impl<'a> Keyless<'a> {
         let b64 = &base64::engine::general_purpose::STANDARD;
         let ephemeral = key(42);
         let from = unix_now() - 60;
-        let leaf = self
-            .fulcio
-            .leaf(&ephemeral, self.identity, self.issuer, from);
+        let leaf = self.fulcio.leaf(
+            &ephemeral,
+            self.identity,
+            self.issuer,
+            self.code_signing,
+            from,
+        );
         let leaf_pem = leaf.to_pem(LineEnding::LF).unwrap();
         let payload = cosign::payload(image, digest);
         let sig: Signature = ephemeral.sign(&payload);
@@ -941,6 +962,14 @@ async fn a_keyless_signature_passes_for_its_workflow_and_fails_for_each_broken_l
             "other-ca",
             Keyless::by(&elsewhere),
             "does not chain to a configured Fulcio root",
+        ),
+        (
+            "not-for-code",
+            Keyless {
+                code_signing: false,
+                ..Keyless::by(&fulcio)
+            },
+            "not for code signing",
         ),
         (
             "forged-set",

@@ -574,3 +574,65 @@ impl<'de> Deserialize<'de> for Check {
         d.deserialize_any(CheckVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::plan::Plan;
+
+    #[test]
+    fn a_keyless_cosign_probe_needs_identity_and_issuer_and_no_key() {
+        let image = "image: ghcr.io/acme/summit:sha-1";
+        let issuer = "certificate_oidc_issuer: https://token.actions.githubusercontent.com";
+        for (fields, key, says) in [
+            (
+                "certificate_identity: ci@acme.dev".to_string(),
+                "certificate_identity",
+                "expected certificate_oidc_issuer too",
+            ),
+            (
+                issuer.to_string(),
+                "certificate_oidc_issuer",
+                "expected certificate_identity too",
+            ),
+            (
+                format!("key: cosign.pub, certificate_identity: ci@acme.dev, {issuer}"),
+                "key",
+                "not both",
+            ),
+            (
+                format!("certificate_identity_regexp: '^(ci', {issuer}"),
+                "certificate_identity_regexp",
+                "expected a regular expression",
+            ),
+            (
+                format!("certificate_identity: a, certificate_identity_regexp: b, {issuer}"),
+                "certificate_identity_regexp",
+                "not both",
+            ),
+        ] {
+            let probe = format!("{{kind: cosign.verified, {image}, {fields}}}");
+            let text = format!(
+                "version: 1\nphases:\n  - id: 0\n    title: x\n    owner: CI/CD\n    days: [1]\n    \
+                 steps: []\n    validation:\n      - check: y\n        probe: {probe}\n    rollback: none\n"
+            );
+            let err = Plan::parse(Path::new("plan.yml"), &text).unwrap_err();
+            assert!(err.message.contains(says), "{fields}: {err}");
+            // The error points at the key's value.
+            let value = probe.find(&format!(" {key}: ")).unwrap() + key.len() + 3;
+            assert_eq!(
+                (err.line, err.column),
+                (Some(10), Some("        probe: ".len() + value + 1)),
+                "{fields}: {err}"
+            );
+        }
+        let text = format!(
+            "version: 1\nphases:\n  - id: 0\n    title: x\n    owner: CI/CD\n    days: [1]\n    \
+             steps: []\n    validation:\n      - check: y\n        probe: {{kind: cosign.verified, \
+             {image}, certificate_identity_regexp: '^https://github\\.com/acme/', {issuer}}}\n    \
+             rollback: none\n"
+        );
+        assert!(Plan::parse(Path::new("plan.yml"), &text).is_ok());
+    }
+}

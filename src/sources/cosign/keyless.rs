@@ -11,7 +11,7 @@ use x509_cert::der::asn1::{ObjectIdentifier, Utf8StringRef};
 use x509_cert::der::{Decode, DecodePem, Encode};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectAltName};
 
 use super::canonical::canonical;
 
@@ -29,6 +29,8 @@ pub const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.
 
 const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
@@ -134,6 +136,17 @@ pub fn judge(
     };
     chains_to_a_root(&leaf, &chain, &trust.roots)?;
     let extensions = leaf.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
+    // As cosign: Fulcio's leaves are for code signing, and nothing else signs images.
+    let code_signing = extensions
+        .iter()
+        .filter(|e| e.extn_id == EXTENDED_KEY_USAGE)
+        .any(|e| {
+            ExtendedKeyUsage::from_der(e.extn_value.as_bytes())
+                .is_ok_and(|u| u.0.contains(&CODE_SIGNING))
+        });
+    if !code_signing {
+        return Err("the certificate is not for code signing (no such extended key usage)".into());
+    }
     let names = subject_names(extensions)?;
     let Some(name) = names.iter().find(|n| identity.subject.matches(n)) else {
         return Err(format!(
