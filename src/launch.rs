@@ -456,10 +456,22 @@ pub fn live_published(settings: &Settings) -> Arc<dyn crate::sources::published:
         .public_key
         .as_ref()
         .map(|k| settings.relative(&k.to_string_lossy()));
-    Arc::new(crate::sources::published::LivePublished::new(
-        &cfg.github.repo,
-        cfg.grafana.url.as_deref(),
-        key,
-        |k| std::env::var(k).ok(),
-    ))
+    let file = |f: &Option<toml::Spanned<std::path::PathBuf>>| {
+        f.as_ref()
+            .map(|f| settings.relative(&f.get_ref().to_string_lossy()))
+    };
+    let keyless = crate::sources::published::Keyless {
+        fulcio_roots: file(&cfg.cosign.fulcio_roots),
+        rekor_public_key: file(&cfg.cosign.rekor_public_key),
+        identity: cfg.cosign.identity(),
+    };
+    Arc::new(
+        crate::sources::published::LivePublished::new(
+            &cfg.github.repo,
+            cfg.grafana.url.as_deref(),
+            key,
+            |k| std::env::var(k).ok(),
+        )
+        .with_keyless(keyless),
+    )
 }

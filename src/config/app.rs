@@ -127,11 +127,112 @@ pub struct GrafanaConfig {
     pub url: Option<String>,
 }
 
-/// The key `cosign.verified` probes verify with unless they name one.
+/// What `cosign.verified` probes verify with unless they name it: a public key, or for
+/// keyless signatures the identity and OIDC issuer that must have signed, Fulcio's roots
+/// and Rekor's key. Files are relative to the config file.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CosignConfig {
     pub public_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulcio_roots: Option<toml::Spanned<PathBuf>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rekor_public_key: Option<toml::Spanned<PathBuf>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_identity: Option<toml::Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_identity_regexp: Option<toml::Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_oidc_issuer: Option<toml::Spanned<String>>,
+}
+
+impl CosignConfig {
+    /// The keyless identity probes expect unless they name one.
+    pub fn identity(&self) -> Option<crate::sources::cosign::keyless::Identity> {
+        use crate::sources::cosign::keyless::{Identity, Subject};
+        let subject = match (
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        ) {
+            (Some(i), _) => Subject::Exact(i.get_ref().clone()),
+            (None, Some(r)) => Subject::Pattern(r.get_ref().clone()),
+            (None, None) => return None,
+        };
+        Some(Identity {
+            subject,
+            issuer: self.certificate_oidc_issuer.as_ref()?.get_ref().clone(),
+        })
+    }
+
+    /// The checks that need more than one key, or the files the keys name (read relative to
+    /// `dir`, when given): each error points at its key in `text`.
+    fn check(&self, origin: &Path, text: &str, dir: Option<&Path>) -> Result<(), ConfigError> {
+        let at = |span: std::ops::Range<usize>, message: String| {
+            let (line, column) = super::error::line_column(text, span.start);
+            ConfigError::new(origin, message).at(line, column)
+        };
+        if let Some(r) = &self.certificate_identity_regexp {
+            if let Err(e) = regex::Regex::new(r.get_ref()) {
+                let why = e.to_string();
+                let why = why.lines().last().unwrap_or("").trim();
+                return Err(at(
+                    r.span(),
+                    format!(
+                        "expected a regular expression, found {:?} ({why})",
+                        r.get_ref()
+                    ),
+                ));
+            }
+            if let Some(i) = &self.certificate_identity {
+                return Err(at(
+                    i.span(),
+                    "expected certificate_identity or certificate_identity_regexp, not both".into(),
+                ));
+            }
+        }
+        let subject = self
+            .certificate_identity
+            .as_ref()
+            .or(self.certificate_identity_regexp.as_ref());
+        match (subject, &self.certificate_oidc_issuer) {
+            (Some(s), None) => {
+                return Err(at(
+                    s.span(),
+                    "expected certificate_oidc_issuer too: keyless verification checks both".into(),
+                ));
+            }
+            (None, Some(i)) => {
+                return Err(at(
+                    i.span(),
+                    "expected certificate_identity (or certificate_identity_regexp) too: \
+                     keyless verification checks both"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+        let Some(dir) = dir else {
+            return Ok(());
+        };
+        use crate::sources::cosign::keyless::Trust;
+        for (key, check) in [
+            (
+                &self.fulcio_roots,
+                (|pem: &str| Trust::check_roots(pem).map(drop)) as fn(&str) -> Result<(), String>,
+            ),
+            (&self.rekor_public_key, Trust::check_rekor_key),
+        ] {
+            let Some(path) = key else { continue };
+            let file = dir.join(path.get_ref());
+            let result = std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| check(&pem));
+            if let Err(e) = result {
+                return Err(at(path.span(), format!("{}: {e}", file.display())));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -402,13 +503,21 @@ fn notify_events<'de, D: serde::Deserializer<'de>>(
 }
 
 impl AppConfig {
+    /// Parsed, and the files it names that must be read up front (`[cosign]`'s PEMs) read.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = super::source::read(path)?;
-        Self::parse(path, &text)
+        let cfg: Self =
+            toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        cfg.cosign.check(path, &text, Some(dir))?;
+        Ok(cfg)
     }
 
     pub fn parse(origin: &Path, text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::from_toml(origin, text, &e))
+        let cfg: Self =
+            toml::from_str(text).map_err(|e| ConfigError::from_toml(origin, text, &e))?;
+        cfg.cosign.check(origin, text, None)?;
+        Ok(cfg)
     }
 }
 
@@ -638,5 +747,68 @@ file = "builtin"
         let err = AppConfig::parse(Path::new("captain.toml"), text).unwrap_err();
         assert_eq!((err.line, err.column), (Some(2), Some(10)), "{err}");
         assert!(err.message.contains("not a duration"), "{err}");
+    }
+
+    #[test]
+    fn keyless_cosign_keys_are_checked_at_load_with_their_position() {
+        let issuer = "certificate_oidc_issuer = \"https://token.actions.githubusercontent.com\"";
+        for (text, line, column, says) in [
+            (
+                "[cosign]\ncertificate_identity_regexp = \"^https://(\"\n".to_string(),
+                2,
+                31,
+                "expected a regular expression",
+            ),
+            (
+                "[cosign]\ncertificate_identity = \"ci@acme.dev\"\n".into(),
+                2,
+                24,
+                "certificate_oidc_issuer too",
+            ),
+            (
+                format!("[cosign]\n{issuer}\n"),
+                2,
+                27,
+                "certificate_identity",
+            ),
+            (
+                format!(
+                    "[cosign]\ncertificate_identity = \"a\"\ncertificate_identity_regexp = \"b\"\n{issuer}\n"
+                ),
+                2,
+                24,
+                "not both",
+            ),
+        ] {
+            let err = AppConfig::parse(Path::new("captain.toml"), &text).unwrap_err();
+            assert_eq!(
+                (err.line, err.column),
+                (Some(line), Some(column)),
+                "{text}: {err}"
+            );
+            assert!(err.message.contains(says), "{err}");
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("captain.toml");
+        std::fs::write(dir.path().join("fulcio.pem"), "not a certificate").unwrap();
+        std::fs::write(
+            &path,
+            "[cosign]\nrekor_public_key = \"missing.pub\"\nfulcio_roots = \"fulcio.pem\"\n",
+        )
+        .unwrap();
+        let err = AppConfig::load(&path).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(3), Some(16)), "{err}");
+        assert!(
+            err.message
+                .contains("fulcio.pem: expected PEM certificates"),
+            "{err}"
+        );
+        std::fs::write(&path, "[cosign]\nrekor_public_key = \"missing.pub\"\n").unwrap();
+        let err = AppConfig::load(&path).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(20)), "{err}");
+        assert!(err.message.contains("missing.pub"), "{err}");
+        // Only `load` reads files; the keys themselves parse.
+        assert!(AppConfig::parse(&path, "[cosign]\nfulcio_roots = \"gone.pem\"\n").is_ok());
     }
 }

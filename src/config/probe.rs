@@ -255,13 +255,20 @@ pub enum Probe {
     /// The image's manifest is in its registry (`<org>/<repo>` and `<sha>` resolved).
     #[serde(rename = "oci.image")]
     OciImage { image: String },
-    /// The image's cosign signature verifies with a public key (PEM): `key`, or
-    /// `[cosign] public_key` of captain.toml.
+    /// The image's cosign signature verifies: with a public key (PEM), `key` or
+    /// `[cosign] public_key` of captain.toml; or keyless, signed by the identity and OIDC
+    /// issuer given here or in `[cosign]`, against `[cosign]`'s Fulcio roots and Rekor key.
     #[serde(rename = "cosign.verified")]
     CosignVerified {
         image: String,
         #[serde(default)]
         key: Option<std::path::PathBuf>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_identity: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_identity_regexp: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_oidc_issuer: Option<String>,
     },
     /// A Grafana dashboard exists and a panel's queries return data over `within`.
     #[serde(rename = "grafana.dashboard")]
@@ -366,11 +373,32 @@ impl Probe {
             Probe::PreviewHealthy { url_pattern, .. } => {
                 pattern(url_pattern).map(|p| ("url_pattern", p))
             }
-            Probe::OciImage { image } | Probe::CosignVerified { image, .. } => {
-                crate::sources::oci::ImageRef::check_template(image)
-                    .err()
-                    .map(|e| ("image", e))
-            }
+            Probe::CosignVerified {
+                image,
+                key,
+                certificate_identity: identity,
+                certificate_identity_regexp: regexp,
+                certificate_oidc_issuer: issuer,
+            } => crate::sources::oci::ImageRef::check_template(image)
+                .err()
+                .map(|e| ("image", e))
+                .or_else(|| {
+                    regexp
+                        .as_deref()
+                        .and_then(pattern)
+                        .map(|p| ("certificate_identity_regexp", p))
+                })
+                .or_else(|| {
+                    keyless_problem(
+                        key.is_some(),
+                        identity.is_some(),
+                        regexp.is_some(),
+                        issuer.is_some(),
+                    )
+                }),
+            Probe::OciImage { image } => crate::sources::oci::ImageRef::check_template(image)
+                .err()
+                .map(|e| ("image", e)),
             Probe::GithubPrsBy { within, .. }
             | Probe::GithubLabelledWhenRed { within, .. }
             | Probe::GrafanaDashboard { within, .. }
@@ -381,6 +409,42 @@ impl Probe {
             _ => None,
         }
     }
+}
+
+/// A `cosign.verified` probe names a key or an identity and its issuer, or leaves both to
+/// `[cosign]`.
+fn keyless_problem(
+    key: bool,
+    identity: bool,
+    regexp: bool,
+    issuer: bool,
+) -> Option<(&'static str, String)> {
+    if identity && regexp {
+        return Some((
+            "certificate_identity_regexp",
+            "expected certificate_identity or certificate_identity_regexp, not both".into(),
+        ));
+    }
+    if key && (identity || regexp || issuer) {
+        return Some((
+            "key",
+            "expected a key or a keyless identity (certificate_identity and \
+             certificate_oidc_issuer), not both"
+                .into(),
+        ));
+    }
+    if (identity || regexp) != issuer {
+        let (field, missing) = if issuer {
+            ("certificate_oidc_issuer", "certificate_identity")
+        } else {
+            ("certificate_identity", "certificate_oidc_issuer")
+        };
+        return Some((
+            field,
+            format!("expected {missing} too: keyless verification checks both"),
+        ));
+    }
+    None
 }
 
 /// The regex crate's own words for what is wrong, without its picture of the pattern.
@@ -508,5 +572,67 @@ impl<'de> Deserialize<'de> for Check {
         }
 
         d.deserialize_any(CheckVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::plan::Plan;
+
+    #[test]
+    fn a_keyless_cosign_probe_needs_identity_and_issuer_and_no_key() {
+        let image = "image: ghcr.io/acme/summit:sha-1";
+        let issuer = "certificate_oidc_issuer: https://token.actions.githubusercontent.com";
+        for (fields, key, says) in [
+            (
+                "certificate_identity: ci@acme.dev".to_string(),
+                "certificate_identity",
+                "expected certificate_oidc_issuer too",
+            ),
+            (
+                issuer.to_string(),
+                "certificate_oidc_issuer",
+                "expected certificate_identity too",
+            ),
+            (
+                format!("key: cosign.pub, certificate_identity: ci@acme.dev, {issuer}"),
+                "key",
+                "not both",
+            ),
+            (
+                format!("certificate_identity_regexp: '^(ci', {issuer}"),
+                "certificate_identity_regexp",
+                "expected a regular expression",
+            ),
+            (
+                format!("certificate_identity: a, certificate_identity_regexp: b, {issuer}"),
+                "certificate_identity_regexp",
+                "not both",
+            ),
+        ] {
+            let probe = format!("{{kind: cosign.verified, {image}, {fields}}}");
+            let text = format!(
+                "version: 1\nphases:\n  - id: 0\n    title: x\n    owner: CI/CD\n    days: [1]\n    \
+                 steps: []\n    validation:\n      - check: y\n        probe: {probe}\n    rollback: none\n"
+            );
+            let err = Plan::parse(Path::new("plan.yml"), &text).unwrap_err();
+            assert!(err.message.contains(says), "{fields}: {err}");
+            // The error points at the key's value.
+            let value = probe.find(&format!(" {key}: ")).unwrap() + key.len() + 3;
+            assert_eq!(
+                (err.line, err.column),
+                (Some(10), Some("        probe: ".len() + value + 1)),
+                "{fields}: {err}"
+            );
+        }
+        let text = format!(
+            "version: 1\nphases:\n  - id: 0\n    title: x\n    owner: CI/CD\n    days: [1]\n    \
+             steps: []\n    validation:\n      - check: y\n        probe: {{kind: cosign.verified, \
+             {image}, certificate_identity_regexp: '^https://github\\.com/acme/', {issuer}}}\n    \
+             rollback: none\n"
+        );
+        assert!(Plan::parse(Path::new("plan.yml"), &text).is_ok());
     }
 }

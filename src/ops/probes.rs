@@ -85,7 +85,21 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext) -> ProbeResult {
             prefix,
         } => activity::preview_healthy(ctx, url_pattern, prefix).await,
         Probe::OciImage { image } => published::image(ctx, image).await,
-        Probe::CosignVerified { image, key } => published::signed(ctx, image, key.as_deref()).await,
+        Probe::CosignVerified {
+            image,
+            key,
+            certificate_identity,
+            certificate_identity_regexp,
+            certificate_oidc_issuer,
+        } => {
+            let expected = published::expected(
+                key.as_deref(),
+                certificate_identity.as_deref(),
+                certificate_identity_regexp.as_deref(),
+                certificate_oidc_issuer.as_deref(),
+            );
+            published::signed(ctx, image, &expected).await
+        }
         Probe::GrafanaDashboard { uid, panel, within } => {
             published::dashboard(ctx, uid, panel, *within).await
         }

@@ -277,7 +277,7 @@ impl crate::sources::published::Published for World {
     async fn signed(
         &self,
         image: &crate::sources::oci::ImageRef,
-        _key: Option<&std::path::Path>,
+        _expected: &crate::sources::cosign::Expected,
     ) -> Result<Finding, SourceError> {
         Ok(published::signed(image, &self.head()))
     }

@@ -1,10 +1,16 @@
-//! Cosign's key-based signatures as cosign stores them beside an image: the manifest
-//! tagged `sha256-<digest>.sig`, one layer per signature, each a simple-signing payload
-//! that names the image's digest, its ECDSA P-256 signature in an annotation
-//! (docs/plan.md, `cosign.verified`). Keyless signatures (Fulcio, Rekor) are not judged.
+//! Cosign's signatures as cosign stores them beside an image: the manifest tagged
+//! `sha256-<digest>.sig`, one layer per signature, each a simple-signing payload that names
+//! the image's digest, its ECDSA signature in an annotation (docs/plan.md,
+//! `cosign.verified`). Key-based signatures verify with a configured public key; keyless
+//! ones ([`keyless`]) with the Fulcio certificate and Rekor bundle beside them.
+
+mod canonical;
+pub mod keyless;
+
+use std::path::PathBuf;
 
 use base64::Engine;
-use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
 use serde_json::Value;
@@ -45,12 +51,32 @@ pub fn public_key(pem: &str) -> Result<VerifyingKey, String> {
         .map_err(|e| format!("expected an ECDSA P-256 public key in PEM ({e})"))
 }
 
-/// Whether `image` (at `digest`) has a signature that `key` verifies.
+/// Who a `cosign.verified` probe expects to have signed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// What `[cosign]` says: keyless when it names an identity and issuer, else its key.
+    Configured,
+    /// The holder of the private half of this public key (PEM).
+    Key(PathBuf),
+    /// Whoever Fulcio certified under this identity.
+    Keyless(keyless::Identity),
+}
+
+/// What a signature is verified with.
+pub enum Verifier {
+    Key(VerifyingKey),
+    Keyless {
+        trust: keyless::Trust,
+        identity: keyless::Identity,
+    },
+}
+
+/// Whether `image` (at `digest`) has a signature that `verifier` verifies.
 pub async fn verify(
     registry: &Registry,
     image: &ImageRef,
     digest: &str,
-    key: &VerifyingKey,
+    verifier: &Verifier,
 ) -> Result<Finding, SourceError> {
     let tag = signature_tag(digest);
     let Some(manifest) = registry.manifest(&image.with_reference(&tag)).await? else {
@@ -66,18 +92,45 @@ pub async fn verify(
         if layer["mediaType"] != SIMPLE_SIGNING {
             continue;
         }
+        let annotations = &layer["annotations"];
         let (Some(blob), Some(sig)) = (
             layer["digest"].as_str(),
-            layer["annotations"][SIGNATURE_ANNOTATION].as_str(),
+            annotations[SIGNATURE_ANNOTATION].as_str(),
         ) else {
             why.push(format!("layer {i}: no digest or no signature annotation"));
             continue;
         };
         let payload = registry.blob(image, blob).await?;
-        match judge(&payload, sig, digest, key) {
-            Ok(()) => {
+        let judged = match verifier {
+            Verifier::Key(key) => judge(&payload, sig, digest, key).map(|()| String::new()),
+            Verifier::Keyless { trust, identity } => {
+                match annotations[keyless::CERTIFICATE_ANNOTATION].as_str() {
+                    None => Err("no certificate: signed with a key, not keyless".to_string()),
+                    Some(certificate) => keyless::judge(
+                        &keyless::Layer {
+                            signature: sig,
+                            certificate,
+                            chain: annotations[keyless::CHAIN_ANNOTATION].as_str(),
+                            bundle: annotations[keyless::BUNDLE_ANNOTATION].as_str(),
+                        },
+                        &payload,
+                        digest,
+                        trust,
+                        identity,
+                    )
+                    .map(|s| {
+                        format!(
+                            " by {} (issuer {}), Rekor log index {}",
+                            s.identity, s.issuer, s.log_index
+                        )
+                    }),
+                }
+            }
+        };
+        match judged {
+            Ok(by) => {
                 return Ok(Finding::pass(format!(
-                    "{image}: signature {} of {tag} verifies over {digest}",
+                    "{image}: signature {} of {tag} verifies over {digest}{by}",
                     i + 1
                 )));
             }
@@ -101,6 +154,11 @@ fn judge(payload: &[u8], sig: &str, digest: &str, key: &VerifyingKey) -> Result<
         .map_err(|_| "the signature is not an ECDSA signature".to_string())?;
     key.verify(payload, &sig)
         .map_err(|_| "does not verify with the key (tampered, or signed by another key)")?;
+    names_digest(payload, digest)
+}
+
+/// The payload is a cosign signature payload naming this digest.
+fn names_digest(payload: &[u8], digest: &str) -> Result<(), String> {
     let p: Value = serde_json::from_slice(payload)
         .map_err(|e| format!("the signed payload is not JSON ({e})"))?;
     let named = p["critical"]["image"]["docker-manifest-digest"]

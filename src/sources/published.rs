@@ -19,9 +19,13 @@ pub trait Published: Send + Sync {
     fn repo(&self) -> String;
     /// The digest of the image's manifest; `None` when the registry has no such image.
     async fn image(&self, image: &ImageRef) -> Result<Option<String>, SourceError>;
-    /// Whether a cosign signature of the image verifies with the public key at `key`, or
-    /// with the configured one.
-    async fn signed(&self, image: &ImageRef, key: Option<&Path>) -> Result<Finding, SourceError>;
+    /// Whether a cosign signature of the image verifies as `expected`: with a public key,
+    /// or keyless under an identity.
+    async fn signed(
+        &self,
+        image: &ImageRef,
+        expected: &cosign::Expected,
+    ) -> Result<Finding, SourceError>;
     /// Whether dashboard `uid` has a panel titled `panel` whose queries return data over
     /// the last `within`.
     async fn dashboard(&self, uid: &str, panel: &str, within: Span)
@@ -33,7 +37,17 @@ pub struct LivePublished {
     repo: String,
     registry: Result<Registry, SourceError>,
     key: Option<PathBuf>,
+    keyless: Keyless,
     grafana: Result<Grafana, SourceError>,
+}
+
+/// `[cosign]`'s keyless trust (the files, relative paths already resolved) and the identity
+/// probes expect unless they name one.
+#[derive(Debug, Clone, Default)]
+pub struct Keyless {
+    pub fulcio_roots: Option<PathBuf>,
+    pub rekor_public_key: Option<PathBuf>,
+    pub identity: Option<cosign::keyless::Identity>,
 }
 
 impl LivePublished {
@@ -64,8 +78,48 @@ impl LivePublished {
             repo: repo.to_string(),
             registry: Registry::new(credentials),
             key,
+            keyless: Keyless::default(),
             grafana,
         }
+    }
+
+    /// With `[cosign]`'s keyless trust.
+    pub fn with_keyless(self, keyless: Keyless) -> Self {
+        LivePublished { keyless, ..self }
+    }
+
+    fn verifier(&self, expected: &cosign::Expected) -> Result<cosign::Verifier, SourceError> {
+        use cosign::Expected;
+        let identity = match (expected, &self.keyless.identity) {
+            (Expected::Key(path), _) => return key_verifier(path),
+            (Expected::Keyless(identity), _) | (Expected::Configured, Some(identity)) => identity,
+            (Expected::Configured, None) => {
+                return match &self.key {
+                    Some(path) => key_verifier(path),
+                    None => Err(SourceError::Unconfigured(
+                        "no public key: give the probe a `key` or set [cosign] public_key in \
+                         captain.toml (or certificate_identity and certificate_oidc_issuer for \
+                         keyless signatures)"
+                            .into(),
+                    )),
+                };
+            }
+        };
+        let file = |path: &Option<PathBuf>, key: &str| match path {
+            Some(p) => std::fs::read_to_string(p)
+                .map_err(|e| SourceError::Rejected(format!("{}: {e}", p.display()))),
+            None => Err(SourceError::Unconfigured(format!(
+                "keyless verification needs [cosign] {key} in captain.toml"
+            ))),
+        };
+        let roots = file(&self.keyless.fulcio_roots, "fulcio_roots")?;
+        let rekor = file(&self.keyless.rekor_public_key, "rekor_public_key")?;
+        let trust = cosign::keyless::Trust::new(&roots, &rekor)
+            .map_err(|e| SourceError::Rejected(format!("[cosign] keyless trust: {e}")))?;
+        Ok(cosign::Verifier::Keyless {
+            trust,
+            identity: identity.clone(),
+        })
     }
 
     fn registry(&self) -> Result<&Registry, SourceError> {
@@ -83,18 +137,12 @@ impl Published for LivePublished {
         Ok(self.registry()?.manifest(image).await?.map(|m| m.digest))
     }
 
-    async fn signed(&self, image: &ImageRef, key: Option<&Path>) -> Result<Finding, SourceError> {
-        let Some(path) = key.or(self.key.as_deref()) else {
-            return Err(SourceError::Unconfigured(
-                "no public key: give the probe a `key` or set [cosign] public_key in \
-                 captain.toml"
-                    .into(),
-            ));
-        };
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::Rejected(format!("the key {}: {e}", path.display())))?;
-        let verifier = cosign::public_key(&pem)
-            .map_err(|e| SourceError::Rejected(format!("the key {}: {e}", path.display())))?;
+    async fn signed(
+        &self,
+        image: &ImageRef,
+        expected: &cosign::Expected,
+    ) -> Result<Finding, SourceError> {
+        let verifier = self.verifier(expected)?;
         let registry = self.registry()?;
         let Some(manifest) = registry.manifest(image).await? else {
             return Ok(Finding::fail(format!("no image {image} in the registry")));
@@ -113,4 +161,12 @@ impl Published for LivePublished {
             Err(e) => Err(e.clone()),
         }
     }
+}
+
+fn key_verifier(path: &Path) -> Result<cosign::Verifier, SourceError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| SourceError::Rejected(format!("the key {}: {e}", path.display())))?;
+    cosign::public_key(&pem)
+        .map(cosign::Verifier::Key)
+        .map_err(|e| SourceError::Rejected(format!("the key {}: {e}", path.display())))
 }

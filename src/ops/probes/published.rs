@@ -7,6 +7,8 @@ use std::path::Path;
 use super::{ProbeContext, unavailable};
 use crate::config::Span;
 use crate::engine::phases::ProbeStatus;
+use crate::sources::cosign::Expected;
+use crate::sources::cosign::keyless::{Identity, Subject};
 use crate::sources::oci::ImageRef;
 use crate::sources::published::Published;
 use crate::sources::{Finding, SourceError};
@@ -28,16 +30,36 @@ pub(super) async fn image(ctx: &ProbeContext, template: &str) -> (ProbeStatus, S
     }))
 }
 
+/// Whom a `cosign.verified` probe expects: its key, its identity, or `[cosign]`'s choice.
+pub(super) fn expected(
+    key: Option<&Path>,
+    identity: Option<&str>,
+    regexp: Option<&str>,
+    issuer: Option<&str>,
+) -> Expected {
+    let subject = identity
+        .map(|i| Subject::Exact(i.to_string()))
+        .or_else(|| regexp.map(|r| Subject::Pattern(r.to_string())));
+    match (key, subject, issuer) {
+        (Some(key), _, _) => Expected::Key(key.to_path_buf()),
+        (None, Some(subject), Some(issuer)) => Expected::Keyless(Identity {
+            subject,
+            issuer: issuer.to_string(),
+        }),
+        _ => Expected::Configured,
+    }
+}
+
 pub(super) async fn signed(
     ctx: &ProbeContext,
     template: &str,
-    key: Option<&Path>,
+    expected: &Expected,
 ) -> (ProbeStatus, String) {
     let Some(published) = &ctx.published else {
         return unavailable("the registry source");
     };
     match resolve(ctx, published.as_ref(), template).await {
-        Ok(image) => judged(published.signed(&image, key).await),
+        Ok(image) => judged(published.signed(&image, expected).await),
         Err(e) => e,
     }
 }
