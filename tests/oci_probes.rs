@@ -4,7 +4,7 @@
 //! ECDSA P-256 signature of the simple-signing payload, in the annotation of the one layer
 //! of the manifest tagged `sha256-<digest>.sig`.
 
-mod prom_support;
+use captain_testkit::prometheus as prom_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,7 @@
 //! A wire-faithful test Kubernetes API server (`docs/architecture.md`, "Testing"): no real
 //! API server can be installed on the test machines, so the Kubernetes tests run against this
-//! one, and `tests/apiserver.rs` holds it to the protocol with the real `kubectl` and kube-rs.
+//! one, and the kit's own `tests/apiserver/` holds it to the protocol with the real `kubectl`
+//! and kube-rs.
 //!
 //! Plain HTTP on a free loopback port, one server per test, empty at start (no namespaces,
 //! not even `default`: seed what the test needs). It serves core/v1 namespaces, secrets and
@@ -43,7 +44,6 @@
 //! keep no managedFields), a list at `resourceVersion=0` still honours `limit`, OpenAPI is
 //! not served, no controllers run (a Deployment's status is what the test wrote; it has no
 //! `scale` subresource).
-#![allow(dead_code)]
 
 pub mod access;
 mod defaults;

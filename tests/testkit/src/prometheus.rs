@@ -3,7 +3,6 @@
 //! counters grow with elapsed time × the current rates, so `rate()`, `increase()` and `histogram_quantile()` read back
 //! what it serves. Each `Stack` has its own ports and storage, and kills its Prometheus when
 //! dropped.
-#![allow(dead_code)]
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -12,12 +11,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use captain::engine::signals::Track;
 use prometheus_http_query::Client;
 use prometheus_http_query::response::Data;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+/// Which of the two deployments' series the exporter serves: the canary's or the stable's,
+/// as captain's `engine::signals::Track` names them (the kit keeps its own so that it does
+/// not depend on captain, and is not rebuilt when captain changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    Canary,
+    Stable,
+}
 
 /// The latency histogram's upper bounds, as a typical HTTP middleware exports them.
 pub const BUCKETS: [f64; 6] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -282,7 +289,8 @@ pub struct Prometheus {
     child: Option<Child>,
     pub url: String,
     pub client: Client,
-    dir: tempfile::TempDir,
+    /// The config and storage, removed when the server is dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl Prometheus {
@@ -326,7 +334,7 @@ impl Prometheus {
                 child: Some(child),
                 url,
                 client,
-                dir,
+                _dir: dir,
             };
             match prom.wait_ready(&log).await {
                 Ok(()) => return Some(prom),
