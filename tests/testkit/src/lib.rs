@@ -3,7 +3,7 @@
 //! machines, so the tests talk to stand-ins held to the real protocols.
 //!
 //! - [`apiserver`]: a wire-faithful Kubernetes API server, held to the real `kubectl` and
-//!   kube-rs by this crate's own tests (`tests/apiserver.rs`);
+//!   kube-rs by this crate's own tests (`tests/apiserver/`);
 //! - [`kube`]: what the tests against it share (Helm releases as Helm stores them, the
 //!   canary's HTTPRoute, the request log's lists and watches);
 //! - [`github`]: the GitHub REST API as wiremock serving the real API's shapes;
