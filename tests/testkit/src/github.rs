@@ -9,21 +9,29 @@ use chrono::{DateTime, TimeZone, Utc};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+/// The token the forge sends; shaped like a real one so that a test can prove it never
+/// reaches a log or an error.
 pub const TOKEN: &str = "ghp_c4pt41nT3stT0k3nN0tF0rL0gs0123456789";
+/// The repository every fixture is taken from, as its API paths start.
 pub const REPO: &str = "/repos/acme/summit";
 /// What GitHub's `Link` headers use for the same repository.
 pub const REPO_BY_ID: &str = "/repositories/700123456";
+/// `main`'s head in the fixtures: the commit whose check runs are asked for.
 pub const HEAD: &str = "8f3c1a9b2d4e6f708192a3b4c5d6e7f801234567";
+/// The commit `frozen/rollback` points at in `matching_refs_frozen.json`.
 pub const FROZEN: &str = "c0ffee00d15ea5e5ba5eba11deadbeef0badf00d";
 
+/// The fixtures' "now": their timestamps and the rate-limit reset are relative to it.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 2, 47, 0).unwrap()
 }
 
+/// An RFC 3339 time, as GitHub writes them (tests compare against the fixtures' own).
 pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
+/// The body of `fixtures/github/<name>`, a response in the real API's shape.
 pub fn fixture(name: &str) -> String {
     let file = format!(
         "{}/../../fixtures/github/{name}",
@@ -47,6 +55,7 @@ pub fn with_budget(t: ResponseTemplate, remaining: u32) -> ResponseTemplate {
         )
 }
 
+/// A JSON answer with the headers GitHub sends with one (media type, rate-limit budget).
 pub fn json(status: u16, body: String) -> ResponseTemplate {
     with_budget(
         ResponseTemplate::new(status)
@@ -59,9 +68,13 @@ pub fn json(status: u16, body: String) -> ResponseTemplate {
 /// The required checks as each scenario leaves them.
 #[derive(Clone, Copy, Debug)]
 pub enum Checks {
+    /// Every required check passed.
     Green,
+    /// A required check failed.
     Red,
+    /// A required check is still running.
     Pending,
+    /// A required check has not reported.
     Missing,
     /// Green, over two pages of check runs.
     Paged,
@@ -70,21 +83,28 @@ pub enum Checks {
 /// Whether `frozen/rollback` exists.
 #[derive(Clone, Copy, Debug)]
 pub enum Tag {
+    /// No freeze: rollbacks may go ahead.
     Absent,
+    /// The tag points at [`FROZEN`]: rollbacks are frozen.
     Frozen,
 }
 
+/// The mock GitHub API: one wiremock server per test, answering only what the test mounted
+/// (anything else is a 404, as for a repository the token cannot see).
 pub struct Github {
+    /// The server, for mounting answers of the test's own.
     pub server: MockServer,
     /// `""` for github.com, `"/api/v3"` for GitHub Enterprise Server.
     pub prefix: String,
 }
 
 impl Github {
+    /// A server answering as github.com does, at the root.
     pub async fn start() -> Self {
         Self::start_at("").await
     }
 
+    /// A server answering under `prefix`, as GitHub Enterprise Server does (`/api/v3`).
     pub async fn start_at(prefix: &str) -> Self {
         Github {
             server: MockServer::start().await,
@@ -92,6 +112,7 @@ impl Github {
         }
     }
 
+    /// What captain's `[github] api_url` is set to.
     pub fn api_url(&self) -> String {
         format!("{}{}", self.server.uri(), self.prefix)
     }
@@ -113,6 +134,7 @@ impl Github {
         self.get_linked(path_, page, body, etag, None).await;
     }
 
+    /// As [`Github::get`], with a `Link` header pointing to `next` (the next page).
     pub async fn get_linked(
         &self,
         path_: &str,
@@ -215,6 +237,7 @@ impl Github {
         self.pulls().await;
     }
 
+    /// The rules of `main` (which checks are required).
     pub async fn rules(&self) {
         self.get(
             &self.repo("/rules/branches/main"),
@@ -225,6 +248,7 @@ impl Github {
         .await;
     }
 
+    /// The check runs of [`HEAD`], as `checks` leaves them.
     pub async fn check_runs(&self, checks: Checks) {
         let runs = self.repo(&format!("/commits/{HEAD}/check-runs"));
         let body = match checks {
@@ -256,6 +280,7 @@ impl Github {
         self.get(&runs, None, body, Some(r#"W/"runs-1""#)).await;
     }
 
+    /// No `frozen/rollback` tag.
     pub async fn no_freeze_tag(&self) {
         self.get(
             &self.repo("/git/matching-refs/tags/frozen/rollback"),
@@ -284,6 +309,7 @@ impl Github {
         .await;
     }
 
+    /// The open pull requests, over two pages.
     pub async fn pulls(&self) {
         let page2 = self.repo_by_id("/pulls");
         let next = format!(
@@ -328,6 +354,7 @@ impl Github {
             .await;
     }
 
+    /// Every request received so far, in order.
     pub async fn requests(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
     }

@@ -13,6 +13,9 @@
 //! only captain and its test binaries. What needs captain's types or binary stays with
 //! captain's tests.
 
+// Every public item says what a test gets from it: the kit is read by whoever writes a test.
+#![warn(missing_docs)]
+
 pub mod apiserver;
 pub mod github;
 pub mod kube;

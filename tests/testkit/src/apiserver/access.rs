@@ -83,10 +83,12 @@ impl AccessPolicy {
         self
     }
 
+    /// `verb` on `resource` allowed everywhere (`"*"` for any).
     pub fn allow(self, verb: &str, resource: &str) -> Self {
         self.rule(true, None, verb, resource)
     }
 
+    /// `verb` on `resource` refused everywhere (`"*"` for any).
     pub fn deny(self, verb: &str, resource: &str) -> Self {
         self.rule(false, None, verb, resource)
     }

@@ -26,7 +26,9 @@ pub struct Rollout {
     pub current: i64,
     /// `status.updatedReplicas`: pods of the new template.
     pub updated: i64,
+    /// `status.readyReplicas`: pods passing their readiness probe.
     pub ready: i64,
+    /// `status.availableReplicas`: pods ready for `minReadySeconds`.
     pub available: i64,
     /// The controller gave up waiting: Progressing is False, ProgressDeadlineExceeded.
     pub deadline_exceeded: bool,

@@ -45,7 +45,7 @@
 //! not served, no controllers run (a Deployment's status is what the test wrote; it has no
 //! `scale` subresource).
 
-pub mod access;
+mod access;
 mod defaults;
 mod deployments;
 mod discovery;
@@ -54,7 +54,7 @@ mod metadata;
 mod objects;
 mod patch;
 mod protobuf;
-pub mod resources;
+mod resources;
 mod routes;
 mod selectors;
 mod shared;
@@ -132,6 +132,7 @@ impl ApiServer {
         &self.url
     }
 
+    /// The bearer token its kubeconfig carries (any other is a 401).
     pub fn token(&self) -> &str {
         TOKEN
     }
@@ -316,6 +317,7 @@ impl ApiServer {
         counts
     }
 
+    /// Forget the requests so far, so that a test counts only what follows.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
     }
