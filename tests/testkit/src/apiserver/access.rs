@@ -28,7 +28,7 @@ pub struct Decision {
 /// `namespaces/status` or `*`; its verb is an API verb (`get`, `list`, `watch`, `create`,
 /// `update`, `patch`, `delete`, `deletecollection`) or `*`.
 ///
-/// ```ignore
+/// ```text
 /// server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces"));
 /// server.set_access(AccessPolicy::deny_all().allow("*", "configmaps").allow("list", "*"));
 /// server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces").because("frozen"));

@@ -9,7 +9,7 @@ use super::ApiServer;
 
 /// A Deployment's spec and status counts, as its controller reports them.
 ///
-/// ```ignore
+/// ```text
 /// server.put_deployment("prod", "summit", Rollout::complete(3, 4));
 /// server.put_deployment("prod", "summit", Rollout::rolling(3, 1, 5));
 /// server.put_deployment("prod", "summit", Rollout { observed_generation: 3, ..Rollout::complete(3, 4) });

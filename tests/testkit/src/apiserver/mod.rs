@@ -15,7 +15,7 @@
 //! go Terminating, then away with their content), discovery, Tables for kubectl, and
 //! metadata only (PartialObjectMetadata) for lists, gets and watches that ask for it.
 //!
-//! ```ignore
+//! ```text
 //! let server = ApiServer::start().await;
 //! server.put_namespace("pr-1", &[("captain/preview", "true")], Utc::now() - Duration::days(3));
 //! server.put_secret("prod", "sh.helm.release.v1.shop.v7", &[("owner", "helm")], "helm.sh/release.v1", &[("release", b"H4sI...")]);
