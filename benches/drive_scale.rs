@@ -1,5 +1,5 @@
 //! Memory, CPU and API requests of one `captain drive` (the release build) driving 20
-//! releases at once against the test Kubernetes API server (`tests/kube_support`): each
+//! releases at once against the test Kubernetes API server (`captain_testkit::apiserver`): each
 //! release its own Helm release, HTTPRoute, shared ConfigMap and Lease, its canary paused
 //! at 10 %, Prometheus and GitHub unreachable (so every measurement is a fault, as on a bad
 //! day). Figures are printed, never asserted: compare them with the budget (≤ 100 MB peak
@@ -14,11 +14,6 @@
 //! another build the same way, taking turns. When `target/release/captain` is missing this
 //! says so and exits successfully.
 
-#[path = "../tests/kube_support/mod.rs"]
-#[allow(unused_imports)]
-mod kube_support;
-#[path = "../tests/kube_tests_support/mod.rs"]
-mod kube_tests_support;
 mod proc_support;
 
 use std::collections::BTreeMap;
@@ -28,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use kube_support::ApiServer;
-use kube_tests_support::{http_route, put_release};
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::kube::{http_route, put_release};
 use proc_support::{Error, clock_ticks_per_second, spread, stat_ticks, status_kib};
 
 /// How long the driver runs after it is up while its CPU and requests are counted.

@@ -1,5 +1,5 @@
 //! Memory, CPU and API requests of the real console (`target/release/captain`, the TUI)
-//! running live against the test Kubernetes API server (`tests/kube_support`) with 10,000
+//! running live against the test Kubernetes API server (`captain_testkit::apiserver`) with 10,000
 //! preview namespaces as a real API server returns them (labels, annotations with
 //! kubectl's last-applied configuration, managed fields, uid, resourceVersion,
 //! creationTimestamp), for a paused train and a progressing one; and, for comparison, an
@@ -37,11 +37,6 @@
 //! exits successfully. `LIVE_CONSOLE_RUNS` (default 3) sets the runs per world and program;
 //! medians are printed with the spread (lowest–highest).
 
-#[path = "../tests/kube_support/mod.rs"]
-#[allow(unused_imports)]
-mod kube_support;
-#[path = "../tests/kube_tests_support/mod.rs"]
-mod kube_tests_support;
 mod proc_support;
 
 use std::collections::BTreeMap;
@@ -57,8 +52,8 @@ use chrono::Utc;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use serde_json::{Value, json};
 
-use kube_support::ApiServer;
-use kube_tests_support::{http_route, put_release};
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::kube::{http_route, put_release};
 use proc_support::{Spread, clock_ticks_per_second, spread, stat_ticks, status_kib};
 
 /// A first frame later than this is a failure, not a measurement.

@@ -2,8 +2,6 @@
 //! new row when the route's weight changes, nothing written, and the signal's exit status
 //! (128 + its number) when it is stopped.
 
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 
 use std::io::BufRead;
@@ -14,8 +12,9 @@ use std::time::Duration;
 use chrono::Utc;
 use nix::sys::signal::Signal;
 
-use kube_support::ApiServer;
-use kube_tests_support::{captain_command, http_route, put_release, route_weights};
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::kube::{http_route, put_release, route_weights};
+use kube_tests_support::captain_command;
 
 /// Longer than any wait here can take: past it the test fails instead of CI hanging.
 const HUNG: Duration = Duration::from_secs(60);

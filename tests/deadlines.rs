@@ -5,9 +5,6 @@
 //! console, an action that waits on a remote call says on the status line what it waits on
 //! and for how long, once a second.
 
-mod github_support;
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 mod support;
 
@@ -27,7 +24,8 @@ use captain::ops::{Command, Confirmation, Confirmed};
 use captain::sim::Scenario;
 use captain::sources::deadline::wait_on;
 use captain::sources::{Deployer, ReleaseRevision, SourceError};
-use kube_support::write_kubeconfig;
+use captain_testkit::apiserver::write_kubeconfig;
+use captain_testkit::github::{self, Github};
 use kube_tests_support::captain_command;
 use support::Demo;
 use tokio::sync::mpsc;
@@ -375,7 +373,7 @@ async fn a_rollback_waiting_on_helm_says_so_on_the_status_line_once_a_second_unt
 }
 
 /// `captain main status` against the GitHub mock with a 5 s budget, killed if it hangs.
-async fn main_status(github: &github_support::Github) -> (Output, Duration) {
+async fn main_status(github: &Github) -> (Output, Duration) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("captain.toml"),
@@ -401,10 +399,10 @@ async fn main_status(github: &github_support::Github) -> (Output, Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_status_against_a_rate_limited_github_exits_3_with_the_reset() {
-    let github = github_support::Github::start().await;
+    let github = Github::start().await;
     wiremock::Mock::given(wiremock::matchers::any())
         .respond_with(
-            github_support::json(
+            github::json(
                 429,
                 r#"{"message":"API rate limit exceeded","documentation_url":"https://docs.github.com/rest"}"#.into(),
             )
@@ -434,9 +432,9 @@ async fn main_status_against_a_rate_limited_github_exits_3_with_the_reset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_status_against_a_github_that_never_answers_exits_3_when_the_budget_runs_out() {
-    let github = github_support::Github::start().await;
+    let github = Github::start().await;
     wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(github_support::json(200, "{}".into()).set_delay(Duration::from_secs(40)))
+        .respond_with(github::json(200, "{}".into()).set_delay(Duration::from_secs(40)))
         .mount(&github.server)
         .await;
     let (o, took) = main_status(&github).await;

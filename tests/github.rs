@@ -11,7 +11,8 @@ use captain::config::app::GithubConfig;
 use captain::engine::main_health::{CheckState, MainHealth, Overall, PrRef};
 use captain::sources::github::{BUDGET_PER_HOUR, DEFAULT_POLL, GithubForge};
 use captain::sources::{Feed, Forge, Reading, SourceError, TagChange};
-use github_support::*;
+use captain_testkit::github::*;
+use github_support::reading_where;
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use captain::sources::github::GithubForge;
 use captain::sources::{Finding, Forge, Governance, LabelChange, OpenPull, SourceError};
-use github_support::*;
+use captain_testkit::github::*;
+use github_support::connect;
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 

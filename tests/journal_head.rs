@@ -4,8 +4,6 @@
 //! `captain audit verify`, and no live command writes to it (docs/architecture.md, "The
 //! audit journal").
 
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 
 use std::path::Path;
@@ -14,8 +12,9 @@ use std::process::Output;
 use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 
-use kube_support::ApiServer;
-use kube_tests_support::{captain_command, fake_helm, http_route, put_release};
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::kube::{fake_helm, http_route, put_release};
+use kube_tests_support::captain_command;
 
 fn release(server: &ApiServer) {
     server.put_namespace("prod", &[], Utc::now() - TimeDelta::days(400));

@@ -1,11 +1,9 @@
-//! Kubernetes and Helm against the wire-faithful test API server (`tests/kube_support`):
+//! Kubernetes and Helm against the wire-faithful test API server (`captain_testkit::apiserver`):
 //! the preview namespaces feed (one watcher, no polling, a 410 survived, 10,000 namespaces
 //! in pages), deleting previews, canary weights patched with resourceVersion preconditions
 //! and read back, and the Helm release history read from Helm's own Secrets.
 
 // The server's support module exports more than these tests use.
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 
 use std::sync::Arc;
@@ -22,7 +20,8 @@ use captain::sources::kube::{
     GatewayRoute, HelmCli, HelmReleases, KubeCluster, KubeTarget, TrafficShifter, connect,
 };
 use captain::sources::{Cluster, Deletion, Deployer, Reading, SourceError};
-use kube_support::{AccessPolicy, ApiServer};
+use captain_testkit::apiserver::{AccessPolicy, ApiServer};
+use captain_testkit::kube::*;
 use kube_tests_support::*;
 
 const NAMESPACES: &str = "/api/v1/namespaces";

@@ -1,13 +1,10 @@
 //! The live cluster answering validation probes, against the wire-faithful test API server
-//! (`tests/kube_support`): namespaces that exist, are missing or are being deleted;
+//! (`captain_testkit::apiserver`): namespaces that exist, are missing or are being deleted;
 //! Deployments rolled out, rolling, behind their spec or missing; Helm releases read from
 //! Helm's own Secrets; and SelfSubjectAccessReviews, with the review captain sends read
 //! back from the server's request log.
 
 // The server's support module exports more than these tests use.
-#[allow(unused_imports)]
-mod kube_support;
-mod kube_tests_support;
 
 use std::sync::Arc;
 
@@ -18,8 +15,8 @@ use captain::clock::{Clock, SystemClock};
 use captain::config::app::{PreviewConfig, ReleaseConfig, TrafficConfig, TrafficKind};
 use captain::sources::kube::{KubeCluster, KubeTarget, connect};
 use captain::sources::{Access, AccessCheck, Cluster, Finding, Inspection, SourceError};
-use kube_support::{AccessPolicy, ApiServer, Rollout};
-use kube_tests_support::put_release;
+use captain_testkit::apiserver::{AccessPolicy, ApiServer, Rollout};
+use captain_testkit::kube::put_release;
 
 const REVIEWS: &str = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 

@@ -7,11 +7,6 @@
 //! route changed by hand mid-run is followed as drift. Weights are read from the API server,
 //! never from what captain says.
 
-#[allow(unused_imports)]
-mod kube_support;
-mod kube_tests_support;
-mod prom_support;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,12 +14,11 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::Value;
 
-use captain::engine::signals::Track;
-use kube_support::ApiServer;
-use kube_tests_support::{
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::kube::{
     fake_helm, helm_calls, http_route, put_helm_rollback, put_release, route_weights,
 };
-use prom_support::{Stack, Traffic};
+use captain_testkit::prometheus::{Stack, Track, Traffic, free_port};
 
 /// A run that has not ended in this long is hung: the test fails instead of CI hanging.
 const HUNG: Duration = Duration::from_secs(180);
@@ -549,7 +543,7 @@ async fn when_the_driving_run_is_killed_the_other_takes_the_lease_and_rolls_the_
 
 /// An address on loopback nothing listens on yet, for a driver's `/healthz`.
 fn free_address() -> String {
-    format!("127.0.0.1:{}", prom_support::free_port())
+    format!("127.0.0.1:{}", free_port())
 }
 
 /// SIGTERM, as a Deployment's rollout sends it, and the exit it leads to.

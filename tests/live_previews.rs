@@ -4,9 +4,6 @@
 //! GitHub has them, merged and closed ones are orphaned, and the preview URL (from the
 //! description, else the template) is checked for health.
 
-mod github_support;
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 
 use chrono::{Duration, Utc};
@@ -14,8 +11,8 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use github_support::{Github, TOKEN, fixture};
-use kube_support::ApiServer;
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::github::{Github, TOKEN, fixture};
 use kube_tests_support::captain_command_with_github;
 
 fn by_namespace<'a>(rows: &'a [Value], name: &str) -> &'a Value {

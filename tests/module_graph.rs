@@ -1,7 +1,8 @@
 //! The modules of `src/` import one another without a loop (`docs/architecture.md`, "Module
 //! map"): a loop means two files that can only be understood, and changed, together. Read
 //! from the source text: every `crate::…`, `super::…` and `self::…` path outside a file's
-//! tests names the module it reaches into.
+//! tests names the module it reaches into. The test kit (`tests/testkit`) is held to the same
+//! rule, and to not depending on captain (`docs/architecture.md`, "Testing").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -142,18 +143,11 @@ fn loop_through(edges: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Opti
     None
 }
 
-#[test]
-fn no_module_imports_itself_round_a_loop() {
-    let src: PathBuf = [env!("CARGO_MANIFEST_DIR"), "src"].iter().collect();
-    let edges = graph(&src);
-    assert!(
-        edges.len() > 50,
-        "the whole tree is read: {} modules",
-        edges.len()
-    );
+/// Every loop among `edges`' modules, each once, as "a → b → a".
+fn loops_in(edges: &BTreeMap<String, BTreeSet<String>>) -> String {
     let loops: BTreeSet<Vec<String>> = edges
         .keys()
-        .filter_map(|m| loop_through(&edges, m))
+        .filter_map(|m| loop_through(edges, m))
         .map(|mut l| {
             // One loop, found from each of its modules, is reported once.
             let first = l
@@ -165,15 +159,74 @@ fn no_module_imports_itself_round_a_loop() {
             l
         })
         .collect();
+    loops
+        .iter()
+        .map(|l| format!("  {} → {}", l.join(" → "), l[0]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn no_module_imports_itself_round_a_loop() {
+    let src: PathBuf = [env!("CARGO_MANIFEST_DIR"), "src"].iter().collect();
+    let edges = graph(&src);
     assert!(
-        loops.is_empty(),
-        "import loops:\n{}",
-        loops
-            .iter()
-            .map(|l| format!("  {} → {}", l.join(" → "), l[0]))
-            .collect::<Vec<_>>()
-            .join("\n")
+        edges.len() > 50,
+        "the whole tree is read: {} modules",
+        edges.len()
     );
+    let loops = loops_in(&edges);
+    assert!(loops.is_empty(), "import loops:\n{loops}");
+}
+
+#[test]
+fn no_module_of_the_test_kit_imports_itself_round_a_loop() {
+    let src: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "testkit", "src"]
+        .iter()
+        .collect();
+    let edges = graph(&src);
+    assert!(
+        edges.contains_key("apiserver::routes") && edges.contains_key("prometheus"),
+        "the whole kit is read: {:?}",
+        edges.keys()
+    );
+    let loops = loops_in(&edges);
+    assert!(loops.is_empty(), "import loops in the test kit:\n{loops}");
+}
+
+/// The kit is built once and reused: were it to depend on captain, every change to `src/`
+/// would rebuild the API server too. What needs captain's types stays in `tests/`.
+#[test]
+fn the_test_kit_does_not_depend_on_captain() {
+    let kit: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "testkit"]
+        .iter()
+        .collect();
+    let manifest: toml::Table = std::fs::read_to_string(kit.join("Cargo.toml"))
+        .expect("the kit's manifest")
+        .parse()
+        .expect("the kit's manifest is TOML");
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        let names = manifest.get(section).and_then(|d| d.as_table());
+        assert!(
+            !names.is_some_and(|d| d.contains_key("captain")),
+            "tests/testkit/Cargo.toml [{section}] names captain"
+        );
+    }
+    let mut files = Vec::new();
+    rust_files(&kit.join("src"), &mut files);
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a readable source file");
+        let code = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            !code.contains("captain::"),
+            "{} reaches into captain",
+            file.display()
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! of the manifest tagged `sha256-<digest>.sig`; or keylessly, with a Fulcio leaf, its chain
 //! and a Rekor bundle from a test CA and log of their own.
 
-mod prom_support;
+use captain_testkit::prometheus as prom_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

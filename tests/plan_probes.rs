@@ -18,8 +18,6 @@
 //! - search: <https://docs.github.com/en/rest/search/search#search-issues-and-pull-requests>
 
 mod github_support;
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 
 use std::sync::Arc;
@@ -29,9 +27,10 @@ use captain::config::probe::Probe;
 use captain::engine::phases::{ProbeResult, ProbeStatus};
 use captain::ops::probes::{ProbeContext, run};
 use captain::sources::Forge;
+use captain_testkit::apiserver::ApiServer;
+use captain_testkit::github::*;
 use chrono::{Duration, Utc};
-use github_support::*;
-use kube_support::ApiServer;
+use github_support::connect;
 use kube_tests_support::captain_command_with_github;
 use serde_json::Value;
 use wiremock::matchers::{method, path, query_param};

@@ -3,8 +3,6 @@
 //! fails, and the real train (the operator, on the demo world's cluster and deployer)
 //! promoting and rolling back on what it reads. Ticks are counted, never wall-clock durations asserted.
 
-mod prom_support;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,8 +20,8 @@ use captain::ops::{Operator, Setup};
 use captain::sim::{self, Scenario, World};
 use captain::sources::prometheus::PrometheusMetrics;
 use captain::sources::{Metrics, Queries, SourceError};
+use captain_testkit::prometheus::{Stack, Track as Served, Traffic};
 use chrono::Utc;
-use prom_support::{Stack, Traffic};
 
 const ERROR_RATE: &str = r#"sum(rate(http_requests_total{code=~"5..",$selector}[$window])) / sum(rate(http_requests_total{$selector}[$window]))"#;
 const LATENCY_P99: &str = r#"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{$selector}[$window])))"#;
@@ -451,7 +449,7 @@ async fn a_canary_breach_is_rolled_back_within_failure_limit_ticks_of_becoming_v
                 error_ratio: 0.6,
                 ..healthy()
             };
-            stack.exporter.set(Track::Canary, bad);
+            stack.exporter.set(Served::Canary, bad);
             breach = Some((run.ticks, Instant::now()));
         }
     }
@@ -538,7 +536,7 @@ async fn slo_check_exits_0_pass_1_fail_2_inconclusive_3_could_not_evaluate() {
     assert!(text.contains("min_requests 1000000"), "{text}");
 
     stack.exporter.set(
-        Track::Canary,
+        Served::Canary,
         Traffic {
             error_ratio: 0.6,
             ..healthy()

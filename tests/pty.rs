@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
-mod github_support;
-#[allow(unused_imports)]
-mod kube_support;
-mod kube_tests_support;
+use captain_testkit::apiserver::{ApiServer, write_kubeconfig};
+use captain_testkit::github::{self, Checks, Github};
+use captain_testkit::kube::{fake_helm, http_route, put_release};
 
 struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
@@ -110,15 +109,15 @@ impl Console {
 
 /// A canary of `summit` under way at 25 % in `prod` (revisions 6 and 7), as a console
 /// joining it finds it.
-fn canary_at_25(server: &kube_support::ApiServer) {
+fn canary_at_25(server: &ApiServer) {
     server.put_namespace(
         "prod",
         &[],
         chrono::Utc::now() - chrono::Duration::days(400),
     );
-    kube_tests_support::put_release(server, "summit", 6, "superseded", true);
-    kube_tests_support::put_release(server, "summit", 7, "deployed", true);
-    server.put_object(kube_tests_support::http_route(75, 25));
+    put_release(server, "summit", 6, "superseded", true);
+    put_release(server, "summit", 7, "deployed", true);
+    server.put_object(http_route(75, 25));
 }
 
 /// captain.toml for `summit` in `prod` in `dir` (GitHub and Prometheus at a closed port,
@@ -283,13 +282,13 @@ fn each_ending_signal_restores_the_terminal_and_exits_128_plus_its_number() {
 fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_health() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let github = runtime.block_on(async {
-        let github = github_support::Github::start().await;
-        github.repository(github_support::Checks::Green).await;
+        let github = Github::start().await;
+        github.repository(Checks::Green).await;
         github
     });
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on port 9: every call to the API server is refused.
-    let kubeconfig = kube_support::write_kubeconfig(dir.path(), "https://127.0.0.1:9");
+    let kubeconfig = write_kubeconfig(dir.path(), "https://127.0.0.1:9");
     std::fs::write(
         dir.path().join("captain.toml"),
         format!(
@@ -312,7 +311,7 @@ fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_heal
         dir.path(),
         &[
             ("KUBECONFIG", kubeconfig.as_str()),
-            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("GITHUB_TOKEN", github::TOKEN),
         ],
     );
     c.wait_for("the canary panel to say the train cannot be read", |t| {
@@ -343,7 +342,7 @@ fn the_console_starts_read_only_with_the_cluster_unreachable_and_shows_main_heal
 #[test]
 fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rewrote_lost_state() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(kube_support::ApiServer::start());
+    let server = runtime.block_on(ApiServer::start());
     // A canary under way at 25 %, as a console joining it finds it.
     canary_at_25(&server);
     let dir = tempfile::tempdir().unwrap();
@@ -357,7 +356,7 @@ fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rew
         dir.path(),
         &[
             ("KUBECONFIG", kubeconfig.as_str()),
-            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("GITHUB_TOKEN", github::TOKEN),
         ],
         (40, 250),
     );
@@ -375,7 +374,7 @@ fn the_live_consoles_header_says_when_it_follows_a_route_changed_by_hand_and_rew
 
     // The shared state is lost, then somebody sends the canary 5 % with kubectl.
     server.remove_object("configmaps", Some("prod"), "captain-summit");
-    server.put_object(kube_tests_support::http_route(95, 5));
+    server.put_object(http_route(95, 5));
     c.wait_for("the header to say the train follows the route", |t| {
         t.lines()
             .next()
@@ -471,7 +470,7 @@ fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_th
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(kube_support::ApiServer::start());
+    let server = runtime.block_on(ApiServer::start());
     // A webhook that fails the first post: the second try (a second later) is still to
     // come when the console quits.
     let hook = runtime.block_on(async {
@@ -489,7 +488,7 @@ fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_th
     });
     canary_at_25(&server);
     let dir = tempfile::tempdir().unwrap();
-    kube_tests_support::fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");
+    fake_helm(dir.path(), "v3.16.2+g13654a5", "Usage: helm rollback");
     live_config(
         dir.path(),
         "5s",
@@ -508,7 +507,7 @@ fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_th
         dir.path(),
         &[
             ("KUBECONFIG", kubeconfig.as_str()),
-            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("GITHUB_TOKEN", github::TOKEN),
             ("PATH", path.as_str()),
         ],
     );

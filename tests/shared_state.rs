@@ -1,5 +1,5 @@
 //! The release's shared state in the cluster, against the wire-faithful test API server
-//! (`tests/kube_support`): documents in one ConfigMap written with optimistic concurrency
+//! (`captain_testkit::apiserver`): documents in one ConfigMap written with optimistic concurrency
 //! (a stale generation is a conflict carrying the current document; of two consoles
 //! racing on one document exactly one lands; racing on two documents both land), a second
 //! console's feed following the first's writes through one watch (a broken watch keeping
@@ -7,8 +7,6 @@
 //! renewed, taken over after expiry, released, and raced for.
 
 // The server's support module exports more than these tests use.
-#[allow(unused_imports)]
-mod kube_support;
 mod kube_tests_support;
 
 use std::sync::Arc;
@@ -20,8 +18,9 @@ use serde_json::{Value, json};
 use captain::clock::{Clock, ManualClock};
 use captain::sources::kube::{KubeShared, connect};
 use captain::sources::{SharedDoc, SharedState, SourceError, WriteError};
-use kube_support::{AccessPolicy, ApiServer};
-use kube_tests_support::{lists_of, until, watches_of};
+use captain_testkit::apiserver::{AccessPolicy, ApiServer};
+use captain_testkit::kube::{lists_of, watches_of};
+use kube_tests_support::until;
 
 const NAMESPACE: &str = "prod";
 const CONFIGMAP: &str = "captain-summit";

@@ -3,9 +3,6 @@
 //! driving when the first stops; two humans acting on the same train at the same moment
 //! get one action done and the other refused as a lost race, never both, never silently.
 
-#[allow(unused_imports)]
-mod kube_support;
-mod kube_tests_support;
 mod support;
 
 use std::collections::BTreeMap;
@@ -20,7 +17,7 @@ use captain::ops::{Command, Confirmation, Confirmed, Operator};
 use captain::sim::{Scenario, World};
 use captain::sources::SharedState;
 use captain::sources::kube::{KubeShared, connect};
-use kube_support::ApiServer;
+use captain_testkit::apiserver::ApiServer;
 
 const CONFIGMAP: &str = "captain-summit";
 

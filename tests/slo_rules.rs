@@ -3,8 +3,6 @@
 //! a real Prometheus loads them, records every SLI, and fires the page alert on a
 //! synthetic burn the exporter serves; every panel of the dashboard reads series from it.
 
-mod prom_support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -13,11 +11,10 @@ use std::time::{Duration, Instant};
 use captain::config::probe::Probe;
 use captain::config::slo::SloConfig;
 use captain::engine::phases::ProbeStatus;
-use captain::engine::signals::Track;
 use captain::ops::probes::{ProbeContext, run};
 use captain::sources::prometheus::PrometheusMetrics;
+use captain_testkit::prometheus::{Stack, Track, Traffic, promtool};
 use chrono::Utc;
-use prom_support::{Stack, Traffic};
 
 /// Windows of seconds, so a burn shows within a test: the page alert (factor 10 on a 1 %
 /// budget) fires above a 10 % error ratio over both 20 s and 5 s; the ticket (factor 2)
@@ -104,7 +101,7 @@ fn write_rules(dir: &Path) -> PathBuf {
 
 #[test]
 fn promtool_passes_the_rules_made_from_the_repository_the_demo_and_the_test_slo_files() {
-    let Some(promtool) = prom_support::promtool() else {
+    let Some(promtool) = promtool() else {
         return;
     };
     let repo =

@@ -9,7 +9,7 @@ use super::ApiServer;
 
 /// A Deployment's spec and status counts, as its controller reports them.
 ///
-/// ```ignore
+/// ```text
 /// server.put_deployment("prod", "summit", Rollout::complete(3, 4));
 /// server.put_deployment("prod", "summit", Rollout::rolling(3, 1, 5));
 /// server.put_deployment("prod", "summit", Rollout { observed_generation: 3, ..Rollout::complete(3, 4) });
@@ -26,7 +26,9 @@ pub struct Rollout {
     pub current: i64,
     /// `status.updatedReplicas`: pods of the new template.
     pub updated: i64,
+    /// `status.readyReplicas`: pods passing their readiness probe.
     pub ready: i64,
+    /// `status.availableReplicas`: pods ready for `minReadySeconds`.
     pub available: i64,
     /// The controller gave up waiting: Progressing is False, ProgressDeadlineExceeded.
     pub deadline_exceeded: bool,

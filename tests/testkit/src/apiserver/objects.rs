@@ -13,18 +13,8 @@ use super::patch::{self, PatchType};
 use super::resources::{NAMESPACES, ResourceType};
 use super::shared::{Shared, lock};
 use super::status::ApiError;
-use super::store::{Key, Store};
+use super::store::{Store, key};
 use super::writes::{Deletion, create, delete, update};
-
-/// Where an object of `t` is stored; plurals are unique among the served types.
-pub fn key(t: &'static ResourceType, namespace: Option<&str>, name: &str) -> Key {
-    let namespace = if t.namespaced {
-        namespace.unwrap_or("")
-    } else {
-        ""
-    };
-    (t.plural, namespace.to_string(), name.to_string())
-}
 
 impl Shared {
     /// Run `write` under the store's lock, then wake the watches.

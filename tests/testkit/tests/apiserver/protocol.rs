@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::kube_support::ApiServer;
 use crate::{Http, rv_of};
+use captain_testkit::apiserver::ApiServer;
 
 #[tokio::test]
 async fn merge_patch_with_a_stale_resource_version_is_409_conflict() {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{Duration as Age, Utc};
 
-use crate::kube_support::{AccessPolicy, ApiServer, Rollout};
 use crate::{kubectl, rows, stderr, stdout, succeeded};
+use captain_testkit::apiserver::{AccessPolicy, ApiServer, Rollout};
 
 const ROLLOUT_STATUS: [&str; 6] = [
     "rollout",

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::json;
 
-use crate::kube_support::ApiServer;
 use crate::{Http, WAIT, event_summary};
+use captain_testkit::apiserver::ApiServer;
 
 const ROUTES: &str = "/apis/gateway.networking.k8s.io/v1/namespaces/prod/httproutes";
 

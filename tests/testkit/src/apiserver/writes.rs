@@ -8,10 +8,9 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::defaults::{check_kind, meta_str, name_problem, normalize, random_suffix, timestamp};
-use super::objects::key;
 use super::resources::{NAMESPACES, ResourceType};
 use super::status::{self, ApiError};
-use super::store::Store;
+use super::store::{Store, key};
 
 /// What a DELETE did.
 #[derive(Debug, Clone, PartialEq)]

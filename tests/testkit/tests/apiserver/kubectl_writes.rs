@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Age, Utc};
 
-use crate::kube_support::{AccessPolicy, ApiServer};
 use crate::{kubectl, rows, stderr, stdout, succeeded};
+use captain_testkit::apiserver::{AccessPolicy, ApiServer};
 
 #[tokio::test]
 async fn kubectl_delete_ns_puts_it_terminating_then_it_disappears() {

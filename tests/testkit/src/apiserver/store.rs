@@ -10,9 +10,21 @@ use std::ops::Bound;
 
 use serde_json::{Value, json};
 
+use super::resources::ResourceType;
+
 /// Where an object is stored: resource (`namespaces`, `leases.coordination.k8s.io`),
 /// namespace (`""` for cluster-scoped), name. Ordered as etcd orders its keys.
 pub type Key = (&'static str, String, String);
+
+/// Where an object of `t` is stored; plurals are unique among the served types.
+pub fn key(t: &'static ResourceType, namespace: Option<&str>, name: &str) -> Key {
+    let namespace = if t.namespaced {
+        namespace.unwrap_or("")
+    } else {
+        ""
+    };
+    (t.plural, namespace.to_string(), name.to_string())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {

@@ -1,6 +1,7 @@
 //! A wire-faithful test Kubernetes API server (`docs/architecture.md`, "Testing"): no real
 //! API server can be installed on the test machines, so the Kubernetes tests run against this
-//! one, and `tests/apiserver.rs` holds it to the protocol with the real `kubectl` and kube-rs.
+//! one, and the kit's own `tests/apiserver/` holds it to the protocol with the real `kubectl`
+//! and kube-rs.
 //!
 //! Plain HTTP on a free loopback port, one server per test, empty at start (no namespaces,
 //! not even `default`: seed what the test needs). It serves core/v1 namespaces, secrets and
@@ -14,7 +15,7 @@
 //! go Terminating, then away with their content), discovery, Tables for kubectl, and
 //! metadata only (PartialObjectMetadata) for lists, gets and watches that ask for it.
 //!
-//! ```ignore
+//! ```text
 //! let server = ApiServer::start().await;
 //! server.put_namespace("pr-1", &[("captain/preview", "true")], Utc::now() - Duration::days(3));
 //! server.put_secret("prod", "sh.helm.release.v1.shop.v7", &[("owner", "helm")], "helm.sh/release.v1", &[("release", b"H4sI...")]);
@@ -43,9 +44,8 @@
 //! keep no managedFields), a list at `resourceVersion=0` still honours `limit`, OpenAPI is
 //! not served, no controllers run (a Deployment's status is what the test wrote; it has no
 //! `scale` subresource).
-#![allow(dead_code)]
 
-pub mod access;
+mod access;
 mod defaults;
 mod deployments;
 mod discovery;
@@ -54,7 +54,7 @@ mod metadata;
 mod objects;
 mod patch;
 mod protobuf;
-pub mod resources;
+mod resources;
 mod routes;
 mod selectors;
 mod shared;
@@ -132,6 +132,7 @@ impl ApiServer {
         &self.url
     }
 
+    /// The bearer token its kubeconfig carries (any other is a 401).
     pub fn token(&self) -> &str {
         TOKEN
     }
@@ -316,6 +317,7 @@ impl ApiServer {
         counts
     }
 
+    /// Forget the requests so far, so that a test counts only what follows.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
     }

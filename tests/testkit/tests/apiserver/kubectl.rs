@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{Duration as Age, Utc};
 use serde_json::Value;
 
-use crate::kube_support::ApiServer;
 use crate::{kubectl, rows, stderr, succeeded};
+use captain_testkit::apiserver::ApiServer;
 
 #[tokio::test]
 async fn kubectl_get_ns_lists_seeded_namespaces_with_status_and_age() {

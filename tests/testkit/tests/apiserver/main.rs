@@ -1,30 +1,20 @@
-//! The test Kubernetes API server (tests/kube_support) held to the real protocol: the real
-//! `kubectl` drives it (apiserver/kubectl*.rs, deployments.rs), plain HTTP checks the wire
-//! (apiserver/protocol.rs, watch.rs, lifecycle.rs), and kube-rs, the client captain uses,
-//! lists, watches and writes through it (apiserver/kube_rs.rs). Shared helpers live here.
-mod kube_support;
-
-#[path = "apiserver/deployments.rs"]
+//! The test Kubernetes API server (`captain_testkit::apiserver`) held to the real protocol: the real
+//! `kubectl` drives it (kubectl*.rs, deployments.rs), plain HTTP checks the wire (protocol.rs,
+//! watch.rs, lifecycle.rs), and kube-rs, the client captain uses, lists, watches and writes
+//! through it (kube_rs.rs, metadata.rs). Shared helpers live here.
 mod deployments;
-#[path = "apiserver/kube_rs.rs"]
 mod kube_rs;
-#[path = "apiserver/kubectl.rs"]
 mod kubectl;
-#[path = "apiserver/kubectl_writes.rs"]
 mod kubectl_writes;
-#[path = "apiserver/lifecycle.rs"]
 mod lifecycle;
-#[path = "apiserver/metadata.rs"]
 mod metadata;
-#[path = "apiserver/protocol.rs"]
 mod protocol;
-#[path = "apiserver/watch.rs"]
 mod watch;
 
 use std::process::Output;
 use std::time::Duration;
 
-use kube_support::ApiServer;
+use captain_testkit::apiserver::{ApiServer, TOKEN};
 use serde_json::Value;
 
 /// Run the real kubectl against `server` off the async runtime (the server keeps serving
@@ -90,7 +80,7 @@ impl Http {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
-            .bearer_auth(kube_support::TOKEN)
+            .bearer_auth(TOKEN)
             .header("Accept", "application/json");
         if let Some(body) = body {
             request = request
@@ -135,7 +125,7 @@ impl Http {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
-            .bearer_auth(kube_support::TOKEN)
+            .bearer_auth(TOKEN)
             .send()
             .await
             .expect("an answer to the watch");

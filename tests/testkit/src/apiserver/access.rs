@@ -28,7 +28,7 @@ pub struct Decision {
 /// `namespaces/status` or `*`; its verb is an API verb (`get`, `list`, `watch`, `create`,
 /// `update`, `patch`, `delete`, `deletecollection`) or `*`.
 ///
-/// ```ignore
+/// ```text
 /// server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces"));
 /// server.set_access(AccessPolicy::deny_all().allow("*", "configmaps").allow("list", "*"));
 /// server.set_access(AccessPolicy::allow_all().deny("delete", "namespaces").because("frozen"));
@@ -83,10 +83,12 @@ impl AccessPolicy {
         self
     }
 
+    /// `verb` on `resource` allowed everywhere (`"*"` for any).
     pub fn allow(self, verb: &str, resource: &str) -> Self {
         self.rule(true, None, verb, resource)
     }
 
+    /// `verb` on `resource` refused everywhere (`"*"` for any).
     pub fn deny(self, verb: &str, resource: &str) -> Self {
         self.rule(false, None, verb, resource)
     }

@@ -12,7 +12,7 @@ use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, P
 use kube::runtime::watcher::{self, Event};
 use serde_json::json;
 
-use crate::kube_support::{AccessPolicy, ApiServer};
+use captain_testkit::apiserver::{AccessPolicy, ApiServer};
 
 fn api_status(result: Result<impl std::fmt::Debug, kube::Error>) -> Box<kube::core::Status> {
     match result {

@@ -32,11 +32,16 @@ impl Default for Settings {
 /// One request as the server saw it, for tests that assert what a client asked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// The path, without the query.
     pub path: String,
     /// The raw query string, `""` when none.
     pub query: String,
+    /// The `Accept` header (kubectl asks for Tables, metadata-only clients for
+    /// PartialObjectMetadata), `""` when none.
     pub accept: String,
+    /// The `Content-Type` header (the patch type, or protobuf), `""` when none.
     pub content_type: String,
     /// The body as JSON (protobuf bodies decoded); `None` when there was none or it was
     /// neither.

@@ -3,7 +3,6 @@
 //! counters grow with elapsed time × the current rates, so `rate()`, `increase()` and `histogram_quantile()` read back
 //! what it serves. Each `Stack` has its own ports and storage, and kills its Prometheus when
 //! dropped.
-#![allow(dead_code)]
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -12,12 +11,22 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use captain::engine::signals::Track;
 use prometheus_http_query::Client;
 use prometheus_http_query::response::Data;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+/// Which of the two deployments' series the exporter serves: the canary's or the stable's,
+/// as captain's `engine::signals::Track` names them (the kit keeps its own so that it does
+/// not depend on captain, and is not rebuilt when captain changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// The canary deployment's series.
+    Canary,
+    /// The stable deployment's series.
+    Stable,
+}
 
 /// The latency histogram's upper bounds, as a typical HTTP middleware exports them.
 pub const BUCKETS: [f64; 6] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -26,8 +35,11 @@ pub const BUCKETS: [f64; 6] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 /// every request takes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Traffic {
+    /// Requests per second.
     pub rps: f64,
+    /// The share of requests answered 500, 0 to 1.
     pub error_ratio: f64,
+    /// Seconds every request takes.
     pub latency: f64,
 }
 
@@ -151,12 +163,14 @@ impl Counters {
 
 /// An HTTP server on a free loopback port answering `GET /metrics`.
 pub struct Exporter {
+    /// Where Prometheus scrapes it.
     pub addr: SocketAddr,
     counters: Arc<Mutex<Counters>>,
     task: JoinHandle<()>,
 }
 
 impl Exporter {
+    /// Serve `canary` and `stable` from now on, counting from zero.
     pub async fn start(canary: Traffic, stable: Traffic) -> Exporter {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -186,6 +200,7 @@ impl Exporter {
         c.series(track).traffic = traffic;
     }
 
+    /// What `track` serves now.
     pub fn serving(&self, track: Track) -> Traffic {
         self.counters().series(track).traffic
     }
@@ -280,9 +295,12 @@ const READY_TIMEOUT: Duration = Duration::from_secs(90);
 /// A Prometheus server of its own: temp config and storage, a free loopback port.
 pub struct Prometheus {
     child: Option<Child>,
+    /// Its HTTP API, as captain's `[prometheus] url` is set.
     pub url: String,
+    /// A client for the test's own queries.
     pub client: Client,
-    dir: tempfile::TempDir,
+    /// The config and storage, removed when the server is dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl Prometheus {
@@ -326,7 +344,7 @@ impl Prometheus {
                 child: Some(child),
                 url,
                 client,
-                dir,
+                _dir: dir,
             };
             match prom.wait_ready(&log).await {
                 Ok(()) => return Some(prom),
@@ -442,7 +460,9 @@ impl Drop for Prometheus {
 
 /// An exporter and a Prometheus scraping it, with a few seconds of data already stored.
 pub struct Stack {
+    /// The traffic the test turns.
     pub exporter: Exporter,
+    /// What captain queries.
     pub prometheus: Prometheus,
 }
 

@@ -12,8 +12,8 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::{self, Event};
 use serde_json::{Value, json};
 
-use crate::kube_support::{ApiServer, TOKEN};
 use crate::{kubectl, succeeded};
+use captain_testkit::apiserver::{ApiServer, TOKEN};
 
 const LIST: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 const ONE: &str = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
