@@ -592,7 +592,7 @@ phases:
 "#;
 
 /// Each phase's status as the release's shared ConfigMap holds it.
-fn shared_phases(server: &kube_support::ApiServer) -> Vec<String> {
+fn shared_phases(server: &ApiServer) -> Vec<String> {
     let Some(configmap) = server.object("configmaps", Some("prod"), "captain-summit") else {
         return Vec::new();
     };
@@ -611,7 +611,7 @@ fn shared_phases(server: &kube_support::ApiServer) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn wait_shared(server: &kube_support::ApiServer, c: &Console, phase: usize, status: &str) {
+fn wait_shared(server: &ApiServer, c: &Console, phase: usize, status: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let phases = shared_phases(server);
@@ -630,7 +630,7 @@ fn wait_shared(server: &kube_support::ApiServer, c: &Console, phase: usize, stat
 #[test]
 fn the_phase_keys_of_a_live_console_write_the_shared_plan_and_run_the_probes_on_the_cluster() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(kube_support::ApiServer::start());
+    let server = runtime.block_on(ApiServer::start());
     canary_at_25(&server);
     let health = runtime.block_on(async {
         use wiremock::matchers::{method, path};
@@ -656,7 +656,7 @@ fn the_phase_keys_of_a_live_console_write_the_shared_plan_and_run_the_probes_on_
         dir.path(),
         &[
             ("KUBECONFIG", kubeconfig.as_str()),
-            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("GITHUB_TOKEN", github::TOKEN),
         ],
     );
     c.wait_for("the train joined at 25 %", |t| t.contains("canary 25 %"));
@@ -762,14 +762,14 @@ fn the_phase_keys_of_a_live_console_write_the_shared_plan_and_run_the_probes_on_
 #[test]
 fn a_live_preview_shows_its_pull_request_and_o_opens_its_url_from_the_description() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(kube_support::ApiServer::start());
+    let server = runtime.block_on(ApiServer::start());
     canary_at_25(&server);
     server.put_namespace(
         "pr-433",
         &[],
         chrono::Utc::now() - chrono::Duration::hours(20),
     );
-    let github = runtime.block_on(github_support::Github::start());
+    let github = runtime.block_on(Github::start());
     let preview = format!("{}/preview/pr-433/", github.server.uri());
     runtime.block_on(async {
         use wiremock::matchers::{method, path};
@@ -781,7 +781,7 @@ fn a_live_preview_shows_its_pull_request_and_o_opens_its_url_from_the_descriptio
             .await;
         github
             .pulls_of_every_state(
-                github_support::fixture("pulls_all_page1.json")
+                github::fixture("pulls_all_page1.json")
                     .replace("https://pr-433.preview.summit.example/", &preview),
             )
             .await;
@@ -814,7 +814,7 @@ fn a_live_preview_shows_its_pull_request_and_o_opens_its_url_from_the_descriptio
         dir.path(),
         &[
             ("KUBECONFIG", kubeconfig.as_str()),
-            ("GITHUB_TOKEN", github_support::TOKEN),
+            ("GITHUB_TOKEN", github::TOKEN),
             ("PATH", path.as_str()),
         ],
         (40, 200),
