@@ -14,6 +14,9 @@ use super::{ConfigError, Span};
 
 use super::nodes;
 mod rules;
+mod unit;
+
+pub use unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,7 +173,7 @@ pub struct Sli {
     pub query: String,
     /// How its values read; the well-known golden signals know theirs.
     #[serde(default)]
-    pub unit: Option<crate::engine::signals::Unit>,
+    pub unit: Option<Unit>,
     /// Its name in words, for a chart's title.
     #[serde(default)]
     pub label: Option<String>,
