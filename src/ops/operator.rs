@@ -824,140 +824,28 @@ impl Operator {
             other => other.propose(Some(&self.train)),
         };
         let action = c.command.action();
-        if self.read_only {
-            return Ok(Outcome::refused(
-                action,
-                &proposal.target,
-                "read-only: no action is allowed".into(),
-            ));
-        }
-        if let Some(why) = moved_since_seen(&c, &proposal) {
+        if let Some(why) = self.refusal(&c, &proposal) {
             return Ok(Outcome::refused(action, &proposal.target, why));
         }
-        if let Some(why) = self.denied.get(&action) {
-            return Ok(Outcome::refused(
-                action,
-                &proposal.target,
-                format!("{action} is unavailable: {why}"),
-            ));
-        }
-        if proposal.reason_required && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-            return Ok(Outcome::refused(
-                action,
-                &proposal.target,
-                format!("{action} needs a reason"),
-            ));
-        }
-        let actor = self.actor.clone();
-        let intent = |op: &Self| {
-            op.entry(
-                Phase::Intent,
-                action,
-                &proposal.target,
-                proposal.from.clone(),
-                proposal.to.clone(),
-                c.reason.clone(),
-                c.confirmation,
-                actor.clone(),
-            )
-        };
+        let intent = self.entry(
+            Phase::Intent,
+            action,
+            &proposal.target,
+            proposal.from.clone(),
+            proposal.to.clone(),
+            c.reason.clone(),
+            c.confirmation,
+            self.actor.clone(),
+        );
         match &c.command {
-            Command::Train(cmd) => {
-                let promote = matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull);
-                if promote && self.frozen() {
-                    return Ok(Outcome::refused(
-                        action,
-                        &proposal.target,
-                        "the tag frozen/rollback pauses the release train: resume first".into(),
-                    ));
-                }
-                if promote && let Some(why) = self.stuck_release(now, false).await {
-                    return Ok(Outcome::refused(action, &proposal.target, why));
-                }
-                let mut next = self.train.clone();
-                let effects = match next.command(cmd, now) {
-                    Ok(e) => e,
-                    Err(refused) => {
-                        return Ok(Outcome::refused(action, &proposal.target, refused.0));
-                    }
-                };
-                let entry = intent(self);
-                let moves = next != self.train;
-                let before = std::mem::replace(&mut self.train, next);
-                // Recorded where every console sees it before anything is changed: a command
-                // computed from a train someone else moved meanwhile loses, and says so. (A
-                // command that leaves the train as it is, such as a pause of an ended train,
-                // which only sets the tag, writes nothing.)
-                if moves && let Err(lost) = self.commit_train().await {
-                    match lost {
-                        super::coordination::Lost::Race(_) => {
-                            self.take_theirs(super::coordination::TRAIN, &lost)
-                        }
-                        super::coordination::Lost::Store(_) => self.train = before,
-                    }
-                    return Ok(Outcome::refused(action, &proposal.target, lost.to_string()));
-                }
-                let outcome = self.run_audited(entry, effects, now).await?;
-                let reverts = matches!(
-                    cmd,
-                    TrainCommand::Promote | TrainCommand::PromoteFull | TrainCommand::Abort
-                );
-                if !outcome.ok && reverts && moves {
-                    // The cluster did not take the new weight: the train says what the
-                    // cluster does, not what was asked of it.
-                    self.train = before;
-                    if let Err(e) = self.commit_train().await {
-                        log::warn!("recording the train after a failed {action}: {e}");
-                    }
-                }
-                Ok(outcome)
-            }
+            Command::Train(cmd) => self.train_command(cmd, intent, now).await,
             Command::Phase(PhaseCommand::Validate { .. }) => Ok(Outcome::refused(
                 action,
                 &proposal.target,
                 "a validation runs its probes first: see Operator::begin_validation".into(),
             )),
-            Command::Phase(pc) => {
-                if let Err(why) = self.progress.check(pc, now) {
-                    return Ok(Outcome::refused(action, &proposal.target, why));
-                }
-                let begun = self.journal.begin(intent(self))?;
-                // A rollback's typed actions run first; the phase is marked rolled back
-                // only when every one of them succeeded.
-                let done = match pc {
-                    PhaseCommand::RollBack { phase } => {
-                        self.roll_back_phase(*phase, c.reason.as_deref(), now).await
-                    }
-                    _ => Ok(Vec::new()),
-                };
-                let by = self.actor.os_user.clone();
-                let mut result = done.and_then(|said| {
-                    self.progress.apply(pc, &by, now).map(|marked| {
-                        said.into_iter()
-                            .chain(std::iter::once(marked))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                });
-                if result.is_ok()
-                    && let Err(lost) = self.commit_plan().await
-                {
-                    self.take_theirs(super::coordination::PLAN, &lost);
-                    result = Err(lost.to_string());
-                }
-                self.journal.settle(begun, result)
-            }
-            Command::DeletePreview { namespace } => {
-                if let Err(why) = self.preview_rule().check(namespace) {
-                    return Ok(Outcome::refused(action, namespace, why));
-                }
-                let begun = self.journal.begin(intent(self))?;
-                let result = match self.delete(namespace).await {
-                    Ok(Ok(said)) => Ok(said),
-                    Ok(Err(kept)) | Err(kept) => Err(kept),
-                };
-                self.journal.settle(begun, result)
-            }
+            Command::Phase(pc) => self.phase_command(pc, intent, now).await,
+            Command::DeletePreview { namespace } => self.delete_preview(namespace, intent).await,
             Command::Sentinel { relabel, .. } => {
                 super::sentinel::execute(
                     self.backends.forge.as_ref(),
@@ -968,29 +856,172 @@ impl Operator {
                 )
                 .await
             }
-            Command::CleanStale { namespaces } => {
-                let begun = self.journal.begin(intent(self))?;
-                let mut lines = Vec::new();
-                let mut failed = false;
-                for ns in namespaces {
-                    if let Err(why) = self.preview_rule().check(ns) {
-                        lines.push(format!("{ns}: kept: {why}"));
-                        continue;
-                    }
-                    // A namespace kept for what it holds is the rule working, not a failure.
-                    match self.delete(ns).await {
-                        Ok(Ok(m) | Err(m)) => lines.push(m),
-                        Err(m) => {
-                            failed = true;
-                            lines.push(m);
-                        }
-                    }
+            Command::CleanStale { namespaces } => self.clean_stale(namespaces, intent).await,
+        }
+    }
+
+    /// Why no command of this console may go ahead, whatever it is: read-only, a train
+    /// moved since the human looked, an action the cluster does not allow, a missing reason.
+    fn refusal(&self, c: &Confirmed, proposal: &super::command::Proposal) -> Option<String> {
+        let action = c.command.action();
+        if self.read_only {
+            return Some("read-only: no action is allowed".into());
+        }
+        if let Some(why) = moved_since_seen(c, proposal) {
+            return Some(why);
+        }
+        if let Some(why) = self.denied.get(&action) {
+            return Some(format!("{action} is unavailable: {why}"));
+        }
+        if proposal.reason_required && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Some(format!("{action} needs a reason"));
+        }
+        None
+    }
+
+    /// A promote, pause, resume, rollback or abort: recorded in the shared train before
+    /// anything is changed, then applied and audited.
+    async fn train_command(
+        &mut self,
+        cmd: &TrainCommand,
+        intent: Entry,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        let action = Command::Train(cmd.clone()).action();
+        let target = intent.target.clone();
+        let promote = matches!(cmd, TrainCommand::Promote | TrainCommand::PromoteFull);
+        if promote && self.frozen() {
+            return Ok(Outcome::refused(
+                action,
+                &target,
+                "the tag frozen/rollback pauses the release train: resume first".into(),
+            ));
+        }
+        if promote && let Some(why) = self.stuck_release(now, false).await {
+            return Ok(Outcome::refused(action, &target, why));
+        }
+        let mut next = self.train.clone();
+        let effects = match next.command(cmd, now) {
+            Ok(e) => e,
+            Err(refused) => return Ok(Outcome::refused(action, &target, refused.0)),
+        };
+        let moves = next != self.train;
+        let before = std::mem::replace(&mut self.train, next);
+        // Recorded where every console sees it before anything is changed: a command
+        // computed from a train someone else moved meanwhile loses, and says so. (A
+        // command that leaves the train as it is, such as a pause of an ended train,
+        // which only sets the tag, writes nothing.)
+        if moves && let Err(lost) = self.commit_train().await {
+            match lost {
+                super::coordination::Lost::Race(_) => {
+                    self.take_theirs(super::coordination::TRAIN, &lost)
                 }
-                let joined = lines.join("; ");
-                self.journal
-                    .settle(begun, if failed { Err(joined) } else { Ok(joined) })
+                super::coordination::Lost::Store(_) => self.train = before,
+            }
+            return Ok(Outcome::refused(action, &target, lost.to_string()));
+        }
+        let outcome = self.run_audited(intent, effects, now).await?;
+        let reverts = matches!(
+            cmd,
+            TrainCommand::Promote | TrainCommand::PromoteFull | TrainCommand::Abort
+        );
+        if !outcome.ok && reverts && moves {
+            // The cluster did not take the new weight: the train says what the
+            // cluster does, not what was asked of it.
+            self.train = before;
+            if let Err(e) = self.commit_train().await {
+                log::warn!("recording the train after a failed {action}: {e}");
             }
         }
+        Ok(outcome)
+    }
+
+    /// A phase started, confirmed or rolled back: a rollback's typed actions run first, and
+    /// the phase is marked rolled back only when every one of them succeeded.
+    async fn phase_command(
+        &mut self,
+        pc: &PhaseCommand,
+        intent: Entry,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, AuditError> {
+        if let Err(why) = self.progress.check(pc, now) {
+            let action = Command::Phase(pc.clone()).action();
+            return Ok(Outcome::refused(action, &intent.target, why));
+        }
+        let reason = intent.reason.clone();
+        let begun = self.journal.begin(intent)?;
+        let done = match pc {
+            PhaseCommand::RollBack { phase } => {
+                self.roll_back_phase(*phase, reason.as_deref(), now).await
+            }
+            _ => Ok(Vec::new()),
+        };
+        let by = self.actor.os_user.clone();
+        let mut result = done.and_then(|said| {
+            self.progress.apply(pc, &by, now).map(|marked| {
+                said.into_iter()
+                    .chain(std::iter::once(marked))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        });
+        if result.is_ok()
+            && let Err(lost) = self.commit_plan().await
+        {
+            self.take_theirs(super::coordination::PLAN, &lost);
+            result = Err(lost.to_string());
+        }
+        self.journal.settle(begun, result)
+    }
+
+    /// One preview deleted, when it is provably one (`docs/runbook.md`, section 5).
+    async fn delete_preview(
+        &mut self,
+        namespace: &str,
+        intent: Entry,
+    ) -> Result<Outcome, AuditError> {
+        if let Err(why) = self.preview_rule().check(namespace) {
+            return Ok(Outcome::refused(
+                super::ActionKind::DeletePreview,
+                namespace,
+                why,
+            ));
+        }
+        let begun = self.journal.begin(intent)?;
+        let result = match self.delete(namespace).await {
+            Ok(Ok(said)) => Ok(said),
+            Ok(Err(kept)) | Err(kept) => Err(kept),
+        };
+        self.journal.settle(begun, result)
+    }
+
+    /// Every stale preview deleted, one by one; one that is not provably a preview, or
+    /// holds what must not go, is kept and said so.
+    async fn clean_stale(
+        &mut self,
+        namespaces: &[String],
+        intent: Entry,
+    ) -> Result<Outcome, AuditError> {
+        let begun = self.journal.begin(intent)?;
+        let mut lines = Vec::new();
+        let mut failed = false;
+        for ns in namespaces {
+            if let Err(why) = self.preview_rule().check(ns) {
+                lines.push(format!("{ns}: kept: {why}"));
+                continue;
+            }
+            // A namespace kept for what it holds is the rule working, not a failure.
+            match self.delete(ns).await {
+                Ok(Ok(m) | Err(m)) => lines.push(m),
+                Err(m) => {
+                    failed = true;
+                    lines.push(m);
+                }
+            }
+        }
+        let joined = lines.join("; ");
+        self.journal
+            .settle(begun, if failed { Err(joined) } else { Ok(joined) })
     }
 
     /// The name rule every deletion is held to here; the cluster checks it again, with what
