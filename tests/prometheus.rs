@@ -566,17 +566,24 @@ async fn slo_check_exits_0_pass_1_fail_2_inconclusive_3_could_not_evaluate() {
     assert!(text.contains("could not evaluate"), "{text}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn history_backfills_the_charts_from_range_queries() {
+/// A canary failing one request in five beside a healthy stable, with a few seconds of
+/// scrapes for range queries to read; `None` where no Prometheus can be run.
+async fn failing_canary_with_history() -> Option<Stack> {
     let canary = Traffic {
         rps: 10.0,
         error_ratio: 0.2,
         latency: 0.2,
     };
-    let Some(stack) = Stack::start(canary, healthy()).await else {
+    let stack = Stack::start(canary, healthy()).await?;
+    stack.wait_for_history(8).await;
+    Some(stack)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_backfills_the_charts_from_range_queries() {
+    let Some(stack) = failing_canary_with_history().await else {
         return;
     };
-    stack.wait_for_history(8).await;
     let slo = slo("");
     let set = GoldenSet::of(&slo);
     let metrics = source(&stack, &slo);
@@ -652,15 +659,9 @@ fn charted(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_golden_signal_slo_yml_names_is_measured_and_charted_in_its_place() {
-    let canary = Traffic {
-        rps: 10.0,
-        error_ratio: 0.2,
-        latency: 0.2,
-    };
-    let Some(stack) = Stack::start(canary, healthy()).await else {
+    let Some(stack) = failing_canary_with_history().await else {
         return;
     };
-    stack.wait_for_history(8).await;
     // A signal of the team's own, first, beside error rate; p99 alone on the second page.
     let slo = slo(&format!(
         "  throughput: {{query: '{TRAFFIC}', unit: per_second, label: \"served\"}}\n\

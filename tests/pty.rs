@@ -151,6 +151,15 @@ fn live_config_with_github(
     std::fs::write(dir.join("slo.yml"), slo).unwrap();
 }
 
+/// `$PATH` with `dir` first, so the programs a test put there are the ones run.
+fn path_first(dir: &std::path::Path) -> String {
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 impl Drop for Console {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -497,11 +506,7 @@ fn quitting_the_live_console_right_after_a_rollback_still_posts_it_and_copies_th
     );
     let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
     // The fake helm first on PATH.
-    let path = format!(
-        "{}:{}",
-        dir.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_first(dir.path());
     let mut c = Console::start_with(
         &[],
         dir.path(),
@@ -804,11 +809,7 @@ fn a_live_preview_shows_its_pull_request_and_o_opens_its_url_from_the_descriptio
     .unwrap();
     std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let kubeconfig = server.kubeconfig().to_string_lossy().into_owned();
-    let path = format!(
-        "{}:{}",
-        dir.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_first(dir.path());
     let mut c = Console::start_sized(
         &[],
         dir.path(),

@@ -860,18 +860,29 @@ impl Operator {
         }
     }
 
-    /// Why no command of this console may go ahead, whatever it is: read-only, a train
-    /// moved since the human looked, an action the cluster does not allow, a missing reason.
+    /// Why this console may take no `action` at all: it is read-only, or the cluster does not
+    /// allow it.
+    pub(super) fn not_allowed(&self, action: super::ActionKind) -> Option<String> {
+        if self.read_only {
+            return Some("read-only: no action is allowed".into());
+        }
+        self.denied
+            .get(&action)
+            .map(|why| format!("{action} is unavailable: {why}"))
+    }
+
+    /// Why a command may not go ahead, whatever it is: not allowed, a train moved since the
+    /// human looked, a missing reason.
     fn refusal(&self, c: &Confirmed, proposal: &super::command::Proposal) -> Option<String> {
         let action = c.command.action();
         if self.read_only {
-            return Some("read-only: no action is allowed".into());
+            return self.not_allowed(action);
         }
         if let Some(why) = moved_since_seen(c, proposal) {
             return Some(why);
         }
-        if let Some(why) = self.denied.get(&action) {
-            return Some(format!("{action} is unavailable: {why}"));
+        if let Some(why) = self.not_allowed(action) {
+            return Some(why);
         }
         if proposal.reason_required && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Some(format!("{action} needs a reason"));

@@ -44,18 +44,13 @@ impl Operator {
             )));
         };
         let proposal = progress::propose(pc, self.progress.plan(), self.progress.states());
-        if self.read_only {
+        // Results are facts recorded on whatever the plan is then: a phase that moved since
+        // the human looked is no reason to refuse looking again.
+        if let Some(why) = self.not_allowed(proposal.action) {
             return Ok(Err(Outcome::refused(
                 proposal.action,
                 &proposal.target,
-                "read-only: no action is allowed".into(),
-            )));
-        }
-        if let Some(why) = self.denied.get(&proposal.action) {
-            return Ok(Err(Outcome::refused(
-                proposal.action,
-                &proposal.target,
-                format!("{} is unavailable: {why}", proposal.action),
+                why,
             )));
         }
         if let Err(why) = self.progress.check(pc, now) {
