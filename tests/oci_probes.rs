@@ -675,6 +675,12 @@ fn validity(from: u64, secs: u64) -> Validity {
 
 impl Sigstore {
     fn new(seed: u8, name: &str) -> Sigstore {
+        Self::with_intermediate(seed, name, validity(unix_now() - 86_400, 365 * 86_400))
+    }
+
+    /// The Fulcio of `seed` and `name` (the same root and Rekor key each time), its
+    /// intermediate valid for `intermediate` alone.
+    fn with_intermediate(seed: u8, name: &str, intermediate: Validity) -> Sigstore {
         let root_key = p384::ecdsa::SigningKey::from_slice(&[seed; 48]).unwrap();
         let intermediate_key = p384::ecdsa::SigningKey::from_slice(&[seed + 1; 48]).unwrap();
         let root_name = Name::from_str(&format!("CN={name},O=sigstore.dev")).unwrap();
@@ -696,7 +702,7 @@ impl Sigstore {
                 path_len_constraint: Some(0),
             },
             SerialNumber::from(2u32),
-            year,
+            intermediate,
             Name::from_str(&format!("CN={name}-intermediate,O=sigstore.dev")).unwrap(),
             SubjectPublicKeyInfoOwned::from_key(*intermediate_key.verifying_key()).unwrap(),
             &root_key,
@@ -956,12 +962,20 @@ async fn a_keyless_signature_passes_for_its_workflow_and_fails_for_each_broken_l
 
     // Each broken link fails with its own reason.
     let elsewhere = Sigstore::new(21, "elsewhere");
+    // The trusted root's intermediate, expired yesterday: it still signs, cosign refuses.
+    let expired =
+        Sigstore::with_intermediate(11, "sigstore", validity(unix_now() - 2 * 86_400, 86_400));
     let forger = key(99);
     for (tag, how, says) in [
         (
             "other-ca",
             Keyless::by(&elsewhere),
             "does not chain to a configured Fulcio root",
+        ),
+        (
+            "expired-intermediate",
+            Keyless::by(&expired),
+            "the chain's CN=sigstore-intermediate,O=sigstore.dev was not valid when Rekor took the entry in",
         ),
         (
             "not-for-code",

@@ -134,7 +134,7 @@ pub fn judge(
             .map_err(|e| format!("the chain is not PEM certificates ({e})"))?,
         _ => Vec::new(),
     };
-    chains_to_a_root(&leaf, &chain, &trust.roots)?;
+    let issuers = chains_to_a_root(&leaf, &chain, &trust.roots)?;
     let extensions = leaf.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
     // As cosign: Fulcio's leaves are for code signing, and nothing else signs images.
     let code_signing = extensions
@@ -181,7 +181,21 @@ pub fn judge(
     let bundle = layer
         .bundle
         .ok_or("no Rekor bundle: the signature was not logged in Rekor")?;
-    let log_index = logged(bundle, &leaf, &raw_signature, payload, trust)?;
+    let (log_index, at) = logged(bundle, &leaf, &raw_signature, payload, trust)?;
+    // As cosign: the whole chain is judged at the time Rekor vouches for, not now (a
+    // leaf lives ten minutes), and an intermediate or root must have been valid then too.
+    for ca in issuers {
+        let (from, to) = valid(ca);
+        if at < from || at > to {
+            return Err(format!(
+                "the chain's {} was not valid when Rekor took the entry in at {} (valid {} to {})",
+                ca.tbs_certificate.subject,
+                when(at),
+                when(from),
+                when(to)
+            ));
+        }
+    }
     Ok(Signed {
         identity: name.clone(),
         issuer,
@@ -198,22 +212,25 @@ impl Subject {
     }
 }
 
-/// Up from the leaf through the annotation's chain until a configured root signed one.
-fn chains_to_a_root(
-    leaf: &Certificate,
-    chain: &[Certificate],
-    roots: &[Certificate],
-) -> Result<(), String> {
+/// Up from the leaf through the annotation's chain until a configured root signed one;
+/// the certificates that vouch for the leaf, the root last.
+fn chains_to_a_root<'a>(
+    leaf: &'a Certificate,
+    chain: &'a [Certificate],
+    roots: &'a [Certificate],
+) -> Result<Vec<&'a Certificate>, String> {
     let unchained =
         |why: String| format!("the certificate does not chain to a configured Fulcio root ({why})");
     let mut current = leaf;
+    let mut path = Vec::new();
     for _ in 0..MAX_CHAIN {
         let issuer = &current.tbs_certificate.issuer;
-        if roots
+        if let Some(root) = roots
             .iter()
-            .any(|r| &r.tbs_certificate.subject == issuer && signed_by(current, r))
+            .find(|r| &r.tbs_certificate.subject == issuer && signed_by(current, r))
         {
-            return Ok(());
+            path.push(root);
+            return Ok(path);
         }
         let Some(next) = chain
             .iter()
@@ -224,6 +241,7 @@ fn chains_to_a_root(
         if next.tbs_certificate.issuer == next.tbs_certificate.subject {
             return Err(unchained(format!("its root is {issuer}")));
         }
+        path.push(next);
         current = next;
     }
     Err(unchained("its chain is longer than captain follows".into()))
@@ -303,14 +321,14 @@ pub fn oidc_issuer(extensions: &[Extension]) -> Result<Option<String>, String> {
 
 /// The bundle's SignedEntryTimestamp is Rekor's over this entry, the entry is this
 /// signature of this payload by this certificate, and Rekor took it in while the
-/// certificate was valid. The log index, when all of that holds.
+/// certificate was valid. The log index and that time, when all of that holds.
 fn logged(
     bundle: &str,
     leaf: &Certificate,
     signature: &[u8],
     payload: &[u8],
     trust: &Trust,
-) -> Result<i64, String> {
+) -> Result<(i64, u64), String> {
     let b64 = &base64::engine::general_purpose::STANDARD;
     let bundle: Value =
         serde_json::from_str(bundle).map_err(|e| format!("the Rekor bundle is not JSON ({e})"))?;
@@ -373,11 +391,7 @@ fn logged(
     if logged_certificate.as_ref() != Some(leaf) {
         return Err("the Rekor entry logs another certificate".into());
     }
-    let validity = &leaf.tbs_certificate.validity;
-    let (from, to) = (
-        validity.not_before.to_unix_duration().as_secs(),
-        validity.not_after.to_unix_duration().as_secs(),
-    );
+    let (from, to) = valid(leaf);
     let at = u64::try_from(integrated).unwrap_or(0);
     if at < from || at > to {
         return Err(format!(
@@ -388,7 +402,16 @@ fn logged(
             when(to)
         ));
     }
-    Ok(index)
+    Ok((index, at))
+}
+
+/// A certificate's validity, in Unix seconds.
+fn valid(cert: &Certificate) -> (u64, u64) {
+    let validity = &cert.tbs_certificate.validity;
+    (
+        validity.not_before.to_unix_duration().as_secs(),
+        validity.not_after.to_unix_duration().as_secs(),
+    )
 }
 
 fn when(unix: u64) -> String {
