@@ -1,10 +1,12 @@
 //! What the demo's registry and Grafana hold for the publishing probes: the image of
-//! main's head, `ghcr.io/acme/summit:sha-<head>`, signed with the demo's cosign key, and
+//! main's head, `ghcr.io/acme/summit:sha-<head>`, signed with the demo's cosign key and
+//! keylessly by the demo's release workflow, and
 //! the dashboard `captain slo dashboard` makes from the demo slo.yml, its panels drawn
 //! from the world's traffic.
 
 use crate::config::Span;
 use crate::sources::Finding;
+use crate::sources::cosign::Expected;
 use crate::sources::oci::{ImageRef, digest_of};
 
 /// The demo's repository and where its images go.
@@ -20,14 +22,38 @@ pub(super) fn digest(image: &ImageRef, head: &str) -> Option<String> {
         .then_some(digest)
 }
 
-/// The image's signature, as `cosign verify --key` would judge it.
-pub(super) fn signed(image: &ImageRef, head: &str) -> Finding {
-    match digest(image, head) {
-        Some(d) => Finding::pass(format!(
-            "{image}: signature 1 of {} verifies over {d} (the demo's cosign key)",
-            crate::sources::cosign::signature_tag(&d)
+/// Who signed the demo's images keylessly: its release workflow on main, through GitHub
+/// Actions' OIDC token, as a team's CI does.
+pub(super) const WORKFLOW: &str =
+    "https://github.com/acme/summit/.github/workflows/release.yml@refs/heads/main";
+pub(super) const ACTIONS: &str = "https://token.actions.githubusercontent.com";
+
+/// The image's signatures, judged as `cosign verify` judges them: by the demo's key, or,
+/// when a probe expects a keyless signer, by the identity and issuer of its certificate
+/// (the demo's release workflow), with live's words for a mismatch.
+pub(super) fn signed(image: &ImageRef, head: &str, expected: &Expected) -> Finding {
+    let Some(d) = digest(image, head) else {
+        return Finding::fail(format!("no image {image} in the registry"));
+    };
+    let tag = crate::sources::cosign::signature_tag(&d);
+    match expected {
+        Expected::Keyless(identity) if !identity.subject.matches(WORKFLOW) => {
+            Finding::fail(format!(
+                "{image}: signature 2 of {tag}: the certificate is for {WORKFLOW}, not {}",
+                identity.subject
+            ))
+        }
+        Expected::Keyless(identity) if identity.issuer != ACTIONS => Finding::fail(format!(
+            "{image}: signature 2 of {tag}: the certificate's OIDC issuer is {ACTIONS}, not {}",
+            identity.issuer
         )),
-        None => Finding::fail(format!("no image {image} in the registry")),
+        Expected::Keyless(_) => Finding::pass(format!(
+            "{image}: signature 2 of {tag} verifies over {d} by {WORKFLOW} (issuer {ACTIONS}), \
+             Rekor log index 42"
+        )),
+        Expected::Key(_) | Expected::Configured => Finding::pass(format!(
+            "{image}: signature 1 of {tag} verifies over {d} (the demo's cosign key)"
+        )),
     }
 }
 
@@ -57,6 +83,7 @@ pub(super) fn dashboard(uid: &str, panel: &str, within: Span, canary_weight: u8)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::cosign::keyless::{Identity, Subject};
 
     #[test]
     fn the_demo_holds_mains_head_image_signed_and_the_generated_dashboards_panels() {
@@ -74,9 +101,54 @@ mod tests {
             format!("docker.io/acme/summit:sha-{head}"),
         ] {
             assert_eq!(digest(&at(&other), head), None, "{other}");
-            assert!(!signed(&at(&other), head).passed, "{other}");
+            assert!(
+                !signed(&at(&other), head, &Expected::Configured).passed,
+                "{other}"
+            );
         }
-        assert!(signed(&tagged, head).passed);
+        assert!(signed(&tagged, head, &Expected::Configured).passed);
+        let keyless = |subject: Subject, issuer: &str| {
+            Expected::Keyless(Identity {
+                subject,
+                issuer: issuer.into(),
+            })
+        };
+        let f = signed(
+            &tagged,
+            head,
+            &keyless(Subject::Exact(WORKFLOW.into()), ACTIONS),
+        );
+        assert!(f.passed && f.evidence.contains("Rekor log index"), "{f:?}");
+        let f = signed(
+            &tagged,
+            head,
+            &keyless(
+                Subject::Pattern("^https://github.com/acme/".into()),
+                ACTIONS,
+            ),
+        );
+        assert!(f.passed, "{f:?}");
+        let nightly = WORKFLOW.replace("release", "nightly");
+        let f = signed(
+            &tagged,
+            head,
+            &keyless(Subject::Exact(nightly.clone()), ACTIONS),
+        );
+        assert!(
+            !f.passed
+                && f.evidence
+                    .contains(&format!("is for {WORKFLOW}, not {nightly}")),
+            "{f:?}"
+        );
+        let f = signed(
+            &tagged,
+            head,
+            &keyless(
+                Subject::Exact(WORKFLOW.into()),
+                "https://accounts.google.com",
+            ),
+        );
+        assert!(!f.passed && f.evidence.contains("OIDC issuer"), "{f:?}");
 
         let quarter = Span::secs(15 * 60);
         let traffic = "canary traffic share (step weight)";

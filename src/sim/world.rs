@@ -277,9 +277,9 @@ impl crate::sources::published::Published for World {
     async fn signed(
         &self,
         image: &crate::sources::oci::ImageRef,
-        _expected: &crate::sources::cosign::Expected,
+        expected: &crate::sources::cosign::Expected,
     ) -> Result<Finding, SourceError> {
-        Ok(published::signed(image, &self.head()))
+        Ok(published::signed(image, &self.head(), expected))
     }
 
     async fn dashboard(

@@ -204,7 +204,7 @@ pub fn judge(
 }
 
 impl Subject {
-    fn matches(&self, name: &str) -> bool {
+    pub fn matches(&self, name: &str) -> bool {
         match self {
             Subject::Exact(s) => s == name,
             Subject::Pattern(p) => regex::Regex::new(p).is_ok_and(|r| r.is_match(name)),
