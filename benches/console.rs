@@ -38,14 +38,6 @@ use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system}
 
 use proc_support::{Error, clock_ticks_per_second, stat_ticks, status_kib};
 
-/// `target/release/captain`, when it has been built.
-fn release_binary() -> Option<PathBuf> {
-    let binary: PathBuf = [env!("CARGO_MANIFEST_DIR"), "target", "release", "captain"]
-        .iter()
-        .collect();
-    binary.is_file().then_some(binary)
-}
-
 /// The binary to compare with, from `CAPTAIN_BASELINE` (a release build of the commit
 /// before the change), when it is set and names a file.
 fn baseline_binary() -> Result<Option<PathBuf>, Error> {
@@ -387,11 +379,7 @@ fn print(name: &str, f: &mut Figures) {
 }
 
 fn main() -> Result<(), Error> {
-    let Some(current) = release_binary() else {
-        println!(
-            "console: target/release/captain is missing; build it first with `cargo build --release`, \
-             then run `cargo bench --bench console` again"
-        );
+    let Some(current) = proc_support::release_binary("console") else {
         return Ok(());
     };
     let mut binaries = vec![("this build", current)];

@@ -168,16 +168,9 @@ fn run_once(rt: &tokio::runtime::Runtime, binary: &Path, n: usize, hz: f64) -> R
 }
 
 fn main() -> Result<(), Error> {
-    let binary: PathBuf = [env!("CARGO_MANIFEST_DIR"), "target", "release", "captain"]
-        .iter()
-        .collect();
-    if !binary.is_file() {
-        println!(
-            "drive_scale: {} is missing; build it first with `cargo build --release`",
-            binary.display()
-        );
+    let Some(binary) = proc_support::release_binary("drive_scale") else {
         return Ok(());
-    }
+    };
     let var = |name: &str, default: usize| {
         std::env::var(name)
             .ok()

@@ -617,17 +617,9 @@ fn alternate(
 }
 
 fn main() -> Result<(), Error> {
-    let binary: PathBuf = [env!("CARGO_MANIFEST_DIR"), "target", "release", "captain"]
-        .iter()
-        .collect();
-    if !binary.is_file() {
-        println!(
-            "live_console: {} is missing; build it first with `cargo build --release`, then \
-             run `cargo bench --bench live_console` again",
-            binary.display()
-        );
+    let Some(binary) = proc_support::release_binary("live_console") else {
         return Ok(());
-    }
+    };
     let runs: usize = std::env::var("LIVE_CONSOLE_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

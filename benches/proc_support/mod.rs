@@ -1,7 +1,26 @@
 //! What `/proc` says of a process, for the benches that run the real binary, and the
 //! median and spread of their figures.
 
+use std::path::PathBuf;
+
 pub type Error = Box<dyn std::error::Error>;
+
+/// `target/release/captain`, or `None` after saying how to build it: a bench runs the
+/// binary, it does not build it.
+pub fn release_binary(bench: &str) -> Option<PathBuf> {
+    let binary: PathBuf = [env!("CARGO_MANIFEST_DIR"), "target", "release", "captain"]
+        .iter()
+        .collect();
+    if binary.is_file() {
+        return Some(binary);
+    }
+    println!(
+        "{bench}: {} is missing; build it first with `cargo build --release`, then run \
+         `cargo bench --bench {bench}` again",
+        binary.display()
+    );
+    None
+}
 
 /// (comm, utime, stime) in clock ticks from a `/proc/.../stat` file.
 pub fn stat_ticks(path: &str) -> Result<(String, u64, u64), Error> {
