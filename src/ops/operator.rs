@@ -649,6 +649,20 @@ impl Operator {
         }
     }
 
+    /// The intent a human's confirmed command is journalled with, before it runs.
+    pub(super) fn intent(&self, c: &Confirmed, proposal: &super::command::Proposal) -> Entry {
+        self.entry(
+            Phase::Intent,
+            proposal.action,
+            &proposal.target,
+            proposal.from.clone(),
+            proposal.to.clone(),
+            c.reason.clone(),
+            c.confirmation,
+            self.actor.clone(),
+        )
+    }
+
     /// Intent, effects, outcome.
     async fn run_audited(
         &mut self,
@@ -827,16 +841,7 @@ impl Operator {
         if let Some(why) = self.refusal(&c, &proposal) {
             return Ok(Outcome::refused(action, &proposal.target, why));
         }
-        let intent = self.entry(
-            Phase::Intent,
-            action,
-            &proposal.target,
-            proposal.from.clone(),
-            proposal.to.clone(),
-            c.reason.clone(),
-            c.confirmation,
-            self.actor.clone(),
-        );
+        let intent = self.intent(&c, &proposal);
         match &c.command {
             Command::Train(cmd) => self.train_command(cmd, intent, now).await,
             Command::Phase(PhaseCommand::Validate { .. }) => Ok(Outcome::refused(

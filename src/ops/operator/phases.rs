@@ -10,7 +10,7 @@ use crate::config::rollback::RollbackAction;
 use crate::engine::phases::ProbeStatus;
 use crate::engine::phases::{PhaseState, ProbeResult};
 use crate::engine::train::TrainCommand;
-use crate::ops::audit::{AuditError, Begun, Phase};
+use crate::ops::audit::{AuditError, Begun};
 use crate::ops::command::PhaseCommand;
 use crate::ops::command::{Command, Confirmed};
 use crate::ops::outcome::Outcome;
@@ -60,17 +60,7 @@ impl Operator {
                 why,
             )));
         }
-        let intent = self.entry(
-            Phase::Intent,
-            proposal.action,
-            &proposal.target,
-            proposal.from.clone(),
-            proposal.to.clone(),
-            c.reason.clone(),
-            c.confirmation,
-            self.actor.clone(),
-        );
-        let begun = self.journal.begin(intent)?;
+        let begun = self.journal.begin(self.intent(c, &proposal))?;
         let checks = self
             .progress
             .plan()
