@@ -579,6 +579,19 @@ async fn failing_canary_with_history() -> Option<Stack> {
     Some(stack)
 }
 
+/// The charts' backfill of the last minute, a sample every 2 s, as the console asks for it.
+async fn last_minute(metrics: &PrometheusMetrics) -> Vec<captain::engine::signals::GoldenSample> {
+    let now = Utc::now();
+    metrics
+        .history(
+            now - chrono::Duration::seconds(60),
+            now,
+            Duration::from_secs(2),
+        )
+        .await
+        .expect("Prometheus answers range queries")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_backfills_the_charts_from_range_queries() {
     let Some(stack) = failing_canary_with_history().await else {
@@ -587,15 +600,7 @@ async fn history_backfills_the_charts_from_range_queries() {
     let slo = slo("");
     let set = GoldenSet::of(&slo);
     let metrics = source(&stack, &slo);
-    let now = Utc::now();
-    let samples = metrics
-        .history(
-            now - chrono::Duration::seconds(60),
-            now,
-            Duration::from_secs(2),
-        )
-        .await
-        .expect("Prometheus answers range queries");
+    let samples = last_minute(&metrics).await;
     assert!(samples.len() >= 3, "{samples:?}");
     assert!(
         samples.windows(2).all(|w| w[0].at < w[1].at),
@@ -672,15 +677,7 @@ async fn a_golden_signal_slo_yml_names_is_measured_and_charted_in_its_place() {
     let dir = tempfile::tempdir().unwrap();
     let mut op = operator(&stack, &slo, dir.path()).await;
     let metrics = source(&stack, &slo);
-    let now = Utc::now();
-    let mut samples = metrics
-        .history(
-            now - chrono::Duration::seconds(60),
-            now,
-            Duration::from_secs(2),
-        )
-        .await
-        .expect("Prometheus answers range queries");
+    let mut samples = last_minute(&metrics).await;
     let report = op.tick(Utc::now()).await.expect("a tick");
     let sample = report.sample.clone().expect("the golden signals measured");
     assert_eq!(sample.canary.len(), 3, "one value per golden signal");

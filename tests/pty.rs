@@ -710,7 +710,9 @@ fn the_phase_keys_of_a_live_console_write_the_shared_plan_and_run_the_probes_on_
 
     // m: the person confirms; the phase is validated.
     c.keys("m");
-    c.wait_for("the confirm dialog", |t| t.contains("manual"));
+    c.wait_for("the confirm dialog", |t| {
+        t.contains("Confirm the manual checks of phase 0")
+    });
     c.keys("\r");
     wait_shared(&server, &c, 0, "validated");
 
@@ -824,8 +826,11 @@ fn a_live_preview_shows_its_pull_request_and_o_opens_its_url_from_the_descriptio
         "pr-433 with its pull request's title, author and health",
         |t| {
             t.lines().any(|l| {
-                l.contains("pr-433") && l.contains("Retry flaky smoke test") && l.contains("sam-k")
-            }) && t.contains("up")
+                l.contains("pr-433")
+                    && l.contains("Retry flaky smoke test")
+                    && l.contains("sam-k")
+                    && l.contains(" up ")
+            })
         },
     );
     c.keys("3");
